@@ -1,0 +1,1 @@
+"""Temporal activities: thin typed wrappers, one module per phase, over Temporal-free code."""

@@ -1,0 +1,1 @@
+"""The operators' and approvers' command line (`python starter.py …`)."""

@@ -1,0 +1,85 @@
+"""Human-readable output for status, list and report (the --json forms print the same data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from models.contracts import CampaignStatus
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def show_status(console: Console, st: CampaignStatus) -> None:
+    c = st.counters
+    paused = " (paused)" if st.paused else ""
+    console.print(f"[bold]{st.campaign_id}[/bold]  phase: [cyan]{st.phase.value}[/cyan]{paused}")
+    if st.detail:
+        console.print(f"  {st.detail}")
+    console.print(
+        f"  audience {c.audience}  holdout {c.holdout}  planned {c.planned}  "
+        f"sent {c.sent}  failed {c.failed}  suppressed {c.suppressed}  spent {c.spent}"
+    )
+
+
+def show_list(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table("id", "name", "objective", "owner", "phase", "updated")
+    for r in rows:
+        table.add_row(
+            r["id"], r["name"], r["objective"], r["owner"], r["phase"], r["updated_at"][:19]
+        )
+    console.print(table)
+
+
+def show_report(console: Console, report: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]Review · {report['name']}[/bold] ({report['campaign_id']}, "
+        f"{report['objective']}, phase {report['phase']})"
+    )
+    table = Table(
+        "channel",
+        "planned",
+        "sent",
+        "failed",
+        "suppressed",
+        "conversions",
+        "revenue",
+        "cost",
+        "ROI",
+        title="per channel",
+    )
+    rows = list(report["channels"].items()) + [("total", report["total"])]
+    for name, line in rows:
+        table.add_row(
+            name,
+            str(line["planned"]),
+            str(line["sent"]),
+            str(line["failed"]),
+            str(line["suppressed"]),
+            str(line["conversions"]),
+            str(line["revenue"]),
+            str(line["cost"]),
+            _num(line["roi"]),
+        )
+    console.print(table)
+    for name, line in report["channels"].items():
+        if line.get("suppressed_by"):
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(line["suppressed_by"].items()))
+            console.print(f"  {name} suppressed: {reasons}")
+    g = report["groups"]
+    console.print(
+        f"  treated {g['treated']} (converted {g['treated_converted']}, "
+        f"{_pct(g['treated_rate'])})  holdout {g['holdout']} (converted "
+        f"{g['holdout_converted']}, {_pct(g['holdout_rate'])})  lift {_pct(g['lift'])}"
+    )
+    for name, k in report["kpi"].items():
+        verdict = "[green]met[/green]" if k["met"] else "[red]missed[/red]"
+        console.print(f"  KPI {name}: target {k['target']}, actual {_num(k['actual'])} → {verdict}")

@@ -1,0 +1,62 @@
+"""The reject file: one CSV line per problem (line, field, value, reason), PII masked.
+
+It is written to a temporary name beside the target and renamed at the end, so a failed
+import never leaves a half-written reject file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from privacy.masking import mask_address, mask_email, mask_name, mask_phone, scrub
+
+MASKS: dict[str, Callable[[str | None], str]] = {
+    "name": mask_name, "phone": mask_phone, "email": mask_email, "address": mask_address,
+}
+MAX_SHOWN = 80
+
+
+def shown(field: str, value: str | None) -> str:
+    """What the reject file may show of a value: masked PII, scrubbed and shortened text."""
+    if value is None:
+        return ""
+    mask = MASKS.get(field)
+    text = mask(value) if mask else scrub(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
+class RejectWriter:
+    """Collects rejects; writes them only when a path was given."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.count = 0
+        self._tmp = path.with_name(f".{path.name}.{os.getpid()}.part") if path else None
+        self._fh = None
+        self._csv: csv.writer | None = None  # type: ignore[valid-type]
+
+    def __enter__(self) -> RejectWriter:
+        if self._tmp is not None:
+            self._fh = self._tmp.open("w", encoding="utf-8", newline="")
+            self._csv = csv.writer(self._fh)
+            self._csv.writerow(["line", "field", "value", "reason"])
+        return self
+
+    def add(self, line: int, field: str, value: str | None, reason: str) -> None:
+        self.count += 1
+        if self._csv is not None:
+            self._csv.writerow([line, field, shown(field, value), reason])
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fh is None or self._tmp is None or self.path is None:
+            return
+        self._fh.close()
+        if exc_type is None:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)

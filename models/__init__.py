@@ -1,0 +1,1 @@
+"""Contracts (pydantic) and tables (SQLAlchemy): the shapes everything else agrees on."""

@@ -1,0 +1,170 @@
+"""Inputs and outputs of the workflow, its messages and its activities: ids and counts only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.spec import CampaignSpec
+
+
+class Phase(StrEnum):
+    RESEARCH = "research"
+    PLANNING = "planning"
+    AWAITING_APPROVAL = "awaiting_approval"
+    COMPLIANCE_CHECK = "compliance_check"
+    SENDING = "sending"
+    AWAITING_REVIEW = "awaiting_review"
+    REVIEWING = "reviewing"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    COMPLIANCE_FAILED = "compliance_failed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TERMINAL = {
+    Phase.COMPLETED,
+    Phase.REJECTED,
+    Phase.EXPIRED,
+    Phase.COMPLIANCE_FAILED,
+    Phase.CANCELLED,
+    Phase.FAILED,
+}
+
+
+class Counters(BaseModel):
+    audience: int = 0
+    holdout: int = 0
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    deferred: int = 0
+    spent: Decimal = Decimal(0)
+
+    def add(self, batch: SendBatchResult) -> None:
+        self.sent += batch.sent
+        self.failed += batch.failed
+        self.suppressed += batch.suppressed
+        self.spent += batch.spent
+
+
+class SendingState(BaseModel):
+    """What a continued-as-new run needs to pick up the send loop where it stopped."""
+
+    counters: Counters
+    approved_by: list[str]
+    paused: bool = False
+    budget_exhausted: bool = False
+
+
+class CampaignInput(BaseModel):
+    campaign_id: str
+    spec: CampaignSpec
+    requested_by: str
+    slot_seconds: int = Field(default=60, ge=1, le=3600)
+    resume: SendingState | None = None
+
+
+class Decision(BaseModel):
+    """An approver's (or compliance officer's) decision, with who and why."""
+
+    by: str = Field(min_length=1, max_length=100)
+    comment: str = Field(default="", max_length=2000)
+
+
+class CampaignStatus(BaseModel):
+    campaign_id: str
+    phase: Phase
+    detail: str = ""
+    paused: bool = False
+    counters: Counters
+
+
+class RegisterInput(BaseModel):
+    campaign_id: str
+    spec: CampaignSpec
+    requested_by: str
+    at: datetime
+
+
+class PhaseChange(BaseModel):
+    campaign_id: str
+    phase: Phase
+    detail: str = ""
+    at: datetime
+
+
+class DecisionRecord(BaseModel):
+    campaign_id: str
+    decision: str
+    by: str
+    comment: str
+    at: datetime
+
+
+class ResearchResult(BaseModel):
+    audience: int
+    holdout: int
+    targeted: int
+    reachable_by_channel: dict[str, int]
+    excluded: dict[str, int]
+
+
+class PlanResult(BaseModel):
+    planned: int
+    by_channel: dict[str, int]
+    cost: Decimal
+    expected_revenue: Decimal
+    fits_budget: bool
+    dropped: int
+    first_send_at: datetime | None
+    last_send_at: datetime | None
+
+
+class ComplianceFindingOut(BaseModel):
+    rule_id: str
+    severity: str
+    message: str
+
+
+class ComplianceResult(BaseModel):
+    blocking: list[ComplianceFindingOut]
+    review: list[ComplianceFindingOut]
+    warnings: int
+
+
+class CampaignRef(BaseModel):
+    campaign_id: str
+    at: datetime
+
+
+class SendBatchInput(BaseModel):
+    campaign_id: str
+    due_before: datetime
+    max_items: int = 20_000
+
+
+class SendBatchResult(BaseModel):
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    deferred: int = 0
+    spent: Decimal = Decimal(0)
+    budget_exhausted: bool = False
+    next_due_at: datetime | None = None
+    remaining: int = 0
+
+
+class ReviewResult(BaseModel):
+    sent: int
+    conversions: int
+    revenue: Decimal
+    cost: Decimal
+    roi: float | None
+    lift: float | None

@@ -1,0 +1,121 @@
+"""The campaign spec an operator writes (YAML or JSON), validated before anything starts."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.audience import ChannelName, Filter
+from models.durations import Duration
+
+Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelPlan(_Spec):
+    """One channel the campaign may use, with its template and (optional) cost override."""
+
+    channel: ChannelName
+    priority: int = Field(default=1, ge=1, le=100)
+    template: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    subject: str | None = Field(default=None, max_length=200)
+    body: str = Field(min_length=1, max_length=2000)
+    unit_cost: Decimal | None = Field(default=None, ge=0)
+    marketing: bool = True
+
+
+class SendWindow(_Spec):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _order(self) -> SendWindow:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end.isoformat()} is not after start {self.start.isoformat()}"
+            )
+        return self
+
+
+class QuietHours(_Spec):
+    """Local times in the customer's time zone during which nothing is sent (may wrap midnight)."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _distinct(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours start and end are the same time")
+        return self
+
+
+class Budget(_Spec):
+    limit: Decimal = Field(gt=0)
+    currency: Literal["CNY", "USD", "EUR", "HKD"] = "CNY"
+
+
+class Kpi(_Spec):
+    reach_rate: float | None = Field(default=None, ge=0, le=1)
+    conversion_rate: float | None = Field(default=None, ge=0, le=1)
+    roi: float | None = Field(default=None, ge=0)
+    lift: float | None = None
+
+
+class ApprovalPolicy(_Spec):
+    approvers: list[str] = Field(default_factory=list)
+    deadline: Duration = timedelta(hours=48)
+
+    @field_validator("deadline")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("deadline must be positive")
+        return v
+
+
+class ReviewPolicy(_Spec):
+    delay: Duration = timedelta(days=7)
+    attribution_window: Duration = timedelta(days=7)
+
+
+class CampaignSpec(_Spec):
+    """Everything that defines a campaign. No customer data: the audience is a filter."""
+
+    name: str = Field(min_length=1, max_length=200)
+    objective: Objective
+    owner: str = Field(min_length=1, max_length=100)
+    priority: int = Field(default=5, ge=1, le=10)
+    audience: Filter
+    holdout_percent: float = Field(default=10, ge=0, le=50)
+    channels: list[ChannelPlan] = Field(min_length=1)
+    send_window: SendWindow
+    quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
+    budget: Budget
+    kpi: Kpi = Kpi()
+    approval: ApprovalPolicy = ApprovalPolicy()
+    review: ReviewPolicy = ReviewPolicy()
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> CampaignSpec:
+        seen: set[str] = set()
+        for plan in self.channels:
+            if plan.channel in seen:
+                raise ValueError(f"channel {plan.channel!r} is listed twice")
+            seen.add(plan.channel)
+        if self.channels and any(p.channel == "email" and not p.subject for p in self.channels):
+            raise ValueError("the email channel needs a subject")
+        return self
+
+    def channel(self, name: str) -> ChannelPlan:
+        return next(p for p in self.channels if p.channel == name)
+
+    @property
+    def window_length(self) -> timedelta:
+        return self.send_window.end - self.send_window.start

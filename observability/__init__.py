@@ -1,0 +1,1 @@
+"""Metrics the worker serves to Prometheus."""

@@ -1,0 +1,1 @@
+"""Opt-out: signed unsubscribe links and the handling of every opt-out source."""

@@ -1,0 +1,35 @@
+"""The worker's registrations in one place, shared by worker.py and the tests."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import bookkeeping, compliance, planning, research, review, sending
+from workflows.campaign import CampaignWorkflow
+
+ACTIVITIES = [
+    bookkeeping.register_campaign,
+    bookkeeping.record_phase,
+    bookkeeping.record_decision,
+    research.research_audience,
+    planning.plan_campaign,
+    compliance.check_compliance,
+    sending.send_due,
+    sending.cancel_pending,
+    review.review_campaign,
+]
+
+
+def build_worker(client: Client, task_queue: str, max_activities: int = 16) -> Worker:
+    """A worker for campaigns: workflows plus every activity, sync ones on a thread pool."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CampaignWorkflow],
+        activities=ACTIVITIES,
+        activity_executor=ThreadPoolExecutor(max_workers=max_activities),
+        max_concurrent_activities=max_activities,
+    )

@@ -1,0 +1,58 @@
+"""Current consent, derived from the append-only ledger: the latest event per key wins."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.sql import ColumnElement
+
+from models.tables import ConsentEvent, Customer, Suppression
+
+MARKETING = "marketing"
+
+# Channels whose delivery address lives on the customer row (None: no addressable column needed).
+ADDRESS_INDEX = {
+    "sms": Customer.phone_index,
+    "outbound_call": Customer.phone_index,
+    "email": Customer.email_index,
+}
+
+
+def latest_consent_ids() -> Select[tuple[int]]:
+    """Ids of the newest ledger event for each (customer, channel, purpose)."""
+    return select(func.max(ConsentEvent.id)).group_by(
+        ConsentEvent.customer_id, ConsentEvent.channel, ConsentEvent.purpose
+    )
+
+
+def has_consent(
+    customer_id: ColumnElement[int], channel: str, purpose: str = MARKETING
+) -> ColumnElement[bool]:
+    """SQL predicate: the customer's latest event for channel+purpose is a grant."""
+    latest = (
+        select(func.max(ConsentEvent.id))
+        .where(
+            ConsentEvent.customer_id == customer_id,
+            ConsentEvent.channel == channel,
+            ConsentEvent.purpose == purpose,
+        )
+        .scalar_subquery()
+    )
+    return select(ConsentEvent.granted).where(ConsentEvent.id == latest).scalar_subquery().is_(True)
+
+
+def not_suppressed(channel: str) -> ColumnElement[bool]:
+    """SQL predicate on `customers`: the address for this channel is not on the suppression list."""
+    column = ADDRESS_INDEX.get(channel)
+    if column is None:
+        return Customer.erased_at.is_(None)
+    return and_(
+        Customer.erased_at.is_(None),
+        ~select(Suppression.id)
+        .where(Suppression.address_index == column, Suppression.channel.in_([channel, "*"]))
+        .exists(),
+    )
+
+
+def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
+    """Consent granted and not suppressed: the single test research, planning and sending share."""
+    return and_(has_consent(Customer.id, channel, purpose), not_suppressed(channel))

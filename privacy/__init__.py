@@ -1,0 +1,1 @@
+"""PII protection: encryption at rest, blind indexes for lookups, masking for display."""

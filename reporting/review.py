@@ -1,0 +1,173 @@
+"""The review report: per channel reach, cost, conversions, revenue and ROI; lift over holdout."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from db.campaigns import get_campaign, load_spec
+from models.tables import AudienceMember, Delivery, Order, PlannedSend
+
+STATUSES = ("planned", "sent", "failed", "suppressed", "cancelled")
+
+
+def _money(value: Decimal | float | None) -> str:
+    return str(Decimal(value or 0).quantize(Decimal("0.01")))
+
+
+def _ratio(num: Decimal | float | int, den: Decimal | float | int) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+def _channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, Any]]:
+    rows = session.execute(
+        select(PlannedSend.channel, PlannedSend.status, PlannedSend.reason, func.count())
+        .where(PlannedSend.campaign_id == campaign_id)
+        .group_by(PlannedSend.channel, PlannedSend.status, PlannedSend.reason)
+    ).all()
+    out: dict[str, dict[str, Any]] = {}
+    for channel, status, reason, n in rows:
+        line = out.setdefault(channel, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
+        line[status if status in STATUSES else "planned"] += n
+        if status == "suppressed":
+            line["suppressed_by"][reason or "unknown"] = line["suppressed_by"].get(reason, 0) + n
+    for line in out.values():
+        line["planned"] = sum(line[s] for s in STATUSES)
+    return out
+
+
+def _not_later_than(session: Session, late: Any, early: Any, window: timedelta) -> Any:
+    """SQL for `late <= early + window` on PostgreSQL (intervals) and SQLite (julian days)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return late <= early + window
+    return func.julianday(late) <= func.julianday(early) + window.total_seconds() / 86400
+
+
+def _attributed(
+    session: Session, campaign_id: str, window: timedelta
+) -> dict[str, tuple[int, Decimal, Decimal]]:
+    """channel → (converted customers, revenue, cost); orders within the window after the send."""
+    sent = (
+        select(Delivery.customer_id, Delivery.channel, Delivery.sent_at)
+        .where(Delivery.campaign_id == campaign_id, Delivery.outcome == "sent")
+        .subquery()
+    )
+    conv = session.execute(
+        select(sent.c.channel, func.count(distinct(Order.customer_id)), func.sum(Order.amount))
+        .join(
+            Order,
+            and_(
+                Order.customer_id == sent.c.customer_id,
+                Order.ordered_at >= sent.c.sent_at,
+                _not_later_than(session, Order.ordered_at, sent.c.sent_at, window),
+            ),
+        )
+        .group_by(sent.c.channel)
+    ).all()
+    costs = dict(
+        session.execute(
+            select(Delivery.channel, func.sum(Delivery.cost))
+            .where(Delivery.campaign_id == campaign_id, Delivery.outcome == "sent")
+            .group_by(Delivery.channel)
+        ).all()
+    )
+    result = {ch: (n, Decimal(rev or 0), Decimal(costs.get(ch) or 0)) for ch, n, rev in conv}
+    for ch, cost in costs.items():
+        result.setdefault(ch, (0, Decimal(0), Decimal(cost or 0)))
+    return result
+
+
+def _group_rates(
+    session: Session, campaign_id: str, start: datetime, end: datetime
+) -> dict[bool, tuple[int, int]]:
+    """holdout flag → (members, members with an order in [start, end]) for the targeted audience."""
+    bought = (
+        select(Order.id)
+        .where(
+            Order.customer_id == AudienceMember.customer_id,
+            Order.ordered_at >= start,
+            Order.ordered_at <= end,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(AudienceMember.holdout, func.count(), func.sum(case((bought, 1), else_=0)))
+        .where(AudienceMember.campaign_id == campaign_id, AudienceMember.excluded_reason.is_(None))
+        .group_by(AudienceMember.holdout)
+    ).all()
+    return {bool(h): (n, int(c or 0)) for h, n, c in rows}
+
+
+def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str, Any]:
+    """The full report as plain data (stored as JSON, printed by the CLI)."""
+    campaign = get_campaign(session, campaign_id)
+    spec = load_spec(session, campaign_id)
+    window = spec.review.attribution_window
+    channels = _channel_counts(session, campaign_id)
+    for ch, (buyers, revenue, cost) in _attributed(session, campaign_id, window).items():
+        line = channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
+        line.update(
+            conversions=buyers,
+            revenue=_money(revenue),
+            cost=_money(cost),
+            roi=_ratio(revenue, cost),
+        )
+    for line in channels.values():
+        line.setdefault("conversions", 0)
+        line.setdefault("revenue", "0.00")
+        line.setdefault("cost", "0.00")
+        line.setdefault("roi", None)
+    groups = _group_rates(
+        session, campaign_id, spec.send_window.start, spec.send_window.end + window
+    )
+    treated_n, treated_buy = groups.get(False, (0, 0))
+    hold_n, hold_buy = groups.get(True, (0, 0))
+    rate_t, rate_h = _ratio(treated_buy, treated_n), _ratio(hold_buy, hold_n)
+    revenue = sum((Decimal(line["revenue"]) for line in channels.values()), Decimal(0))
+    cost = sum((Decimal(line["cost"]) for line in channels.values()), Decimal(0))
+    total = {
+        key: sum(line[key] for line in channels.values())
+        for key in ("planned", "sent", "failed", "suppressed", "cancelled", "conversions")
+    }
+    reach = _ratio(total["sent"], treated_n)
+    lift = (rate_t - rate_h) / rate_h if rate_t is not None and rate_h else None
+    actual = {
+        "reach_rate": reach,
+        "conversion_rate": rate_t,
+        "roi": _ratio(revenue, cost),
+        "lift": lift,
+    }
+    kpi = {
+        name: {
+            "target": target,
+            "actual": actual[name],
+            "met": actual[name] is not None and actual[name] >= target,
+        }
+        for name, target in spec.kpi.model_dump().items()
+        if target is not None
+    }
+    return {
+        "campaign_id": campaign_id,
+        "name": campaign.name,
+        "objective": campaign.objective,
+        "phase": campaign.phase,
+        "generated_at": at.isoformat(),
+        "budget_limit": _money(campaign.budget_limit),
+        "channels": channels,
+        "total": total
+        | {"revenue": _money(revenue), "cost": _money(cost), "roi": _ratio(revenue, cost)},
+        "groups": {
+            "treated": treated_n,
+            "treated_converted": treated_buy,
+            "treated_rate": rate_t,
+            "holdout": hold_n,
+            "holdout_converted": hold_buy,
+            "holdout_rate": rate_h,
+            "lift": lift,
+        },
+        "kpi": kpi,
+    }

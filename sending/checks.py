@@ -1,0 +1,74 @@
+"""Pre-send checks on claimed sends, set-based: consent and suppression, address, quiet hours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.spec import CampaignSpec
+from models.tables import Customer
+from policy.consent import has_consent, not_suppressed
+from policy.quiet_hours import next_allowed
+from sending.claim import Claimed
+from sending.recipients import Recipient, load_recipients
+
+
+@dataclass
+class Screened:
+    """Claimed sends sorted into what may go now and what may not (with the reason)."""
+
+    ready: list[tuple[Claimed, Recipient]] = field(default_factory=list)
+    suppressed: list[tuple[Claimed, str]] = field(default_factory=list)
+    failed: list[tuple[Claimed, str]] = field(default_factory=list)
+    deferred: list[tuple[Claimed, datetime]] = field(default_factory=list)
+
+
+def _blocked(session: Session, claimed: Sequence[Claimed]) -> dict[int, str]:
+    """customer id → reason, per channel, for customers no longer contactable."""
+    reasons: dict[tuple[int, str], str] = {}
+    for channel in {c.channel for c in claimed}:
+        ids = [c.customer_id for c in claimed if c.channel == channel]
+        rows = session.execute(
+            select(Customer.id, has_consent(Customer.id, channel), not_suppressed(channel)).where(
+                Customer.id.in_(ids)
+            )
+        ).all()
+        for cid, consented, clear in rows:
+            if not consented:
+                reasons[(cid, channel)] = "consent_revoked"
+            elif not clear:
+                reasons[(cid, channel)] = "suppressed"
+    return {
+        c.id: reasons[(c.customer_id, c.channel)]
+        for c in claimed
+        if (c.customer_id, c.channel) in reasons
+    }
+
+
+def screen(
+    session: Session, claimed: Sequence[Claimed], spec: CampaignSpec, at: datetime
+) -> Screened:
+    """Re-check at send time everything that can have changed since planning."""
+    out = Screened()
+    blocked = _blocked(session, claimed)
+    recipients = load_recipients(
+        session, [(c.customer_id, c.channel) for c in claimed if c.id not in blocked]
+    )
+    for c in claimed:
+        if c.id in blocked:
+            out.suppressed.append((c, blocked[c.id]))
+            continue
+        recipient = recipients.get((c.customer_id, c.channel))
+        if recipient is None:
+            out.suppressed.append((c, "erased"))
+        elif not recipient.address:
+            out.failed.append((c, "no_address"))
+        elif (allowed := next_allowed(at, recipient.timezone, spec.quiet_hours)) != at:
+            out.deferred.append((c, allowed))
+        else:
+            out.ready.append((c, recipient))
+    return out

@@ -1,0 +1,72 @@
+"""Claiming due sends so several workers can share one campaign without taking the same send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from models.tables import PlannedSend as PS
+
+LEASE = timedelta(minutes=2)  # a claim older than this belongs to a crashed worker
+OPEN_STATUSES = ("planned", "sending")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    customer_id: int
+    channel: str
+    template: str
+    unit_cost: Decimal
+    idempotency_key: str
+    attempts: int
+
+
+def claim_due(
+    session: Session,
+    campaign_id: str,
+    due_before: datetime,
+    limit: int,
+    claimer: str,
+    now: datetime,
+) -> list[Claimed]:
+    """Mark up to `limit` due sends as ours. Our own earlier claims (a retried activity) and
+    expired claims (a crashed worker) are taken again; the provider key makes that safe."""
+    due = or_(
+        and_(PS.status == "planned", PS.scheduled_at <= due_before),
+        and_(PS.status == "sending", or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE)),
+    )
+    ids = select(PS.id).where(PS.campaign_id == campaign_id, due).order_by(PS.scheduled_at, PS.id)
+    ids = ids.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    stmt = (
+        update(PS)
+        .where(PS.id.in_(ids.scalar_subquery()))
+        .values(status="sending", claimed_by=claimer, claimed_at=now, attempts=PS.attempts + 1)
+        .returning(
+            PS.id,
+            PS.customer_id,
+            PS.channel,
+            PS.template,
+            PS.unit_cost,
+            PS.idempotency_key,
+            PS.attempts,
+        )
+    )
+    rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def next_due(session: Session, campaign_id: str) -> tuple[datetime | None, int]:
+    """The earliest planned time still open, and how many sends are still open."""
+    earliest, remaining = session.execute(
+        select(func.min(PS.scheduled_at), func.count()).where(
+            PS.campaign_id == campaign_id, PS.status.in_(OPEN_STATUSES)
+        )
+    ).one()
+    return earliest, remaining

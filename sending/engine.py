@@ -1,0 +1,196 @@
+"""One send pass for a campaign: claim → screen → reserve budget → send → record, in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, update
+
+from channels.base import Channel, OutboundMessage, Outcome, SendResult
+from content.render import TemplateError, render_message
+from db.campaigns import get_campaign, load_spec
+from db.engine import session_scope
+from models.contracts import SendBatchResult
+from models.spec import CampaignSpec
+from models.tables import PlannedSend
+from observability.metrics import SENDS
+from optout.links import unsubscribe_url
+from policy.budget import refund, reserve
+from sending.checks import Screened, screen
+from sending.claim import Claimed, claim_due, next_due
+from sending.recipients import Recipient
+from sending.record import record_results, set_status
+
+
+@dataclass(frozen=True)
+class SendPass:
+    """One activity's share of a campaign's due sends."""
+
+    campaign_id: str
+    due_before: datetime
+    claimer: str
+    max_items: int = 20_000
+    batch_size: int = 500
+
+
+class SendEngine:
+    def __init__(self, engine: Engine, channels: Mapping[str, Channel]) -> None:
+        self._engine = engine
+        self._channels = channels
+
+    async def run(
+        self, job: SendPass, progress: Callable[[SendBatchResult], None]
+    ) -> SendBatchResult:
+        spec, name = await asyncio.to_thread(self._campaign, job.campaign_id)
+        total = SendBatchResult()
+        handled = 0
+        while handled < job.max_items and not total.budget_exhausted:
+            claimed = await asyncio.to_thread(self._claim, job)
+            if not claimed:
+                break
+            handled += len(claimed)
+            await self._batch(job, spec, name, claimed, total)
+            progress(total)
+        total.next_due_at, total.remaining = await asyncio.to_thread(self._open, job.campaign_id)
+        return total
+
+    def _campaign(self, campaign_id: str) -> tuple[CampaignSpec, str]:
+        with session_scope(self._engine) as session:
+            return load_spec(session, campaign_id), get_campaign(session, campaign_id).name
+
+    def _claim(self, job: SendPass) -> list[Claimed]:
+        with session_scope(self._engine) as session:
+            return claim_due(
+                session,
+                job.campaign_id,
+                job.due_before,
+                job.batch_size,
+                job.claimer,
+                datetime.now(UTC),
+            )
+
+    def _open(self, campaign_id: str) -> tuple[datetime | None, int]:
+        with session_scope(self._engine) as session:
+            return next_due(session, campaign_id)
+
+    async def _batch(
+        self,
+        job: SendPass,
+        spec: CampaignSpec,
+        name: str,
+        claimed: Sequence[Claimed],
+        total: SendBatchResult,
+    ) -> None:
+        screened, fitted = await asyncio.to_thread(self._screen, job, spec, claimed)
+        total.suppressed += len(screened.suppressed)
+        total.failed += len(screened.failed)
+        total.deferred += len(screened.deferred)
+        if fitted < len(screened.ready):
+            total.budget_exhausted = True
+        ready = screened.ready[:fitted]
+        results = await self._send(job, spec, name, ready)
+        counts, refunded = await asyncio.to_thread(self._record, job, results)
+        total.sent += counts["sent"]
+        total.failed += counts["failed"]
+        total.suppressed += counts["suppressed"]
+        total.spent += sum((c.unit_cost for c, _ in ready), Decimal(0)) - refunded
+
+    def _screen(
+        self, job: SendPass, spec: CampaignSpec, claimed: Sequence[Claimed]
+    ) -> tuple[Screened, int]:
+        with session_scope(self._engine) as session:
+            screened = screen(session, claimed, spec, job.due_before)
+            fitted = reserve(session, job.campaign_id, [c.unit_cost for c, _ in screened.ready])
+            rows = [
+                {"id": c.id, "status": "suppressed", "reason": r} for c, r in screened.suppressed
+            ]
+            rows += [{"id": c.id, "status": "failed", "reason": r} for c, r in screened.failed]
+            rows += [
+                {"id": c.id, "status": "planned", "reason": "quiet_hours", "scheduled_at": t}
+                for c, t in screened.deferred
+            ]
+            if fitted < len(screened.ready):
+                rows += [
+                    {"id": c.id, "status": "suppressed", "reason": "budget_exhausted"}
+                    for c, _ in screened.ready[fitted:]
+                ]
+                session.execute(
+                    update(PlannedSend)
+                    .where(
+                        PlannedSend.campaign_id == job.campaign_id, PlannedSend.status == "planned"
+                    )
+                    .values(status="suppressed", reason="budget_exhausted")
+                )
+            set_status(session, rows)
+        for c, reason in screened.suppressed:
+            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason}").inc()
+        return screened, fitted
+
+    async def _send(
+        self,
+        job: SendPass,
+        spec: CampaignSpec,
+        name: str,
+        ready: Sequence[tuple[Claimed, Recipient]],
+    ) -> list[tuple[Claimed, SendResult]]:
+        by_channel: dict[str, list[tuple[Claimed, OutboundMessage | None]]] = defaultdict(list)
+        for claim, recipient in ready:
+            by_channel[claim.channel].append((claim, _message(job, spec, name, claim, recipient)))
+        results: list[tuple[Claimed, SendResult]] = []
+        for channel_name, items in by_channel.items():
+            channel = self._channels.get(channel_name)
+            messages = [m for _, m in items if m is not None]
+            answers: dict[str, SendResult] = {}
+            if channel is not None and messages:
+                answers = {r.idempotency_key: r for r in await channel.send_batch(messages)}
+            for claim, message in items:
+                result = answers.get(claim.idempotency_key) or SendResult(
+                    claim.idempotency_key,
+                    Outcome.PERMANENT,
+                    error_code="template_error" if message is None else "channel_not_configured",
+                )
+                SENDS.labels(channel=channel_name, outcome=result.outcome.value).inc()
+                results.append((claim, result))
+        return results
+
+    def _record(
+        self, job: SendPass, results: Sequence[tuple[Claimed, SendResult]]
+    ) -> tuple[dict[str, int], Decimal]:
+        with session_scope(self._engine) as session:
+            counts, refunded = record_results(session, job.campaign_id, job.due_before, results)
+            refund(session, job.campaign_id, refunded)
+            return counts, refunded
+
+
+def _message(
+    job: SendPass, spec: CampaignSpec, name: str, claim: Claimed, recipient: Recipient
+) -> OutboundMessage | None:
+    plan = spec.channel(claim.channel)
+    variables = dict(
+        recipient.variables,
+        campaign_name=name,
+        end_time=spec.send_window.end.strftime("%Y-%m-%d %H:%M"),
+        unsubscribe_url=unsubscribe_url(claim.customer_id, claim.channel, job.campaign_id),
+    )
+    try:
+        rendered = render_message(plan.subject, plan.body, variables)
+    except TemplateError:
+        return None
+    assert recipient.address is not None
+    return OutboundMessage(
+        idempotency_key=claim.idempotency_key,
+        campaign_id=job.campaign_id,
+        customer_id=claim.customer_id,
+        channel=claim.channel,
+        address=recipient.address,
+        template=claim.template,
+        body=rendered.body,
+        subject=rendered.subject,
+        params={"unsubscribe_url": variables["unsubscribe_url"]},
+        marketing=plan.marketing,
+    )

@@ -1,0 +1,42 @@
+"""Process configuration, read once from the environment (12-factor style)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'omnireach.db'}"
+TASK_QUEUE = "omnireach-campaigns"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker or the CLI needs to find its collaborators."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    metrics_port: int = 9464
+    pii_keys: str = ""
+    index_key: str = ""
+    send_slot_seconds: int = 60
+    send_batch_size: int = 500
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            temporal_address=env.get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            task_queue=env.get("OMNIREACH_TASK_QUEUE", TASK_QUEUE),
+            metrics_port=int(env.get("OMNIREACH_METRICS_PORT", "9464")),
+            pii_keys=env.get("OMNIREACH_PII_KEYS", ""),
+            index_key=env.get("OMNIREACH_INDEX_KEY", ""),
+            send_slot_seconds=int(env.get("OMNIREACH_SEND_SLOT_SECONDS", "60")),
+            send_batch_size=int(env.get("OMNIREACH_SEND_BATCH_SIZE", "500")),
+        )

@@ -1,0 +1,51 @@
+"""Run a campaign worker: `python worker.py`. Serves Prometheus metrics on OMNIREACH_METRICS_PORT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from prometheus_client import REGISTRY
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from activities.context import WorkerContext, configure
+from channels.registry import build_channels
+from db.engine import engine_for
+from observability.exporter import serve_metrics
+from observability.logs import setup_logging
+from observability.metrics import CampaignPhaseCollector
+from orchestration.client import connect
+from orchestration.worker_setup import build_worker
+from settings import Settings
+
+
+async def main() -> None:
+    setup_logging()
+    settings = Settings.from_env()
+    sdk_port = settings.metrics_port + 1000
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{sdk_port}"))
+    )
+    engine = engine_for(settings.database_url)
+    configure(WorkerContext(engine=engine, channels=build_channels(engine)))
+    REGISTRY.register(CampaignPhaseCollector(engine))
+    serve_metrics(settings.metrics_port, sdk_port)
+    client = await connect(settings, runtime)
+    worker = build_worker(client, settings.task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.info(
+        "worker polling %s on %s; metrics on :%d",
+        settings.task_queue,
+        settings.temporal_address,
+        settings.metrics_port,
+    )
+    async with worker:
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic orchestration that carries ids and counts, never customers."""
