@@ -8,7 +8,8 @@ import click
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from cli.app import app
+from cli import campaign_commands, data_commands, report_commands  # noqa: F401 (registers)
+from cli.common import app
 from cli.errors import OperatorError
 from db.campaigns import UnknownCampaign
 from observability.logs import setup_logging

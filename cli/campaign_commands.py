@@ -1,0 +1,112 @@
+"""Commands that act on a running campaign: start, approve, reject, pause, resume, cancel, status."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cli import views
+from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
+from cli.operations import decide, signal, start_campaign, status
+from cli.spec_file import load_spec_file
+from models.contracts import Decision
+
+
+@app.command()
+def start(
+    spec_file: Path,
+    as_: Annotated[str | None, typer.Option("--as", help="Who requests the campaign.")] = None,
+    campaign_id: Annotated[str | None, typer.Option("--id", help="Choose the id.")] = None,
+) -> None:
+    """Validate SPEC_FILE and start its campaign workflow."""
+    spec = load_spec_file(spec_file, datetime.now(UTC))
+    requester = as_ or os.environ.get("OMNIREACH_USER") or getpass.getuser()
+    cfg = load_settings()
+
+    async def go() -> str:
+        return await start_campaign(await client(cfg), cfg, spec, requester, campaign_id)
+
+    cid = run(go())
+    Console(stderr=True).print(
+        f"started campaign [bold]{cid}[/bold] ({spec.name}) requested by {requester}"
+    )
+    typer.echo(cid)
+
+
+def _decision(campaign_id: str, approve: bool, by: str, comment: str) -> None:
+    cfg = load_settings()
+
+    async def go() -> str:
+        return await decide(
+            await client(cfg), campaign_id, approve, Decision(by=by, comment=comment)
+        )
+
+    console.print(run(go()))
+
+
+@app.command()
+def approve(
+    campaign_id: str,
+    as_: Annotated[str, typer.Option("--as", help="Approver name.")],
+    comment: Annotated[str, typer.Option(help="Why.")] = "",
+) -> None:
+    """Approve a campaign's plan and budget."""
+    _decision(campaign_id, True, as_, comment)
+
+
+@app.command()
+def reject(
+    campaign_id: str,
+    as_: Annotated[str, typer.Option("--as", help="Approver name.")],
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+) -> None:
+    """Reject a campaign's plan and budget."""
+    _decision(campaign_id, False, as_, reason)
+
+
+def _signal(campaign_id: str, name: str) -> None:
+    cfg = load_settings()
+
+    async def go() -> Any:
+        return await signal(await client(cfg), campaign_id, name)
+
+    views.show_status(console, run(go()))
+
+
+@app.command()
+def pause(campaign_id: str) -> None:
+    """Pause a campaign (no new sends until resumed)."""
+    _signal(campaign_id, "pause")
+
+
+@app.command()
+def resume(campaign_id: str) -> None:
+    """Resume a paused campaign."""
+    _signal(campaign_id, "resume")
+
+
+@app.command()
+def cancel(campaign_id: str) -> None:
+    """Cancel a campaign; sends not yet made are closed as cancelled."""
+    _signal(campaign_id, "cancel")
+
+
+@app.command("status")
+def status_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
+    """Phase and counters of a campaign."""
+    cfg = load_settings()
+
+    async def go() -> Any:
+        return await status(await client(cfg), campaign_id)
+
+    st = run(go())
+    if as_json:
+        print_json(st.model_dump(mode="json"))
+    else:
+        views.show_status(console, st)

@@ -1,0 +1,123 @@
+"""Read-only commands: list, report, compliance findings and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from audit.log import verify as verify_chain
+from cli import views
+from cli.common import JsonOpt, app, console, load_settings, print_json
+from cli.errors import OperatorError
+from db.campaigns import get_campaign
+from db.engine import engine_for, session_scope
+from models.tables import AuditEntry, Campaign, ComplianceFinding
+from reporting.review import compute_review
+from reporting.store import load_report
+
+
+@app.command("list")
+def list_cmd(as_json: JsonOpt = False) -> None:
+    """All campaigns, newest first."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        rows = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "objective": c.objective,
+                "owner": c.owner,
+                "phase": c.phase,
+                "detail": c.detail or "",
+                "updated_at": c.updated_at.isoformat(),
+            }
+            for c in session.execute(
+                select(Campaign).order_by(Campaign.created_at.desc())
+            ).scalars()
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        views.show_list(console, rows)
+
+
+@app.command()
+def report(campaign_id: str, as_json: JsonOpt = False) -> None:
+    """The review report (stored at review time; computed live before that)."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        get_campaign(session, campaign_id)
+        body = load_report(session, campaign_id, "review") or compute_review(
+            session, campaign_id, datetime.now(UTC)
+        )
+    if as_json:
+        print_json(body)
+    else:
+        views.show_report(console, body)
+
+
+@app.command("compliance")
+def compliance_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
+    """Every finding of the campaign's compliance check: rule, severity, evidence, what it blocked."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        get_campaign(session, campaign_id)
+        rows = [
+            {
+                "rule_id": f.rule_id,
+                "severity": f.severity,
+                "message": f.message,
+                "evidence": f.evidence or "",
+                "blocked": f.blocked or "",
+                "checked_at": f.checked_at.isoformat(),
+            }
+            for f in session.execute(
+                select(ComplianceFinding)
+                .where(ComplianceFinding.campaign_id == campaign_id)
+                .order_by(ComplianceFinding.id)
+            ).scalars()
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        views.show_findings(console, campaign_id, rows)
+
+
+@app.command("audit")
+def audit_cmd(
+    campaign_id: Annotated[str | None, typer.Argument()] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log (of one campaign, or all); --verify recomputes the hash chain."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if campaign_id:
+            query = query.where(AuditEntry.campaign_id == campaign_id)
+        rows = [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "campaign_id": e.campaign_id,
+                "detail": e.detail,
+                "hash": e.hash,
+            }
+            for e in session.execute(query).scalars()
+        ]
+        check = verify_chain(session) if verify else None
+    if as_json:
+        print_json(
+            {
+                "entries": rows,
+                "verified": None if check is None else check.ok,
+                "broken_at": None if check is None else check.broken_at,
+            }
+        )
+    else:
+        views.show_audit(console, rows)
+    if check is not None:
+        if not check.ok:
+            raise OperatorError(f"audit chain broken at entry {check.broken_at}: {check.reason}")
+        console.print(f"[green]audit chain intact[/green] ({check.entries} entries)")

@@ -1,0 +1,133 @@
+"""`make demo`: one campaign end to end on embedded defaults, then every process is stopped.
+
+Migrates and seeds the SQLite database, starts a Temporal dev server (Web UI on :8233) and a
+worker, starts the example campaign as one user, approves it as another, waits for the timed
+sends and the review, and prints the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta, time as dtime
+from pathlib import Path
+
+import yaml
+from alembic import command
+from alembic.config import Config
+
+from db.engine import engine_for, session_scope
+from demo.processes import spawn, start_temporal, stop
+from demo.shoppers import simulate_purchases
+from models.spec import QuietHours
+from policy.quiet_hours import in_quiet_hours
+from settings import ROOT, Settings
+
+VAR = ROOT / "var"
+EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
+REQUESTER, APPROVER = "王芳", "李娜"
+
+
+def say(text: str) -> None:
+    print(f"\n\033[1m▶ {text}\033[0m", flush=True)
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, str(ROOT / "starter.py"), *args], text=True,
+                          capture_output=True, cwd=ROOT)
+    if proc.stderr.strip():
+        print(proc.stderr.rstrip())
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"starter.py {' '.join(args)} exited {proc.returncode}")
+    return proc
+
+
+def status(cid: str) -> dict[str, object]:
+    return json.loads(cli("status", cid, "--json").stdout)
+
+
+def wait_for(cid: str, phases: set[str], seconds: float) -> dict[str, object]:
+    deadline, last = time.monotonic() + seconds, ""
+    while time.monotonic() < deadline:
+        st = status(cid)
+        counters = st["counters"]
+        assert isinstance(counters, dict)
+        line = f"  phase {st['phase']:<18} planned {counters['planned']:>5}  sent {counters['sent']:>5}"
+        if line != last:
+            print(line, flush=True)
+            last = line
+        if st["phase"] in phases:
+            return st
+        time.sleep(2)
+    raise RuntimeError(f"campaign {cid} did not reach {phases} within {seconds:.0f} s")
+
+
+def demo_spec() -> Path:
+    """The example spec; if the demo runs inside its quiet hours (Beijing time), they are moved
+    so the few-minute window can send now — a real campaign would wait for morning instead."""
+    doc = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    quiet = QuietHours.model_validate(doc["quiet_hours"])
+    now = datetime.now(UTC)
+    if any(in_quiet_hours(now + timedelta(minutes=m), "Asia/Shanghai", quiet) for m in range(0, 8)):
+        start = (now + timedelta(hours=14)).astimezone().hour
+        doc["quiet_hours"] = {"start": dtime(start).strftime("%H:%M"),
+                              "end": dtime((start + 8) % 24).strftime("%H:%M")}
+        say(f"the demo runs inside the example's quiet hours; using {doc['quiet_hours']} instead")
+    path = VAR / "demo-campaign.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    VAR.mkdir(exist_ok=True)
+    os.environ.setdefault("OMNIREACH_SEND_SLOT_SECONDS", "5")
+    settings = Settings.from_env()
+    say(f"database {settings.database_url.split('///')[-1] if 'sqlite' in settings.database_url else 'from DATABASE_URL'}: migrating")
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    command.upgrade(cfg, "head")
+    say("seeding the demo customer base")
+    cli("seed-demo")
+    say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
+    temporal = start_temporal(VAR)
+    worker = None
+    try:
+        say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics)")
+        worker = spawn([sys.executable, str(ROOT / "worker.py")], VAR / "worker.log")
+        say(f"starting the example campaign as {REQUESTER}")
+        cid = cli("start", str(demo_spec()), "--as", REQUESTER).stdout.strip()
+        wait_for(cid, {"awaiting_approval", "failed"}, 180)
+        say("the plan the approver sees")
+        print(cli("plan", cid, check=False).stdout)
+        say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
+        refused = cli("approve", cid, "--as", REQUESTER, check=False)
+        if refused.returncode == 0:
+            raise RuntimeError("self-approval was accepted")
+        say(f"{APPROVER} approves")
+        print(cli("approve", cid, "--as", APPROVER, "--comment", "预算合理，同意执行").stdout)
+        st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)
+        if st["phase"] in ("compliance_failed", "failed"):
+            raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")
+        say("customers shop (simulated purchases, demo only)")
+        with session_scope(engine_for(settings.database_url)) as session:
+            print(f"  {simulate_purchases(session, cid)} simulated orders")
+        wait_for(cid, {"completed", "failed"}, 600)
+        say("review report")
+        print(cli("report", cid).stdout)
+        return 0
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(temporal)
+        say("stopped the worker and the Temporal dev server")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError) as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,164 @@
+"""CampaignWorkflow on the time-skipping test server with real activities and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from models.contracts import CampaignInput, CampaignStatus, Decision, Phase
+from models.tables import CampaignReport, Delivery
+from orchestration.worker_setup import build_worker
+from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
+from workflows.campaign import CampaignWorkflow, workflow_id
+
+Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
+
+
+@pytest.fixture
+async def worker(skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str) -> AsyncIterator[str]:
+    async with build_worker(skipping_env.client, task_queue):
+        yield task_queue
+
+
+async def start(env: WorkflowEnvironment, queue: str, **overrides: Any) -> Handle:
+    now = await env.get_current_time()
+    cid = new_id()
+    return await env.client.start_workflow(
+        CampaignWorkflow.run,
+        CampaignInput(campaign_id=cid, spec=spec_at(now, **overrides), requested_by="王芳",
+                      slot_seconds=60),
+        id=workflow_id(cid), task_queue=queue)
+
+
+async def until_phase(handle: Handle, phase: Phase, seconds: float = 60) -> CampaignStatus:
+    for _ in range(int(seconds * 10)):
+        st = await handle.query(CampaignWorkflow.status)
+        if st.phase == phase:
+            return st
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never reached {phase}; last {st.phase} {st.detail}")
+
+
+async def test_happy_path_sends_every_planned_message_once(
+        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
+    assert waiting.counters.planned > 0
+    assert waiting.counters.holdout > 0
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜", comment="ok"))
+    final = await handle.result()
+    cid = final.campaign_id
+    assert final.phase == Phase.COMPLETED
+    assert final.counters.sent == waiting.counters.planned
+    assert outbox_count(seeded, cid) == final.counters.sent
+    assert send_statuses(seeded, cid) == {"sent": final.counters.sent}
+
+
+async def test_review_fires_after_the_delay(skipping_env: WorkflowEnvironment, worker: str,
+                                            seeded: Engine) -> None:
+    handle = await start(skipping_env, worker, review={"delay": "5h", "attribution_window": "1d"})
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    final = await handle.result()
+    with seeded.connect() as conn:
+        last_send = conn.execute(select(func.max(Delivery.sent_at))
+                                 .where(Delivery.campaign_id == final.campaign_id)).scalar_one()
+        reviewed = conn.execute(select(CampaignReport.created_at).where(
+            CampaignReport.campaign_id == final.campaign_id,
+            CampaignReport.kind == "review")).scalar_one()
+    assert (reviewed - last_send).total_seconds() >= 5 * 3600
+
+
+async def test_rejection_sends_nothing(skipping_env: WorkflowEnvironment, worker: str,
+                                       seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.execute_update(CampaignWorkflow.reject, Decision(by="李娜", comment="预算过高"))
+    final = await handle.result()
+    assert final.phase == Phase.REJECTED
+    assert "预算过高" in final.detail
+    assert outbox_count(seeded, final.campaign_id) == 0
+
+
+async def test_no_decision_before_deadline_expires(skipping_env: WorkflowEnvironment,
+                                                   worker: str, seeded: Engine) -> None:
+    handle = await start(skipping_env, worker, approval={"deadline": "2h"})
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    final = await handle.result()
+    assert final.phase == Phase.EXPIRED
+    assert outbox_count(seeded, final.campaign_id) == 0
+
+
+async def test_requester_cannot_approve_and_wrong_phase_is_refused(
+        skipping_env: WorkflowEnvironment, worker: str) -> None:
+    handle = await start(skipping_env, worker, approval={"deadline": "1h", "approvers": ["李娜"]})
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    with pytest.raises(WorkflowUpdateFailedError) as own:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="王芳"))
+    assert "requester" in str(own.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as stranger:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="路人甲"))
+    assert "not an approver" in str(stranger.value.cause)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    with pytest.raises(WorkflowUpdateFailedError) as again:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    assert "not awaiting approval" in str(again.value.cause)
+    assert (await handle.result()).phase == Phase.COMPLETED
+
+
+async def test_compliance_block_sends_nothing(skipping_env: WorkflowEnvironment, worker: str,
+                                              seeded: Engine) -> None:
+    body = "{{ honorific }}，全网最佳、国家级品质，史上最低价！拒收请回复R"
+    handle = await start(skipping_env, worker, channels=[
+        {"channel": "app_push", "template": "t-bad", "body": body}])
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    final = await handle.result()
+    assert final.phase == Phase.COMPLIANCE_FAILED
+    assert "CN-" in final.detail
+    assert outbox_count(seeded, final.campaign_id) == 0
+    assert send_statuses(seeded, final.campaign_id).get("sent", 0) == 0
+
+
+async def test_pause_holds_and_resume_continues(skipping_env: WorkflowEnvironment, worker: str,
+                                                seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.signal(CampaignWorkflow.pause)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await asyncio.sleep(1.5)
+    held = await handle.query(CampaignWorkflow.status)
+    assert held.paused and held.counters.sent == 0
+    assert outbox_count(seeded, held.campaign_id) == 0
+    await handle.signal(CampaignWorkflow.resume)
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED and final.counters.sent > 0
+
+
+async def test_cancel_while_paused_in_sending_closes_every_open_send(
+        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.signal(CampaignWorkflow.pause)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await asyncio.sleep(1.5)
+    await handle.signal(CampaignWorkflow.cancel)
+    final = await handle.result()
+    assert final.phase == Phase.CANCELLED
+    statuses = send_statuses(seeded, final.campaign_id)
+    assert set(statuses) == {"cancelled"}
+    assert outbox_count(seeded, final.campaign_id) == 0
+
+
+async def test_cancel_while_awaiting_approval(skipping_env: WorkflowEnvironment,
+                                              worker: str) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.signal(CampaignWorkflow.cancel)
+    assert (await handle.result()).phase == Phase.CANCELLED
