@@ -8,12 +8,14 @@ from sqlalchemy import Engine
 
 from channels.base import Channel
 from db.engine import default_engine
+from policy.frequency_cap import CapRules, load_caps
 
 
 @dataclass
 class WorkerContext:
     engine: Engine
     channels: dict[str, Channel] = field(default_factory=dict)
+    caps: CapRules = field(default_factory=load_caps)
 
 
 _current: WorkerContext | None = None

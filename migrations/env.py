@@ -3,7 +3,7 @@
 from alembic import context
 
 from db.engine import make_engine
-from models.tables import Base
+from models.schema import metadata
 from settings import Settings
 
 config = context.config
@@ -13,7 +13,7 @@ url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_u
 def run_migrations_offline() -> None:
     context.configure(
         url=url,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
     )
@@ -26,7 +26,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=metadata,
             render_as_batch=url.startswith("sqlite"),
         )
         with context.begin_transaction():

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
 from content.render import TemplateError, render_message
@@ -21,10 +22,11 @@ from models.tables import PlannedSend
 from observability.metrics import SENDS
 from optout.links import unsubscribe_url
 from policy.budget import refund, reserve
+from policy.frequency_cap import CapRules, Wanted, release_contacts, reserve_contacts
 from sending.checks import Screened, screen
 from sending.claim import Claimed, claim_due, next_due
 from sending.recipients import Recipient
-from sending.record import record_results, set_status
+from sending.record import Recorded, record_results, set_status
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,15 @@ class SendPass:
 
 
 class SendEngine:
-    def __init__(self, engine: Engine, channels: Mapping[str, Channel]) -> None:
+    def __init__(self, engine: Engine, channels: Mapping[str, Channel], caps: CapRules) -> None:
         self._engine = engine
         self._channels = channels
+        self._caps = caps
 
     async def run(
         self, job: SendPass, progress: Callable[[SendBatchResult], None]
     ) -> SendBatchResult:
-        spec, name = await asyncio.to_thread(self._campaign, job.campaign_id)
+        spec, name, priority = await asyncio.to_thread(self._campaign, job.campaign_id)
         total = SendBatchResult()
         handled = 0
         while handled < job.max_items and not total.budget_exhausted:
@@ -54,14 +57,15 @@ class SendEngine:
             if not claimed:
                 break
             handled += len(claimed)
-            await self._batch(job, spec, name, claimed, total)
+            await self._batch(job, spec, name, priority, claimed, total)
             progress(total)
         total.next_due_at, total.remaining = await asyncio.to_thread(self._open, job.campaign_id)
         return total
 
-    def _campaign(self, campaign_id: str) -> tuple[CampaignSpec, str]:
+    def _campaign(self, campaign_id: str) -> tuple[CampaignSpec, str, int]:
         with session_scope(self._engine) as session:
-            return load_spec(session, campaign_id), get_campaign(session, campaign_id).name
+            campaign = get_campaign(session, campaign_id)
+            return load_spec(session, campaign_id), campaign.name, campaign.priority
 
     def _claim(self, job: SendPass) -> list[Claimed]:
         with session_scope(self._engine) as session:
@@ -83,10 +87,11 @@ class SendEngine:
         job: SendPass,
         spec: CampaignSpec,
         name: str,
+        priority: int,
         claimed: Sequence[Claimed],
         total: SendBatchResult,
     ) -> None:
-        screened, fitted = await asyncio.to_thread(self._screen, job, spec, claimed)
+        screened, fitted = await asyncio.to_thread(self._screen, job, spec, priority, claimed)
         total.suppressed += len(screened.suppressed)
         total.failed += len(screened.failed)
         total.deferred += len(screened.deferred)
@@ -94,42 +99,45 @@ class SendEngine:
             total.budget_exhausted = True
         ready = screened.ready[:fitted]
         results = await self._send(job, spec, name, ready)
-        counts, refunded = await asyncio.to_thread(self._record, job, results)
-        total.sent += counts["sent"]
-        total.failed += counts["failed"]
-        total.suppressed += counts["suppressed"]
-        total.spent += sum((c.unit_cost for c, _ in ready), Decimal(0)) - refunded
+        recorded = await asyncio.to_thread(self._record, job, results)
+        total.sent += recorded.counts["sent"]
+        total.failed += recorded.counts["failed"]
+        total.suppressed += recorded.counts["suppressed"]
+        total.spent += sum((c.unit_cost for c, _ in ready), Decimal(0)) - recorded.refund
 
     def _screen(
-        self, job: SendPass, spec: CampaignSpec, claimed: Sequence[Claimed]
+        self, job: SendPass, spec: CampaignSpec, priority: int, claimed: Sequence[Claimed]
     ) -> tuple[Screened, int]:
+        """Re-check, take contact slots (caps) and budget, all in one transaction."""
         with session_scope(self._engine) as session:
             screened = screen(session, claimed, spec, job.due_before)
+            self._apply_caps(session, job, spec, priority, screened)
             fitted = reserve(session, job.campaign_id, [c.unit_cost for c, _ in screened.ready])
-            rows = [
-                {"id": c.id, "status": "suppressed", "reason": r} for c, r in screened.suppressed
-            ]
-            rows += [{"id": c.id, "status": "failed", "reason": r} for c, r in screened.failed]
-            rows += [
-                {"id": c.id, "status": "planned", "reason": "quiet_hours", "scheduled_at": t}
-                for c, t in screened.deferred
-            ]
+            release_contacts(session, [c.id for c, _ in screened.ready[fitted:]])
+            set_status(session, _screen_updates(screened))
             if fitted < len(screened.ready):
-                rows += [
-                    {"id": c.id, "status": "suppressed", "reason": "budget_exhausted"}
-                    for c, _ in screened.ready[fitted:]
-                ]
-                session.execute(
-                    update(PlannedSend)
-                    .where(
-                        PlannedSend.campaign_id == job.campaign_id, PlannedSend.status == "planned"
-                    )
-                    .values(status="suppressed", reason="budget_exhausted")
-                )
-            set_status(session, rows)
+                _stop_for_budget(session, job.campaign_id, screened.ready[fitted:])
         for c, reason in screened.suppressed:
-            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason}").inc()
+            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason.split(':')[0]}").inc()
         return screened, fitted
+
+    def _apply_caps(
+        self, session: Session, job: SendPass, spec: CampaignSpec, priority: int, screened: Screened
+    ) -> None:
+        """Marketing sends take a contact slot; those the caps refuse become suppressed."""
+        wanted = [
+            Wanted(c.id, c.customer_id, c.channel, c.template, r.timezone)
+            for c, r in screened.ready
+            if spec.channel(c.channel).marketing
+        ]
+        refused = reserve_contacts(
+            session, job.campaign_id, priority, wanted, job.due_before, self._caps
+        )
+        if refused:
+            screened.suppressed += [
+                (c, refused[c.id]) for c, _ in screened.ready if c.id in refused
+            ]
+            screened.ready = [(c, r) for c, r in screened.ready if c.id not in refused]
 
     async def _send(
         self,
@@ -158,13 +166,39 @@ class SendEngine:
                 results.append((claim, result))
         return results
 
-    def _record(
-        self, job: SendPass, results: Sequence[tuple[Claimed, SendResult]]
-    ) -> tuple[dict[str, int], Decimal]:
+    def _record(self, job: SendPass, results: Sequence[tuple[Claimed, SendResult]]) -> Recorded:
         with session_scope(self._engine) as session:
-            counts, refunded = record_results(session, job.campaign_id, job.due_before, results)
-            refund(session, job.campaign_id, refunded)
-            return counts, refunded
+            recorded = record_results(session, job.campaign_id, job.due_before, results)
+            refund(session, job.campaign_id, recorded.refund)
+            release_contacts(session, recorded.unsent)
+            return recorded
+
+
+def _screen_updates(screened: Screened) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [
+        {"id": c.id, "status": "suppressed", "reason": r} for c, r in screened.suppressed
+    ]
+    rows += [{"id": c.id, "status": "failed", "reason": r} for c, r in screened.failed]
+    rows += [
+        {"id": c.id, "status": "planned", "reason": "quiet_hours", "scheduled_at": t}
+        for c, t in screened.deferred
+    ]
+    return rows
+
+
+def _stop_for_budget(
+    session: Session, campaign_id: str, unfunded: Sequence[tuple[Claimed, Recipient]]
+) -> None:
+    """The next send would pass the budget: close it and every send still planned."""
+    set_status(
+        session,
+        [{"id": c.id, "status": "suppressed", "reason": "budget_exhausted"} for c, _ in unfunded],
+    )
+    session.execute(
+        update(PlannedSend)
+        .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
+        .values(status="suppressed", reason="budget_exhausted")
+    )
 
 
 def _message(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,47 +31,62 @@ def set_status(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(update(PlannedSend), list(rows))
 
 
+@dataclass
+class Recorded:
+    """What recording a batch of answers produced."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"sent": 0, "failed": 0, "suppressed": 0, "retry": 0}
+    )
+    refund: Decimal = Decimal(0)
+    unsent: list[int] = field(default_factory=list)  # planned send ids that did not go out
+    opted_out: list[Claimed] = field(default_factory=list)
+
+
+def _retry(claim: Claimed, result: SendResult) -> bool:
+    retryable = result.outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED)
+    return retryable and claim.attempts < MAX_ATTEMPTS
+
+
 def record_results(
     session: Session, campaign_id: str, at: datetime, sent: Sequence[tuple[Claimed, SendResult]]
-) -> tuple[dict[str, int], Decimal]:
-    """Store every provider answer; returns counts by final status and the amount to refund."""
+) -> Recorded:
+    """Store every provider answer: made sends, final statuses, retries with backoff."""
     deliveries: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    counts = {"sent": 0, "failed": 0, "suppressed": 0, "retry": 0}
-    refund = Decimal(0)
+    out = Recorded()
     for claim, result in sent:
         if result.outcome == Outcome.SENT:
-            counts["sent"] += 1
+            out.counts["sent"] += 1
             updates.append({"id": claim.id, "status": "sent", "reason": None})
             deliveries.append(_delivery(campaign_id, claim, result, at, claim.unit_cost))
             continue
-        refund += claim.unit_cost
-        if (
-            result.outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED)
-            and claim.attempts < MAX_ATTEMPTS
-        ):
-            counts["retry"] += 1
+        out.refund += claim.unit_cost
+        out.unsent.append(claim.id)
+        if _retry(claim, result):
+            out.counts["retry"] += 1
+            when = at + backoff(claim.attempts, result.retry_after)
             updates.append(
                 {
                     "id": claim.id,
                     "status": "planned",
                     "reason": result.error_code,
-                    "scheduled_at": at + backoff(claim.attempts, result.retry_after),
+                    "scheduled_at": when,
                 }
             )
             continue
-        status = "suppressed" if result.outcome == Outcome.OPTED_OUT else "failed"
-        counts[status] += 1
-        reason = (
-            "provider_opt_out"
-            if status == "suppressed"
-            else (result.error_code or result.outcome.value)
-        )
-        updates.append({"id": claim.id, "status": status, "reason": reason})
+        if result.outcome == Outcome.OPTED_OUT:
+            out.counts["suppressed"] += 1
+            out.opted_out.append(claim)
+            updates.append({"id": claim.id, "status": "suppressed", "reason": "provider_opt_out"})
+        else:
+            out.counts["failed"] += 1
+            reason = result.error_code or result.outcome.value
+            updates.append({"id": claim.id, "status": "failed", "reason": reason[:64]})
         deliveries.append(_delivery(campaign_id, claim, result, at, Decimal(0)))
     set_status(session, updates)
     insert_ignore(session, Delivery.__table__, deliveries, ["planned_send_id"])
-    return counts, refund
+    return out
 
 
 def _delivery(

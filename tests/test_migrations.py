@@ -3,7 +3,7 @@
 from sqlalchemy import inspect
 
 from db.engine import make_engine
-from models.tables import Base
+from models.schema import metadata as schema
 from tests.conftest import create_database, downgrade, drop_database, migrate
 
 
@@ -13,11 +13,11 @@ def test_upgrade_then_downgrade_on_postgresql() -> None:
     try:
         migrate(url)
         tables = set(inspect(engine).get_table_names())
-        assert set(Base.metadata.tables) <= tables
+        assert set(schema.tables) <= tables
         downgrade(url)
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate(url)
-        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        assert set(schema.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
         drop_database(url)
@@ -30,6 +30,6 @@ def test_migrations_match_the_models(pg_url: str) -> None:
 
     engine = make_engine(pg_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), schema)
     engine.dispose()
     assert diff == []
