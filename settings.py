@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -24,7 +24,8 @@ class Settings:
     index_key: str = ""
     send_slot_seconds: int = 60
     send_batch_size: int = 500
-    extra: dict[str, str] = field(default_factory=dict)
+    send_lanes: int = 4
+    send_max_items: int = 5000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +40,6 @@ class Settings:
             index_key=env.get("OMNIREACH_INDEX_KEY", ""),
             send_slot_seconds=int(env.get("OMNIREACH_SEND_SLOT_SECONDS", "60")),
             send_batch_size=int(env.get("OMNIREACH_SEND_BATCH_SIZE", "500")),
+            send_lanes=int(env.get("OMNIREACH_SEND_LANES", "4")),
+            send_max_items=int(env.get("OMNIREACH_SEND_MAX_ITEMS", "5000")),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from channels.base import Channel
 from db.engine import default_engine
 from policy.frequency_cap import CapRules, load_caps
+from sending.rate_limit import RateLimiter, parse_limits
 
 
 @dataclass
@@ -16,6 +18,9 @@ class WorkerContext:
     engine: Engine
     channels: dict[str, Channel] = field(default_factory=dict)
     caps: CapRules = field(default_factory=load_caps)
+    limits: dict[str, RateLimiter] = field(
+        default_factory=lambda: parse_limits(os.environ.get("OMNIREACH_RATE_LIMITS", ""))
+    )
 
 
 _current: WorkerContext | None = None

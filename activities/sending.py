@@ -25,7 +25,7 @@ async def send_due(inp: SendBatchInput) -> SendBatchResult:
         max_items=inp.max_items,
         batch_size=settings.send_batch_size,
     )
-    return await SendEngine(ctx.engine, ctx.channels, ctx.caps).run(
+    return await SendEngine(ctx.engine, ctx.channels, ctx.caps, ctx.limits).run(
         job, lambda progress: activity.heartbeat(progress.sent, progress.failed)
     )
 

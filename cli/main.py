@@ -8,7 +8,12 @@ import click
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from cli import campaign_commands, data_commands, report_commands  # noqa: F401 (registers)
+from cli import (  # noqa: F401 (importing registers the commands)
+    campaign_commands,
+    data_commands,
+    governance_commands,
+    report_commands,
+)
 from cli.common import app
 from cli.errors import OperatorError
 from db.campaigns import UnknownCampaign

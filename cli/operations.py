@@ -36,6 +36,8 @@ async def start_campaign(
             spec=spec,
             requested_by=requested_by,
             slot_seconds=settings.send_slot_seconds,
+            send_lanes=settings.send_lanes,
+            send_max_items=settings.send_max_items,
         ),
         id=workflow_id(campaign_id),
         task_queue=settings.task_queue,

@@ -27,6 +27,7 @@ _AMOUNT = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
 _GENDERS = {"m": "M", "f": "F", "男": "M", "女": "F"}
+_LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -39,11 +40,14 @@ class FieldError(ValueError):
 
 
 def text(field: str, value: str | None, max_len: int, required: bool = False) -> str | None:
-    """Free text up to max_len characters, without control characters."""
+    """Free text up to max_len characters; line breaks and tabs (a quoted multi-line CSV
+    field) become one space, other control characters are an error."""
     if value is None:
         if required:
             raise FieldError(field, value, "required value is missing")
         return None
+    if "\n" in value or "\r" in value or "\t" in value:
+        value = _LINE_BREAKS.sub(" ", value)
     if len(value) > max_len:
         raise FieldError(field, value, f"longer than {max_len} characters")
     if _CONTROL.search(value):

@@ -30,11 +30,11 @@ def shown(field: str, value: str | None) -> str:
 
 
 class RejectWriter:
-    """Collects rejects; writes them only when a path was given."""
+    """Collects the rejects of one chunk and writes them in line order (if a path was given)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.count = 0
+        self._pending: list[tuple[int, str, str, str]] = []
         self._tmp = path.with_name(f".{path.name}.{os.getpid()}.part") if path else None
         self._fh = None
         self._csv: csv.writer | None = None  # type: ignore[valid-type]
@@ -47,14 +47,22 @@ class RejectWriter:
         return self
 
     def add(self, line: int, field: str, value: str | None, reason: str) -> None:
-        self.count += 1
         if self._csv is not None:
-            self._csv.writerow([line, field, shown(field, value), reason])
+            self._pending.append((line, field, shown(field, value), reason))
+
+    def flush(self) -> None:
+        """Write what was collected, sorted by line (chunks cover consecutive lines)."""
+        if self._csv is not None:
+            self._pending.sort(key=lambda r: r[0])
+            self._csv.writerows(self._pending)
+        self._pending.clear()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._fh is None or self._tmp is None or self.path is None:
             return
+        if exc_type is None:
+            self.flush()
         self._fh.close()
         if exc_type is None:
             self._tmp.replace(self.path)

@@ -102,6 +102,7 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
     }
     if f.errors:
         return f.errors
+    record["record_key"] = record["external_id"]
     parsed = Parsed(line, record["external_id"], record["customer_ref"], record)
     if record["ordered_at"] > now:
         parsed.flags.append(("ordered_in_future", "ordered_at is after the import time"))
@@ -120,9 +121,9 @@ def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
     }
     if f.errors:
         return f.errors
-    key = record["event_key"] or (f"{record['customer_ref']}|{record['event_type']}|"
-                                  f"{record['occurred_at'].isoformat()}")
-    return Parsed(line, key, record["customer_ref"], record)
+    record["record_key"] = record["event_key"] or "|".join(
+        (record["customer_ref"], record["event_type"], record["occurred_at"].isoformat()))
+    return Parsed(line, record["record_key"], record["customer_ref"], record)
 
 
 def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
@@ -140,9 +141,9 @@ def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list
     pre_ticked = f(parse.boolean, "pre_ticked", v.get("pre_ticked"))
     if f.errors:
         return f.errors
-    key = "|".join((record["customer_ref"], record["channel"], record["purpose"],
-                    record["recorded_at"].isoformat()))
-    parsed = Parsed(line, key, record["customer_ref"], record)
+    record["record_key"] = "|".join((record["customer_ref"], record["channel"],
+                                     record["purpose"], record["recorded_at"].isoformat()))
+    parsed = Parsed(line, record["record_key"], record["customer_ref"], record)
     if record["granted"] and (pre_ticked or record["source"].lower() in INVALID_CONSENT_SOURCES):
         record["granted"] = False
         parsed.flags.append(("consent_not_valid", "pre-ticked or bundled consent is not valid "

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ingest.columns import COLUMNS, Kind, likely_kind
 from ingest.report import ImportFileError
@@ -45,13 +46,21 @@ def read_rows(path: Path, kind: Kind) -> Iterator[RawRow]:
         raise ImportFileError(f"{path.name}: no such file")
     _sniff(path)
     rows = _csv_rows if suffix in CSV_SUFFIXES else _jsonl_rows
-    with path.open(encoding="utf-8-sig", errors="strict", newline="") as fh:
-        yield from rows(fh, path.name, kind)
+    with path.open("rb") as fh:
+        yield from rows(_lines(fh, path.name), path.name, kind)
 
 
-def _not_utf8(name: str, line: int) -> ImportFileError:
-    return ImportFileError(f"{name}: not UTF-8 text (invalid bytes near line {line}); "
-                           "save it as UTF-8")
+def _lines(fh: BinaryIO, name: str) -> Iterator[str]:
+    """The file's lines as text (line endings kept, BOM dropped); a line that is not UTF-8
+    fails the file with its exact line number."""
+    for number, raw in enumerate(fh, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"{name}: not UTF-8 text (invalid bytes on line {number}); "
+                                  "save it as UTF-8") from None
 
 
 def _sniff(path: Path) -> None:
@@ -101,8 +110,8 @@ def _check_names(name: str, kind: Kind, names: list[str], what: str) -> None:
                           f"(expected {', '.join(spec.required + spec.optional)})")
 
 
-def _csv_rows(fh, name: str, kind: Kind) -> Iterator[RawRow]:  # type: ignore[no-untyped-def]
-    reader = csv.reader(fh)
+def _csv_rows(lines: Iterator[str], name: str, kind: Kind) -> Iterator[RawRow]:
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
         if header is None:
@@ -124,8 +133,6 @@ def _csv_rows(fh, name: str, kind: Kind) -> Iterator[RawRow]:  # type: ignore[no
     except csv.Error as exc:
         raise ImportFileError(f"{name}: unreadable CSV near line {reader.line_num}: {exc}") \
             from None
-    except UnicodeDecodeError:
-        raise _not_utf8(name, reader.line_num + 1) from None
 
 
 def _json_value(value: object) -> str | None:
@@ -140,15 +147,12 @@ def _json_value(value: object) -> str | None:
     raise TypeError(type(value).__name__)
 
 
-def _jsonl_rows(fh, name: str, kind: Kind) -> Iterator[RawRow]:  # type: ignore[no-untyped-def]
-    first, line = True, 0
-    try:
-        for line, text in enumerate(fh, start=1):
-            if text.strip():
-                yield _json_row(name, kind, line, text, first)
-                first = False
-    except UnicodeDecodeError:
-        raise _not_utf8(name, line + 1) from None
+def _jsonl_rows(lines: Iterator[str], name: str, kind: Kind) -> Iterator[RawRow]:
+    first = True
+    for line, text in enumerate(lines, start=1):
+        if text.strip():
+            yield _json_row(name, kind, line, text, first)
+            first = False
     if first:
         raise ImportFileError(f"{name}: the file is empty")
 

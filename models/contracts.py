@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -68,6 +69,8 @@ class CampaignInput(BaseModel):
     spec: CampaignSpec
     requested_by: str
     slot_seconds: int = Field(default=60, ge=1, le=3600)
+    send_lanes: int = Field(default=4, ge=1, le=32)
+    send_max_items: int = Field(default=5000, ge=1)
     resume: SendingState | None = None
 
 
@@ -147,7 +150,7 @@ class CampaignRef(BaseModel):
 class SendBatchInput(BaseModel):
     campaign_id: str
     due_before: datetime
-    max_items: int = 20_000
+    max_items: int = 5000
 
 
 class SendBatchResult(BaseModel):
@@ -159,6 +162,23 @@ class SendBatchResult(BaseModel):
     budget_exhausted: bool = False
     next_due_at: datetime | None = None
     remaining: int = 0
+    saturated: bool = False  # stopped at max_items with more due: call again at once
+
+    @classmethod
+    def merge(cls, parts: Sequence[SendBatchResult]) -> SendBatchResult:
+        """Combine side-by-side passes; `remaining` is the latest view (the smallest)."""
+        dues = [p.next_due_at for p in parts if p.next_due_at is not None]
+        return cls(
+            sent=sum(p.sent for p in parts),
+            failed=sum(p.failed for p in parts),
+            suppressed=sum(p.suppressed for p in parts),
+            deferred=sum(p.deferred for p in parts),
+            spent=sum((p.spent for p in parts), Decimal(0)),
+            budget_exhausted=any(p.budget_exhausted for p in parts),
+            next_due_at=min(dues) if dues else None,
+            remaining=min(p.remaining for p in parts),
+            saturated=any(p.saturated for p in parts),
+        )
 
 
 class ReviewResult(BaseModel):

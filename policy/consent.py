@@ -24,20 +24,19 @@ def latest_consent_ids() -> Select[tuple[int]]:
     )
 
 
-def has_consent(
-    customer_id: ColumnElement[int], channel: str, purpose: str = MARKETING
-) -> ColumnElement[bool]:
-    """SQL predicate: the customer's latest event for channel+purpose is a grant."""
-    latest = (
-        select(func.max(ConsentEvent.id))
-        .where(
-            ConsentEvent.customer_id == customer_id,
-            ConsentEvent.channel == channel,
-            ConsentEvent.purpose == purpose,
-        )
+def has_consent(customer_id: ColumnElement[int], channel: str,
+                purpose: str = MARKETING) -> ColumnElement[bool]:
+    """SQL predicate: the customer's newest ledger event for channel+purpose is a grant."""
+    newest = (
+        select(ConsentEvent.granted)
+        .where(ConsentEvent.customer_id == customer_id, ConsentEvent.channel == channel,
+               ConsentEvent.purpose == purpose)
+        .order_by(ConsentEvent.id.desc())
+        .limit(1)
+        .correlate_except(ConsentEvent)
         .scalar_subquery()
     )
-    return select(ConsentEvent.granted).where(ConsentEvent.id == latest).scalar_subquery().is_(True)
+    return newest.is_(True)
 
 
 def not_suppressed(channel: str) -> ColumnElement[bool]:

@@ -108,6 +108,10 @@ def reserve_contacts(
         return {}
     ids = [w.customer_id for w in wanted]
     _lock_customers(session, ids)
+    held = set(session.execute(select(ContactLedger.planned_send_id).where(
+        ContactLedger.planned_send_id.in_([w.planned_send_id for w in wanted]))).scalars())
+    tz_of = {w.customer_id: w.timezone for w in wanted}
+    wanted = [w for w in wanted if w.planned_send_id not in held]  # reclaimed after a crash
     horizon = at - timedelta(days=max(rules.template_cycle_days or 0, 8))
     past = session.execute(
         select(
@@ -117,7 +121,6 @@ def reserve_contacts(
             ContactLedger.at,
         ).where(ContactLedger.customer_id.in_(ids), ContactLedger.at >= horizon)
     ).all()
-    tz_of = {w.customer_id: w.timezone for w in wanted}
     day: dict[tuple[int, str], int] = defaultdict(int)
     week: dict[tuple[int, str], int] = defaultdict(int)
     week_ch: dict[tuple[int, str, str], int] = defaultdict(int)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import Interval, and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.campaigns import get_campaign, load_spec
@@ -43,7 +43,7 @@ def _channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, A
 def _not_later_than(session: Session, late: Any, early: Any, window: timedelta) -> Any:
     """SQL for `late <= early + window` on PostgreSQL (intervals) and SQLite (julian days)."""
     if session.get_bind().dialect.name == "postgresql":
-        return late <= early + window
+        return late <= early + literal(window, Interval())
     return func.julianday(late) <= func.julianday(early) + window.total_seconds() / 86400
 
 

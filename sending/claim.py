@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ def claim_due(
     limit: int,
     claimer: str,
     now: datetime,
+    exclude: Collection[str] = (),
 ) -> list[Claimed]:
     """Mark up to `limit` due sends as ours. Our own earlier claims (a retried activity) and
     expired claims (a crashed worker) are taken again; the provider key makes that safe."""
@@ -40,7 +42,10 @@ def claim_due(
         and_(PS.status == "planned", PS.scheduled_at <= due_before),
         and_(PS.status == "sending", or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE)),
     )
-    ids = select(PS.id).where(PS.campaign_id == campaign_id, due).order_by(PS.scheduled_at, PS.id)
+    ids = select(PS.id).where(PS.campaign_id == campaign_id, due)
+    if exclude:
+        ids = ids.where(PS.channel.notin_(list(exclude)))
+    ids = ids.order_by(PS.scheduled_at, PS.id)
     ids = ids.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)

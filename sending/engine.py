@@ -13,20 +13,23 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
-from content.render import TemplateError, render_message
 from db.campaigns import get_campaign, load_spec
 from db.engine import session_scope
 from models.contracts import SendBatchResult
 from models.spec import CampaignSpec
 from models.tables import PlannedSend
 from observability.metrics import SENDS
-from optout.links import unsubscribe_url
 from policy.budget import refund, reserve
 from policy.frequency_cap import CapRules, Wanted, release_contacts, reserve_contacts
 from sending.checks import Screened, screen
 from sending.claim import Claimed, claim_due, next_due
+from sending.deliver import build_message, deliver
+from sending.holds import FAILED_BATCHES_TO_HOLD, held_channels, hold_channel
+from sending.rate_limit import RateLimiter
 from sending.recipients import Recipient
 from sending.record import Recorded, record_results, set_status
+
+TRANSIENT = {Outcome.RETRYABLE, Outcome.RATE_LIMITED}
 
 
 @dataclass(frozen=True)
@@ -36,38 +39,80 @@ class SendPass:
     campaign_id: str
     due_before: datetime
     claimer: str
-    max_items: int = 20_000
+    max_items: int = 5000
     batch_size: int = 500
 
 
 class SendEngine:
-    def __init__(self, engine: Engine, channels: Mapping[str, Channel], caps: CapRules) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        channels: Mapping[str, Channel],
+        caps: CapRules,
+        limits: Mapping[str, RateLimiter] | None = None,
+    ) -> None:
         self._engine = engine
         self._channels = channels
         self._caps = caps
+        self._limits = limits or {}
 
     async def run(
         self, job: SendPass, progress: Callable[[SendBatchResult], None]
     ) -> SendBatchResult:
         spec, name, priority = await asyncio.to_thread(self._campaign, job.campaign_id)
+        held = await asyncio.to_thread(self._held, job)
+        streaks: dict[str, int] = defaultdict(int)
         total = SendBatchResult()
         handled = 0
         while handled < job.max_items and not total.budget_exhausted:
-            claimed = await asyncio.to_thread(self._claim, job)
+            claimed = await asyncio.to_thread(self._claim, job, held)
             if not claimed:
                 break
             handled += len(claimed)
-            await self._batch(job, spec, name, priority, claimed, total)
+            results = await self._batch(job, spec, name, priority, claimed, total)
+            for channel in self._failing(results, streaks):
+                await asyncio.to_thread(self._hold, job, channel)
+                held.add(channel)
             progress(total)
         total.next_due_at, total.remaining = await asyncio.to_thread(self._open, job.campaign_id)
+        total.saturated = handled >= job.max_items and not total.budget_exhausted
         return total
+
+    @staticmethod
+    def _failing(
+        results: Sequence[tuple[Claimed, SendResult]], streaks: dict[str, int]
+    ) -> list[str]:
+        """Channels whose last few batches all failed with a retryable error."""
+        outcomes: dict[str, set[Outcome]] = defaultdict(set)
+        for claim, result in results:
+            outcomes[claim.channel].add(result.outcome)
+        failing = []
+        for channel, seen in outcomes.items():
+            streaks[channel] = streaks[channel] + 1 if seen <= TRANSIENT else 0
+            if streaks[channel] >= FAILED_BATCHES_TO_HOLD:
+                failing.append(channel)
+        return failing
+
+    def _held(self, job: SendPass) -> set[str]:
+        with session_scope(self._engine) as session:
+            return held_channels(session, job.campaign_id, job.due_before)
+
+    def _hold(self, job: SendPass, channel: str) -> None:
+        with session_scope(self._engine) as session:
+            hold_channel(
+                session,
+                job.campaign_id,
+                channel,
+                job.due_before,
+                "provider kept failing with retryable errors",
+            )
 
     def _campaign(self, campaign_id: str) -> tuple[CampaignSpec, str, int]:
         with session_scope(self._engine) as session:
             campaign = get_campaign(session, campaign_id)
             return load_spec(session, campaign_id), campaign.name, campaign.priority
 
-    def _claim(self, job: SendPass) -> list[Claimed]:
+    def _claim(self, job: SendPass, held: set[str]) -> list[Claimed]:
         with session_scope(self._engine) as session:
             return claim_due(
                 session,
@@ -76,6 +121,7 @@ class SendEngine:
                 job.batch_size,
                 job.claimer,
                 datetime.now(UTC),
+                exclude=held,
             )
 
     def _open(self, campaign_id: str) -> tuple[datetime | None, int]:
@@ -90,7 +136,7 @@ class SendEngine:
         priority: int,
         claimed: Sequence[Claimed],
         total: SendBatchResult,
-    ) -> None:
+    ) -> list[tuple[Claimed, SendResult]]:
         screened, fitted = await asyncio.to_thread(self._screen, job, spec, priority, claimed)
         total.suppressed += len(screened.suppressed)
         total.failed += len(screened.failed)
@@ -104,6 +150,7 @@ class SendEngine:
         total.failed += recorded.counts["failed"]
         total.suppressed += recorded.counts["suppressed"]
         total.spent += sum((c.unit_cost for c, _ in ready), Decimal(0)) - recorded.refund
+        return results
 
     def _screen(
         self, job: SendPass, spec: CampaignSpec, priority: int, claimed: Sequence[Claimed]
@@ -148,14 +195,16 @@ class SendEngine:
     ) -> list[tuple[Claimed, SendResult]]:
         by_channel: dict[str, list[tuple[Claimed, OutboundMessage | None]]] = defaultdict(list)
         for claim, recipient in ready:
-            by_channel[claim.channel].append((claim, _message(job, spec, name, claim, recipient)))
+            message = build_message(job.campaign_id, spec, name, claim, recipient)
+            by_channel[claim.channel].append((claim, message))
         results: list[tuple[Claimed, SendResult]] = []
         for channel_name, items in by_channel.items():
             channel = self._channels.get(channel_name)
             messages = [m for _, m in items if m is not None]
             answers: dict[str, SendResult] = {}
-            if channel is not None and messages:
-                answers = {r.idempotency_key: r for r in await channel.send_batch(messages)}
+            if channel is not None:
+                limiter = self._limits.get(channel_name)
+                answers = {r.idempotency_key: r for r in await deliver(channel, limiter, messages)}
             for claim, message in items:
                 result = answers.get(claim.idempotency_key) or SendResult(
                     claim.idempotency_key,
@@ -198,33 +247,4 @@ def _stop_for_budget(
         update(PlannedSend)
         .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
         .values(status="suppressed", reason="budget_exhausted")
-    )
-
-
-def _message(
-    job: SendPass, spec: CampaignSpec, name: str, claim: Claimed, recipient: Recipient
-) -> OutboundMessage | None:
-    plan = spec.channel(claim.channel)
-    variables = dict(
-        recipient.variables,
-        campaign_name=name,
-        end_time=spec.send_window.end.strftime("%Y-%m-%d %H:%M"),
-        unsubscribe_url=unsubscribe_url(claim.customer_id, claim.channel, job.campaign_id),
-    )
-    try:
-        rendered = render_message(plan.subject, plan.body, variables)
-    except TemplateError:
-        return None
-    assert recipient.address is not None
-    return OutboundMessage(
-        idempotency_key=claim.idempotency_key,
-        campaign_id=job.campaign_id,
-        customer_id=claim.customer_id,
-        channel=claim.channel,
-        address=recipient.address,
-        template=claim.template,
-        body=rendered.body,
-        subject=rendered.subject,
-        params={"unsubscribe_url": variables["unsubscribe_url"]},
-        marketing=plan.marketing,
     )

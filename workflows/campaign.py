@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -23,18 +24,19 @@ with workflow.unsafe.imports_passed_through():
         PhaseChange,
         RegisterInput,
         SendBatchInput,
+        SendBatchResult,
         SendingState,
     )
     from models.search_attributes import CAMPAIGN_PHASE
 
 SHORT = dict(
     start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10),
 )
 LONG = dict(
     start_to_close_timeout=timedelta(minutes=30),
     heartbeat_timeout=timedelta(minutes=2),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10),
 )
 SEND = dict(
     start_to_close_timeout=timedelta(minutes=15),
@@ -201,27 +203,28 @@ class CampaignWorkflow:
         return True
 
     async def _send_all(self, inp: CampaignInput) -> None:
+        """Sleep until sends fall due, send them in batches; widen to parallel lanes under load."""
         slot = timedelta(seconds=inp.slot_seconds)
+        lanes = 1
         while not self._cancelled:
             await workflow.wait_condition(lambda: not self._paused or self._cancelled)
             if self._cancelled:
                 break
             now = workflow.now()
-            batch = await workflow.execute_activity(
-                sending.send_due,
-                SendBatchInput(campaign_id=self._campaign_id, due_before=now),
-                **SEND,
-            )
+            batch = await self._send_lanes(now, lanes, inp.send_max_items)
             self._counters.add(batch)
             if batch.budget_exhausted:
                 self._detail = "budget_exhausted"
                 break
             if batch.remaining == 0:
                 break
-            wake = max(batch.next_due_at or now + slot, now + slot)
+            lanes = inp.send_lanes if batch.saturated else 1
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state()}))
+            if batch.saturated:
+                continue
+            wake = max(batch.next_due_at or now + slot, now + slot)
             try:
                 await workflow.wait_condition(
                     lambda: self._cancelled or self._paused, timeout=wake - workflow.now()
@@ -232,6 +235,14 @@ class CampaignWorkflow:
             await self._cancel("cancelled during sending")
             return
         await self._enter(Phase.AWAITING_REVIEW, self._detail)
+
+    async def _send_lanes(self, now: datetime, lanes: int, max_items: int) -> SendBatchResult:
+        """Run `lanes` send activities side by side (they claim disjoint sends) and merge them."""
+        job = SendBatchInput(campaign_id=self._campaign_id, due_before=now, max_items=max_items)
+        results = await asyncio.gather(
+            *(workflow.execute_activity(sending.send_due, job, **SEND) for _ in range(lanes))
+        )
+        return SendBatchResult.merge(results)
 
     async def _review(self, inp: CampaignInput) -> None:
         try:

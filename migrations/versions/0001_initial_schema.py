@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:33:10.415996
+Create Date: 2026-11-25 10:56:24.610979
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
     op.create_table(
+        "channel_holds",
+        sa.Column("campaign_id", sa.String(length=80), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("strikes", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("campaign_id", "channel", name=op.f("pk_channel_holds")),
+    )
+    op.create_table(
         "customers",
         sa.Column(
             "id",
@@ -89,6 +98,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customers_email_index"), ["email_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_phone_index"), ["phone_index"], unique=False)
 
+    op.create_table(
+        "import_runs",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rows_read", sa.Integer(), nullable=False),
+        sa.Column("inserted", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("flagged", sa.Integer(), nullable=False),
+        sa.Column("merged", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_runs")),
+    )
     op.create_table(
         "sandbox_outbox",
         sa.Column(
@@ -134,6 +164,14 @@ def upgrade() -> None:
             batch_op.f("ix_suppressions_address_index"), ["address_index"], unique=False
         )
 
+    op.create_table(
+        "user_roles",
+        sa.Column("user", sa.String(length=100), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("granted_by", sa.String(length=100), nullable=False),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user", "role", name=op.f("pk_user_roles")),
+    )
     op.create_table(
         "approvals",
         sa.Column(
@@ -274,6 +312,62 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "customer_aliases",
+        sa.Column("external_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_aliases_customer_id_customers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["import_runs.id"], name=op.f("fk_customer_aliases_run_id_import_runs")
+        ),
+        sa.PrimaryKeyConstraint("external_id", name=op.f("pk_customer_aliases")),
+    )
+    with op.batch_alter_table("customer_aliases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_customer_aliases_customer_id"), ["customer_id"], unique=False
+        )
+
+    op.create_table(
+        "customer_merges",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "survivor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "merged_customer_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("merged_external_id", sa.String(length=64), nullable=False),
+        sa.Column("matched_on", sa.String(length=16), nullable=False),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("merged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["import_runs.id"], name=op.f("fk_customer_merges_run_id_import_runs")
+        ),
+        sa.ForeignKeyConstraint(
+            ["survivor_id"], ["customers.id"], name=op.f("fk_customer_merges_survivor_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_merges")),
+    )
+    with op.batch_alter_table("customer_merges", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_customer_merges_survivor_id"), ["survivor_id"], unique=False
+        )
+
+    op.create_table(
         "customer_profiles",
         sa.Column(
             "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -307,6 +401,47 @@ def upgrade() -> None:
             ["customer_id"], ["customers.id"], name=op.f("fk_customer_tags_customer_id_customers")
         ),
         sa.PrimaryKeyConstraint("customer_id", "tag", name=op.f("pk_customer_tags")),
+    )
+    op.create_table(
+        "import_flags",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("record_key", sa.String(length=255), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("code", sa.String(length=48), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_import_flags_customer_id_customers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["import_runs.id"], name=op.f("fk_import_flags_run_id_import_runs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_flags")),
+        sa.UniqueConstraint("kind", "record_key", "code", name=op.f("uq_import_flags_kind")),
+    )
+    with op.batch_alter_table("import_flags", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_import_flags_customer_id"), ["customer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_import_flags_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "imported_event_keys",
+        sa.Column("event_id", sa.String(length=128), nullable=False),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["import_runs.id"], name=op.f("fk_imported_event_keys_run_id_import_runs")
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_imported_event_keys")),
     )
     op.create_table(
         "orders",
@@ -462,8 +597,22 @@ def downgrade() -> None:
         batch_op.drop_index("ix_orders_customer_time")
 
     op.drop_table("orders")
+    op.drop_table("imported_event_keys")
+    with op.batch_alter_table("import_flags", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_flags_run_id"))
+        batch_op.drop_index(batch_op.f("ix_import_flags_customer_id"))
+
+    op.drop_table("import_flags")
     op.drop_table("customer_tags")
     op.drop_table("customer_profiles")
+    with op.batch_alter_table("customer_merges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customer_merges_survivor_id"))
+
+    op.drop_table("customer_merges")
+    with op.batch_alter_table("customer_aliases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customer_aliases_customer_id"))
+
+    op.drop_table("customer_aliases")
     with op.batch_alter_table("consent_events", schema=None) as batch_op:
         batch_op.drop_index("ix_consent_events_lookup")
         batch_op.drop_index(batch_op.f("ix_consent_events_customer_id"))
@@ -483,6 +632,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_approvals_campaign_id"))
 
     op.drop_table("approvals")
+    op.drop_table("user_roles")
     with op.batch_alter_table("suppressions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_suppressions_address_index"))
 
@@ -491,12 +641,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_outbox_campaign_id"))
 
     op.drop_table("sandbox_outbox")
+    op.drop_table("import_runs")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_phone_index"))
         batch_op.drop_index(batch_op.f("ix_customers_email_index"))
         batch_op.drop_index(batch_op.f("ix_customers_device_id"))
 
     op.drop_table("customers")
+    op.drop_table("channel_holds")
     op.drop_table("campaigns")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_campaign_id"))

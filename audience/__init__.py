@@ -1,0 +1,1 @@
+"""Audiences: filters compiled to SQL, the campaign's snapshot and its deterministic holdout."""

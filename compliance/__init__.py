@@ -1,0 +1,1 @@
+"""Compliance rules: small checks with research ids, chosen and tuned by configuration."""

@@ -1,0 +1,74 @@
+"""The compliance check the campaign runs after approval and before any send.
+
+`check_campaign` runs every configured content and plan rule that applies to the campaign's
+recipients (jurisdiction), channels and providers, and returns the findings worst first.
+"""
+
+from __future__ import annotations
+
+from compliance.config import ComplianceConfig, RuleSettings, load_config
+from compliance.findings import Finding, Severity, Stage, worst_first
+from compliance.plan_stats import PlanStats
+from compliance.registry import Rule, RuleContext, all_rules
+from compliance.rules.plan import MinorParams
+from models.spec import CampaignSpec, ChannelPlan
+
+__all__ = [
+    "CampaignSpec", "ComplianceConfig", "Finding", "PlanStats", "Severity",
+    "check_campaign", "load_config", "minimum_age", "passed",
+]
+
+CAMPAIGN_STAGES = frozenset({Stage.CONTENT, Stage.PLAN})
+
+
+def _scope(
+    rule: Rule, settings: RuleSettings, spec: CampaignSpec, config: ComplianceConfig
+) -> tuple[ChannelPlan, ...] | None:
+    """The channel plans a rule looks at, or None when it does not apply to this campaign."""
+    scoped = tuple(
+        c for c in spec.channels
+        if (rule.channels is None or c.channel in rule.channels)
+        and (settings.channels is None or c.channel in settings.channels)
+        and (settings.providers is None or config.channel(c.channel).provider in settings.providers)
+    )
+    narrowed = rule.channels is not None or settings.channels or settings.providers
+    return None if narrowed and not scoped else scoped
+
+
+def check_campaign(
+    spec: CampaignSpec, plan: PlanStats, config: ComplianceConfig | None = None
+) -> list[Finding]:
+    """Every finding of the configured content and plan rules, blocks first."""
+    config = config or load_config()
+    rules = all_rules()
+    recipients = plan.jurisdictions() or {config.default_jurisdiction}
+    findings: list[Finding] = []
+    for rule_id, settings in config.rules.items():
+        rule = rules[rule_id]
+        if not settings.enabled or rule.stage not in CAMPAIGN_STAGES:
+            continue
+        if settings.jurisdictions is not None and not recipients & set(settings.jurisdictions):
+            continue
+        scoped = _scope(rule, settings, spec, config)
+        if scoped is None:
+            continue
+        ctx = RuleContext(
+            rule=rule, spec=spec, plan=plan, config=config, params=config.params(rule_id),
+            severity=rule.severity, channels=scoped,
+        )
+        findings.extend(rule.check(ctx))
+    return worst_first(findings)
+
+
+def passed(findings: list[Finding]) -> bool:
+    """True when nothing blocks and nothing waits for review."""
+    return all(f.severity is Severity.WARN for f in findings)
+
+
+def minimum_age(config: ComplianceConfig | None = None) -> int:
+    """The age below which the plan must count a customer as a minor (CN-26 `min_age`)."""
+    config = config or load_config()
+    if "CN-26" not in config.rules:
+        return MinorParams().min_age
+    params: MinorParams = config.params("CN-26")
+    return params.min_age

@@ -1,0 +1,123 @@
+"""Which rules apply (per jurisdiction, channel, provider) and with what parameters.
+
+The rule set is configuration: `config/compliance/default.yaml`, or the file named by
+OMNIREACH_COMPLIANCE_CONFIG. A rule not listed there does not run. Every problem in the file
+is reported with its place (`rules.CN-13.params.tier_a`), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from compliance.findings import Severity
+from compliance.registry import all_rules
+from models.audience import ChannelName
+from settings import ROOT
+
+DEFAULT_PATH = ROOT / "config" / "compliance" / "default.yaml"
+
+
+class ConfigError(ValueError):
+    """The compliance configuration file is missing or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelSettings(_Strict):
+    """Facts about how a channel is set up, which rules check (provider, one-click, signature)."""
+
+    provider: str = "default"
+    one_click_unsubscribe: bool = False
+    signature: str | None = Field(default=None, min_length=2, max_length=16, pattern=r"^[^【】]+$")
+
+
+class RuleSettings(_Strict):
+    """Whether a rule runs, where, how severe, with which parameters (None = everywhere)."""
+
+    enabled: bool = True
+    severity: Severity | None = None
+    jurisdictions: list[str] | None = None
+    channels: list[ChannelName] | None = None
+    providers: list[str] | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComplianceConfig(_Strict):
+    version: Literal[1] = 1
+    default_jurisdiction: str = "CN"
+    channels: dict[ChannelName, ChannelSettings] = Field(default_factory=dict)
+    rules: dict[str, RuleSettings]
+
+    @model_validator(mode="after")
+    def _known_rules(self) -> ComplianceConfig:
+        registered = all_rules()
+        for rule_id, settings in self.rules.items():
+            rule = registered.get(rule_id)
+            if rule is None:
+                known = ", ".join(sorted(registered))
+                raise ValueError(f"rules.{rule_id}: no such rule (known: {known})")
+            if settings.channels and rule.channels is not None:
+                extra = sorted(set(settings.channels) - rule.channels)
+                if extra:
+                    raise ValueError(
+                        f"rules.{rule_id}.channels: {', '.join(extra)} not covered by this rule "
+                        f"(it applies to {', '.join(sorted(rule.channels))})"
+                    )
+            try:
+                rule.params.model_validate(settings.params)
+            except ValidationError as exc:
+                raise ValueError(f"rules.{rule_id}.params: {_describe(exc)}") from None
+        return self
+
+    def channel(self, name: str) -> ChannelSettings:
+        return self.channels.get(name, ChannelSettings())  # type: ignore[call-overload]
+
+    def params(self, rule_id: str) -> Any:
+        """The parsed parameters of a configured rule."""
+        return all_rules()[rule_id].params.model_validate(self.rules[rule_id].params)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def parse_config(doc: object, origin: str = "compliance config") -> ComplianceConfig:
+    """Validate an already-loaded YAML/JSON document."""
+    try:
+        return ComplianceConfig.model_validate(doc)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from None
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime: float) -> ComplianceConfig:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path.name}{where}: not valid YAML ({exc})") from None
+    return parse_config(doc, path.name)
+
+
+def load_config(path: Path | None = None) -> ComplianceConfig:
+    """Load and validate the compliance configuration (cached until the file changes)."""
+    path = path or Path(os.environ.get("OMNIREACH_COMPLIANCE_CONFIG", DEFAULT_PATH))
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ConfigError(f"cannot read compliance config {path.name}: {exc.strerror}") from None
+    return _load(path.resolve(), mtime)

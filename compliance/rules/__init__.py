@@ -1,0 +1,5 @@
+"""Importing this package registers every rule; configuration picks which ones run."""
+
+from compliance.rules import content_terms, email, plan, quiet_hours, sms, templates, wechat
+
+__all__ = ["content_terms", "email", "plan", "quiet_hours", "sms", "templates", "wechat"]

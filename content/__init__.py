@@ -1,0 +1,1 @@
+"""Message content: the sandboxed template language and rendering per customer."""

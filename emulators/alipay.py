@@ -1,0 +1,94 @@
+"""Alipay open platform gateway emulator for `alipay.open.app.mini.templatemessage.send`:
+common parameters, RSA2 signature verified with the app's public key, timestamp window, and the
+biz_content fields. Business failures (40004) use illustrative sub_codes: Alipay publishes no
+stable list for this API, and the adapter treats every 40004 as permanent."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from channels.alipay import BEIJING, METHOD, RESPONSE_KEY, sign_content
+from emulators.base import Delivery, Emulator
+
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+
+
+class AlipayEmulator(Emulator):
+    opt_out_code = "USER_REFUSED"
+
+    def __init__(self, *, app_id: str, app_public_key: rsa.RSAPublicKey,
+                 templates: Mapping[str, Iterable[str]]) -> None:
+        """`templates`: user_template_id → the keywords its data needs."""
+        super().__init__()
+        self.app_id = app_id
+        self.app_public_key = app_public_key
+        self.templates = {tid: set(keys) for tid, keys in templates.items()}
+
+    def routes(self) -> list[Route]:
+        return [Route("/gateway.do", self.gateway, methods=["POST"])]
+
+    @staticmethod
+    def _answer(code: str, msg: str, sub_code: str | None = None,
+                sub_msg: str | None = None) -> JSONResponse:
+        body: dict[str, Any] = {"code": code, "msg": msg}
+        if sub_code:
+            body.update(sub_code=sub_code, sub_msg=sub_msg or sub_code)
+        return JSONResponse({RESPONSE_KEY: body})
+
+    def _invalid(self, sub_code: str, sub_msg: str) -> JSONResponse:
+        return self._answer("40002", "Invalid Arguments", sub_code, sub_msg)
+
+    def _verify(self, params: dict[str, str]) -> JSONResponse | None:
+        if params.get("app_id") != self.app_id:
+            return self._invalid("isv.invalid-app-id", "无效的AppID参数")
+        if params.get("method") != METHOD:
+            return self._invalid("isv.invalid-method", "不存在的方法名")
+        if params.get("sign_type") != "RSA2" or params.get("charset") != "utf-8":
+            return self._invalid("isv.invalid-signature-type", "无效的签名类型")
+        try:
+            sent_at = datetime.strptime(params.get("timestamp", ""), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return self._invalid("isv.invalid-timestamp", "非法的时间戳参数")
+        if abs(datetime.now(BEIJING) - sent_at.replace(tzinfo=BEIJING)) > MAX_CLOCK_SKEW:
+            return self._invalid("isv.invalid-timestamp", "非法的时间戳参数")
+        try:
+            self.app_public_key.verify(base64.b64decode(params.get("sign", "")),
+                                       sign_content(params), padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return self._invalid("isv.invalid-signature", "验签出错")
+        return None
+
+    async def gateway(self, request: Request) -> JSONResponse:
+        params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        if (failure := self._verify(params)) is not None:
+            return failure
+        try:
+            biz = json.loads(params["biz_content"])
+            data = json.loads(biz["data"])
+            user = biz.get("to_user_id") or biz["to_open_id"]
+            form_id, template_id = biz["form_id"], biz["user_template_id"]
+        except (KeyError, ValueError, TypeError):
+            return self._answer("40001", "Missing Required Arguments", "isv.missing-parameter")
+        keys = self.templates.get(template_id)
+        if keys is None:
+            return self._answer("40004", "Business Failed", "USER_TEMPLATE_ILLEGAL", "模板不存在")
+        if set(data) != keys:
+            return self._answer("40004", "Business Failed", "DATA_ILLEGAL", "模板数据不匹配")
+        if (refused := self.refusal(user)) is not None:
+            return self._answer("40004", "Business Failed", refused, "用户拒收")
+        self.deliver(None, Delivery(None, user, template_id, {"form_id": form_id,
+                                                               "page": biz.get("page"),
+                                                               "data": data}), None)
+        return self._answer("10000", "Success")

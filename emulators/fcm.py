@@ -1,0 +1,121 @@
+"""FCM HTTP v1 emulator with its OAuth2 token endpoint: verifies the service account's RS256
+assertion (signature, issuer, audience, scope, expiry), issues bearer tokens, and answers
+`messages:send` with FCM's error shapes (UNREGISTERED, INVALID_ARGUMENT, UNAUTHENTICATED…).
+Deduplicates on the `idempotency_key` data field the adapter adds."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from channels.push_fcm import JWT_GRANT, SCOPE
+from emulators.base import Delivery, Emulator
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def error_body(status: int, canonical: str, message: str,
+               error_code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": status, "message": message, "status": canonical}
+    if error_code:
+        error["details"] = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                             "errorCode": error_code}]
+    return {"error": error}
+
+
+def fcm_error(status: int, canonical: str, message: str,
+              error_code: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(status, canonical, message, error_code), status)
+
+
+class FcmEmulator(Emulator):
+    opt_out_code = "UNREGISTERED"
+
+    def __init__(self, *, project_id: str, client_email: str,
+                 public_key: rsa.RSAPublicKey) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.client_email = client_email
+        self.public_key = public_key
+        self.tokens: dict[str, float] = {}  # bearer token → expiry (unix seconds)
+        self._sequence = 0
+
+    def routes(self) -> list[Route]:
+        return [Route("/token", self.token, methods=["POST"]),
+                Route("/v1/projects/{project}/messages:send", self.send, methods=["POST"])]
+
+    def fault_body(self, status: int) -> dict[str, Any]:
+        canonical, code = {429: ("RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"),
+                           503: ("UNAVAILABLE", "UNAVAILABLE")}.get(status, ("INTERNAL", "INTERNAL"))
+        return error_body(status, canonical, "injected fault", code)
+
+    def expire_tokens(self) -> None:
+        self.tokens = dict.fromkeys(self.tokens, 0.0)
+
+    def reset(self) -> None:
+        super().reset()
+        self.tokens.clear()
+
+    def _claims(self, assertion: str, audience: str) -> dict[str, Any] | None:
+        """The assertion's claims if it is signed by the account's key and valid now."""
+        try:
+            header_b64, claims_b64, signature_b64 = assertion.split(".")
+            header = json.loads(_b64url_decode(header_b64))
+            claims: dict[str, Any] = json.loads(_b64url_decode(claims_b64))
+            self.public_key.verify(_b64url_decode(signature_b64),
+                                   f"{header_b64}.{claims_b64}".encode(),
+                                   padding.PKCS1v15(), hashes.SHA256())
+        except (ValueError, InvalidSignature):
+            return None
+        now, iat, exp = time.time(), claims.get("iat"), claims.get("exp")
+        valid = (header.get("alg") == "RS256" and claims.get("iss") == self.client_email
+                 and claims.get("aud") == audience and SCOPE in str(claims.get("scope")).split()
+                 and isinstance(iat, int) and isinstance(exp, int)
+                 and iat <= now + 60 and now < exp <= iat + 3600)
+        return claims if valid else None
+
+    async def token(self, request: Request) -> JSONResponse:
+        form = dict(parse_qsl((await request.body()).decode()))
+        if form.get("grant_type") != JWT_GRANT:
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        if self._claims(form.get("assertion", ""), str(request.url)) is None:
+            return JSONResponse({"error": "invalid_grant",
+                                 "error_description": "Invalid JWT Signature."}, 400)
+        token = f"ya29.{secrets.token_urlsafe(32)}"
+        self.tokens[token] = time.time() + 3600
+        return JSONResponse({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    async def send(self, request: Request) -> JSONResponse:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.tokens.get(token, 0.0) < time.time():
+            return fcm_error(401, "UNAUTHENTICATED",
+                             "Request had invalid authentication credentials.")
+        if request.path_params["project"] != self.project_id:
+            return fcm_error(403, "PERMISSION_DENIED", "Permission denied.", "SENDER_ID_MISMATCH")
+        try:
+            message = json.loads(await request.body())["message"]
+            device, data = message["token"], message.get("data", {})
+        except (ValueError, KeyError, TypeError):
+            return fcm_error(400, "INVALID_ARGUMENT", "Invalid JSON payload.", "INVALID_ARGUMENT")
+        if not device or not all(isinstance(v, str) for v in data.values()):
+            return fcm_error(400, "INVALID_ARGUMENT", "Invalid message.", "INVALID_ARGUMENT")
+        if (refused := self.refusal(device)) is not None:
+            return fcm_error(404, "NOT_FOUND", "Requested entity was not found.", refused)
+        self._sequence += 1
+        key = data.get("idempotency_key")
+        name = f"projects/{self.project_id}/messages/0:{self._sequence}%{secrets.token_hex(8)}"
+        reply = self.deliver(key, Delivery(key, device, "notification", message), {"name": name})
+        return JSONResponse(reply)

@@ -1,0 +1,106 @@
+"""WeChat emulator: `/cgi-bin/token` and subscribe message send (mini program `send` and
+official account `bizsend`). Checks app credentials, access tokens (invalid → 40001, expired →
+42001), openid, template id and data keys, and each user's one-time subscriptions: `grant()` adds
+one, a send uses one up, none left → 43101."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from channels.wechat_subscribe import QUOTA_EXHAUSTED, SEND_PATHS
+from emulators.base import Delivery, Emulator
+
+_OPENID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+TOKEN_LIFETIME = 7200
+
+
+def wx_error(errcode: int, errmsg: str) -> JSONResponse:
+    return JSONResponse({"errcode": errcode, "errmsg": errmsg})
+
+
+class WeChatEmulator(Emulator):
+    opt_out_code = QUOTA_EXHAUSTED
+
+    def __init__(self, *, app_id: str, app_secret: str,
+                 templates: Mapping[str, Iterable[str]]) -> None:
+        """`templates`: template id → the data keys it needs (e.g. thing1, time2)."""
+        super().__init__()
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.templates = {tid: set(keys) for tid, keys in templates.items()}
+        self.subscriptions: Counter[tuple[str, str]] = Counter()
+        self.tokens: dict[str, bool] = {}  # token → still valid
+        self._msgid = 2_000_000_000
+
+    def routes(self) -> list[Route]:
+        return [Route("/cgi-bin/token", self.token, methods=["GET"]),
+                *(Route(path, self.send, methods=["POST"]) for path in SEND_PATHS.values())]
+
+    def grant(self, openid: str, template_id: str, times: int = 1) -> None:
+        """The user tapped "allow" on the subscription prompt `times` times."""
+        self.subscriptions[(openid, template_id)] += times
+
+    def expire_tokens(self) -> None:
+        self.tokens = dict.fromkeys(self.tokens, False)
+
+    def reset(self) -> None:
+        super().reset()
+        self.subscriptions.clear()
+        self.tokens.clear()
+
+    async def token(self, request: Request) -> JSONResponse:
+        q = request.query_params
+        if q.get("grant_type") != "client_credential":
+            return wx_error(40002, "invalid grant_type")
+        if q.get("appid") != self.app_id:
+            return wx_error(40013, "invalid appid")
+        if q.get("secret") != self.app_secret:
+            return wx_error(40125, "invalid appsecret")
+        token = secrets.token_urlsafe(48)
+        self.tokens[token] = True
+        return JSONResponse({"access_token": token, "expires_in": TOKEN_LIFETIME})
+
+    def token_error(self, request: Request) -> JSONResponse | None:
+        token = request.query_params.get("access_token")
+        if not token:
+            return wx_error(41001, "access_token missing")
+        if token not in self.tokens:
+            return wx_error(40001, "invalid credential, access_token is invalid or not latest")
+        if not self.tokens[token]:
+            return wx_error(42001, "access_token expired")
+        return None
+
+    async def send(self, request: Request) -> JSONResponse:
+        if (failure := self.token_error(request)) is not None:
+            return failure
+        try:
+            body: dict[str, Any] = json.loads(await request.body())
+        except ValueError:
+            return wx_error(47001, "data format error")
+        openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
+        if not _OPENID.match(openid):
+            return wx_error(40003, "invalid openid")
+        keys = self.templates.get(template_id)
+        if keys is None:
+            return wx_error(40037, "invalid template_id")
+        data = body.get("data") or {}
+        if set(data) != keys or not all(isinstance(v, dict) and "value" in v
+                                        for v in data.values()):
+            return wx_error(47003, "argument invalid! data.value invalid")
+        if (refused := self.refusal(openid)) is not None:
+            return wx_error(refused, "refused")
+        if self.subscriptions[(openid, template_id)] <= 0:
+            return wx_error(QUOTA_EXHAUSTED, "user refuse to accept the msg")
+        self.subscriptions[(openid, template_id)] -= 1
+        self._msgid += 1
+        self.deliver(None, Delivery(None, openid, template_id, body), None)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": self._msgid})

@@ -1,0 +1,68 @@
+"""Write chunks of orders and behavior events: upsert by the retailer's ids, set-based.
+
+Orders are replaced by order_id (an unchanged order is not rewritten). Events are immutable
+facts: one with a known event_id, or without one but with the same customer, type and time as
+a stored event, is already there and is left alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from ingest import staging
+from ingest.chunk import Context, record_flags, resolve_customers, stage
+from ingest.report import ChunkCounts
+from ingest.rows import Parsed
+
+ORDER_COLUMNS = ("customer_id", "ordered_at", "amount", "category", "store")
+
+
+def write_orders(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
+    table = staging.ORDERS.name
+    stage(conn, staging.ORDERS, chunk)
+    rejected = resolve_customers(conn, ctx, staging.ORDERS)
+    existing = conn.execute(text(f"""
+        SELECT count(*) FROM {table} s
+        WHERE (SELECT o.id FROM orders o WHERE o.external_id = s.external_id) IS NOT NULL"""
+    )).scalar_one()
+    changed = " OR ".join(f"orders.{c} IS DISTINCT FROM excluded.{c}" for c in ORDER_COLUMNS)
+    written = conn.execute(text(f"""
+        INSERT INTO orders (external_id, {', '.join(ORDER_COLUMNS)})
+        SELECT external_id, {', '.join(ORDER_COLUMNS)} FROM {table} WHERE true ORDER BY line
+        ON CONFLICT (external_id) DO UPDATE SET
+            {', '.join(f'{c} = excluded.{c}' for c in ORDER_COLUMNS)}
+        WHERE {changed}""")).rowcount
+    conn.execute(text(f"""
+        INSERT INTO {staging.FLAGS.name} (line, record_key, customer_ref, code, detail)
+        SELECT s.line, s.record_key, s.customer_ref, 'order_before_registration',
+               'ordered_at is before the customer registered'
+        FROM {table} s JOIN customers c ON c.id = s.customer_id
+        WHERE s.ordered_at < c.registered_at"""))
+    flagged = record_flags(conn, ctx, staging.ORDERS, "record_key")
+    inserted = len(chunk) - rejected - existing
+    updated = written - inserted
+    return ChunkCounts(inserted=inserted, updated=updated, unchanged=existing - updated,
+                       rejected=rejected, flagged=flagged)
+
+
+def write_events(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
+    table = staging.EVENTS.name
+    stage(conn, staging.EVENTS, chunk)
+    rejected = resolve_customers(conn, ctx, staging.EVENTS)
+    inserted = conn.execute(text(f"""
+        INSERT INTO behavior_events (customer_id, event_type, occurred_at, channel)
+        SELECT s.customer_id, s.event_type, s.occurred_at, s.channel FROM {table} s
+        WHERE CASE WHEN s.event_key IS NOT NULL
+            THEN NOT EXISTS (SELECT 1 FROM imported_event_keys k WHERE k.event_id = s.event_key)
+            ELSE NOT EXISTS (SELECT 1 FROM behavior_events e WHERE e.customer_id = s.customer_id
+                             AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type)
+            END
+        ORDER BY s.line""")).rowcount
+    conn.execute(text(f"""
+        INSERT INTO imported_event_keys (event_id, run_id)
+        SELECT event_key, :run FROM {table} WHERE event_key IS NOT NULL
+        ON CONFLICT (event_id) DO NOTHING"""), {"run": ctx.run_id})
+    flagged = record_flags(conn, ctx, staging.EVENTS, "record_key")
+    accepted = len(chunk) - rejected
+    return ChunkCounts(inserted=inserted, unchanged=accepted - inserted, rejected=rejected,
+                       flagged=flagged)

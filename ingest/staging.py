@@ -1,0 +1,132 @@
+"""Temporary staging tables, filled a chunk at a time: COPY on PostgreSQL, executemany on SQLite.
+
+Every write to the real tables is then one set-based INSERT … SELECT / UPDATE from these, the
+same SQL on both databases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    text,
+)
+
+from models.tables import UtcDateTime
+
+META = MetaData()
+
+
+def _stage(name: str, *columns: Column[Any]) -> Table:
+    return Table(name, META, Column("line", Integer), *columns, prefixes=["TEMPORARY"])
+
+
+def _ref() -> tuple[Column[Any], ...]:
+    return Column("record_key", Text), Column("customer_ref", Text), Column("customer_id", BigInteger)
+
+
+CUSTOMERS = _stage(
+    "ing_customers", Column("external_id", Text),
+    *(Column(c, LargeBinary) for c in ("name_enc", "phone_enc", "email_enc", "address_enc")),
+    *(Column(c, Text) for c in ("phone_index", "email_index", "device_id", "wechat_openid",
+                                "gender", "city", "district", "member_level", "home_store",
+                                "timezone")),
+    Column("birth_year", Integer), Column("registered_at", UtcDateTime),
+)
+ORDERS = _stage("ing_orders", *_ref(), Column("external_id", Text),
+                Column("ordered_at", UtcDateTime), Column("amount", Numeric(12, 2)),
+                Column("category", Text), Column("store", Text))
+EVENTS = _stage("ing_events", *_ref(), Column("event_key", Text), Column("event_type", Text),
+                Column("occurred_at", UtcDateTime), Column("channel", Text))
+CONSENTS = _stage("ing_consents", *_ref(), Column("channel", Text), Column("purpose", Text),
+                  Column("granted", Boolean), Column("source", Text),
+                  Column("wording_version", Text), Column("recorded_at", UtcDateTime))
+TAGS = Table("ing_tags", META, Column("external_id", Text), Column("tag", Text),
+             prefixes=["TEMPORARY"])
+FLAGS = _stage("ing_flags", Column("record_key", Text), Column("customer_ref", Text),
+               Column("code", Text), Column("detail", Text))
+IDS = Table("ing_ids", META, Column("id", BigInteger), prefixes=["TEMPORARY"])
+MERGE = Table("ing_merge", META, Column("dup_id", BigInteger), Column("survivor_id", BigInteger),
+              Column("matched_on", Text), prefixes=["TEMPORARY"])
+EDGES = Table("ing_edges", META, Column("a", BigInteger), Column("b", BigInteger),
+              Column("matched_on", Text), prefixes=["TEMPORARY"])
+LABELS = Table("ing_labels", META, Column("id", BigInteger), Column("label", BigInteger),
+               prefixes=["TEMPORARY"])
+ALL = (CUSTOMERS, ORDERS, EVENTS, CONSENTS, TAGS, FLAGS, IDS, MERGE, EDGES, LABELS)
+
+
+def create(conn: Connection) -> None:
+    """Fresh, empty staging tables on this connection (leftovers of a failed run are dropped).
+
+    On PostgreSQL, for this transaction only: no JIT compilation (it costs more than a chunk
+    statement itself), and random page reads priced as the cached reads they are during an
+    import, so a chunk is joined to a big table by index lookups rather than a full scan.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL jit = off"))
+        conn.execute(text("SET LOCAL random_page_cost = 1.1"))
+    for table in ALL:
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+
+
+def drop(conn: Connection) -> None:
+    for table in ALL:
+        table.drop(conn, checkfirst=True)
+
+
+def analyze(conn: Connection, tables: Sequence[str]) -> None:
+    """Refresh PostgreSQL's statistics of tables this import is filling, so the planner keeps
+    using indexes as they grow inside the import's transaction (a fresh table has none)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def clear(conn: Connection, *tables: Table) -> None:
+    verb = "TRUNCATE" if conn.dialect.name == "postgresql" else "DELETE FROM"
+    for table in tables:
+        conn.execute(text(f"{verb} {table.name}"))
+
+
+def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]]) -> None:
+    """Append records (dicts keyed by column name, all with the same keys) to a staging table.
+
+    PostgreSQL gets COPY … FORMAT csv, written by the C csv module: None becomes an unquoted
+    empty field (NULL; validated values are never empty strings), bytes become bytea hex.
+    """
+    if not records:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(records))
+        return
+    columns = list(records[0])
+    binary = {c for c in columns if isinstance(table.c[c].type, LargeBinary)}
+    rows: Iterable[Iterable[Any]] = (r.values() for r in records)
+    if binary:
+        rows = ([_hex(v) if c in binary else v for c, v in r.items()] for r in records)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    buf.seek(0)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+    finally:
+        cursor.close()
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else "\\x" + value.hex()

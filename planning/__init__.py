@@ -1,0 +1,1 @@
+"""Planning: channel and send time per customer, the budget (测算) and its report (SPEC §6–§7)."""

@@ -1,0 +1,77 @@
+"""The planning activity's work: planned sends for every targeted member, and the budget report.
+
+Idempotent: the campaign's still-'planned' sends are replaced as a whole, members whose sends
+have already moved on (sending, sent, failed …) are left alone ('in_progress'), and the same
+inputs give the same rows, keys and times. The report is stored in campaign_reports (kind
+'plan') for `starter.py plan ID`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import String, Table, case, cast, delete, exists, literal, select, update
+from sqlalchemy.orm import Session
+
+from audience.reach import granted_table
+from models.contracts import PlanResult
+from models.spec import CampaignSpec
+from models.tables import PlannedSend
+from planning.budget import channel_lines, drop_counts, fit_budget, send_span
+from planning.costs import to_units, unit_cost, unit_costs
+from planning.rates import history_rates
+from planning.report import build_report, store_report
+from planning.staging import fill_plan, plan_table, rate_table, slot_table
+from profiles.sqlutil import tune_for_bulk
+
+
+def make_plan(session: Session, campaign_id: str, spec: CampaignSpec,
+              as_of: datetime) -> PlanResult:
+    """Channel, send time and cost per targeted member; planned sends and the budget report."""
+    tune_for_bulk(session)
+    table = unit_costs()
+    costs = {p.channel: unit_cost(p, table) for p in spec.channels}
+    rates = history_rates(session, as_of, list(costs))
+    with slot_table(session, spec) as slots, rate_table(session, rates, costs) as rate_rows, \
+            granted_table(session, list(costs)) as grants, plan_table(session) as plan:
+        fill_plan(session, campaign_id, spec, costs,
+                  {"slots": slots, "rates": rate_rows, "grants": grants, "plan": plan})
+        _mark_in_progress(session, campaign_id, plan)
+        fit = fit_budget(session, plan, to_units(spec.budget.limit))
+        _write_sends(session, campaign_id, spec, plan)
+        lines = channel_lines(session, plan, fit)
+        dropped = drop_counts(session, plan)
+        first, last = send_span(session, plan)
+    report = build_report(campaign_id, spec, as_of, lines, dropped, fit, rates, (first, last))
+    store_report(session, campaign_id, report, as_of)
+    totals = report["totals"]
+    return PlanResult(
+        planned=totals["planned"], by_channel={x["channel"]: x["planned"] for x in lines},
+        cost=Decimal(totals["cost"]), expected_revenue=Decimal(str(totals["expected_revenue"])),
+        fits_budget=fit.fits, dropped=sum(dropped.values()), first_send_at=first,
+        last_send_at=last,
+    )
+
+
+def _mark_in_progress(session: Session, campaign_id: str, plan: Table) -> None:
+    ps = PlannedSend
+    moved_on = exists().where(ps.campaign_id == campaign_id, ps.customer_id == plan.c.customer_id,
+                              ps.status != "planned")
+    session.execute(update(plan).where(plan.c.dropped.is_(None), moved_on)
+                    .values(dropped="in_progress"))
+
+
+def _write_sends(session: Session, campaign_id: str, spec: CampaignSpec, plan: Table) -> None:
+    ps, c = PlannedSend, plan.c
+    session.execute(delete(ps).where(ps.campaign_id == campaign_id, ps.status == "planned"))
+    template = case(*((c.channel == p.channel, p.template) for p in spec.channels))
+    key = (literal(f"{campaign_id}:") + cast(c.customer_id, String) + literal(":") + c.channel
+           + literal(":1"))
+    session.execute(ps.__table__.insert().from_select(
+        ["campaign_id", "customer_id", "channel", "template", "scheduled_at", "unit_cost",
+         "idempotency_key", "status", "attempts"],
+        select(literal(campaign_id), c.customer_id, c.channel, template, c.scheduled_at,
+               c.unit_cost, key, literal("planned"), literal(0)).where(c.dropped.is_(None)),
+    ))
+

@@ -1,0 +1,108 @@
+"""Codec endpoint for the Temporal UI and CLI: POST /encode and /decode of payloads.
+
+Only callers presenting `Authorization: Bearer <OMNIREACH_CODEC_TOKEN>` get an answer, so only
+people who hold that secret (configured next to the key ring) can read decoded payloads.
+Point the UI at it (settings → codec server, "pass access token", or `codec.endpoint` in the UI
+server config) or use `temporal workflow show --codec-endpoint URL --codec-auth "Bearer TOKEN"`.
+
+Run: `python -m privacy.codec_server` (listens on 127.0.0.1:8081; OMNIREACH_CODEC_HOST/PORT).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Awaitable, Callable, Sequence
+
+from google.protobuf import json_format
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from temporalio.api.common.v1 import Payload, Payloads
+
+from privacy.codec import CodecError, EncryptionCodec
+
+UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
+MAX_BODY = 4 * 1024 * 1024
+MIN_TOKEN_LENGTH = 16
+
+Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+
+
+class CodecServerConfigError(RuntimeError):
+    """The codec server has no (or too weak a) bearer token configured."""
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _authorized(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _endpoint(transform: Transform, token: str) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        if not _authorized(request, token):
+            return _error(401, "missing or wrong bearer token")
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return _error(415, "send the payloads as application/json")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, f"body larger than {MAX_BODY} bytes")
+        try:
+            payloads = json_format.Parse(body, Payloads())
+        except json_format.ParseError as exc:
+            return _error(400, f"not a Payloads JSON document: {exc}")
+        try:
+            result = Payloads(payloads=await transform(payloads.payloads))
+        except CodecError as exc:
+            return _error(422, str(exc))
+        return Response(json_format.MessageToJson(result), media_type="application/json")
+
+    return handle
+
+
+def create_app(
+    token: str | None = None,
+    codec: EncryptionCodec | None = None,
+    origins: Sequence[str] = UI_ORIGINS,
+) -> Starlette:
+    """The codec app; the token defaults to OMNIREACH_CODEC_TOKEN and is required."""
+    token = token if token is not None else os.environ.get("OMNIREACH_CODEC_TOKEN", "")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise CodecServerConfigError(
+            f"OMNIREACH_CODEC_TOKEN must be set to a secret of at least {MIN_TOKEN_LENGTH} "
+            "characters; the codec server does not run without one"
+        )
+    codec = codec or EncryptionCodec()
+    cors = Middleware(
+        CORSMiddleware, allow_origins=list(origins), allow_methods=["POST"],
+        allow_headers=["authorization", "content-type", "x-namespace"], allow_credentials=True,
+    )
+    routes = [
+        Route("/encode", _endpoint(codec.encode, token), methods=["POST"]),
+        Route("/decode", _endpoint(codec.decode, token), methods=["POST"]),
+    ]
+    return Starlette(routes=routes, middleware=[cors])
+
+
+def main() -> None:
+    import uvicorn
+
+    host = os.environ.get("OMNIREACH_CODEC_HOST", "127.0.0.1")
+    port = int(os.environ.get("OMNIREACH_CODEC_PORT", "8081"))
+    try:
+        app = create_app()
+    except CodecServerConfigError as exc:
+        raise SystemExit(f"codec server: {exc}") from None
+    uvicorn.run(app, host=host, port=port, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Refresh `customer_profiles` for every customer in a few set-based statements.
+
+RFM as of D over a window of W days (None: all history): orders with D − W days < ordered_at ≤ D
+count; later orders are ignored. R = whole days from the last such order to D, F = their number,
+M = the sum of their amounts. Customers without such orders get R and all scores NULL.
+
+Scores 1–5 by quintile: NTILE(5) over the customers that have orders, ordered worst to best
+(R by days descending, F and M ascending, customer id breaking ties). Ties: every customer with
+the same value gets the same score, the lowest quintile any of them reached (a tie group never
+straddles a score boundary). Segments and lifecycle: see profiles/thresholds.py.
+
+Best hour: the customer's own recency-weighted local hour (profiles/stats.py) when they have at
+least MIN_EVENTS events in the last year; otherwise the most common own best hour among their
+segment; otherwise DEFAULT_HOUR.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import and_, case, delete, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from models.tables import Customer, CustomerProfile, UtcDateTime
+from profiles.sqlutil import analyze, epoch, epoch_seconds, tune_for_bulk
+from profiles.stats import hour_stats, order_stats, preferred_channel
+from profiles.tags import write_data_tags
+from profiles.thresholds import (
+    DEFAULT_LIFECYCLE,
+    DEFAULT_SEGMENTS,
+    LifecycleThresholds,
+    SegmentThresholds,
+)
+
+MIN_EVENTS = 3
+DEFAULT_HOUR = 10
+
+
+def refresh_profiles(session: Session, as_of: datetime, window_days: int | None = None,
+                     thresholds: SegmentThresholds | None = None,
+                     lifecycle: LifecycleThresholds | None = None) -> int:
+    """Recompute every customer's profile and data tags as of `as_of`; returns rows written."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    if window_days is not None and window_days <= 0:
+        raise ValueError(f"window_days must be positive, got {window_days}")
+    seg, life = thresholds or DEFAULT_SEGMENTS, lifecycle or DEFAULT_LIFECYCLE
+    tune_for_bulk(session)
+    with order_stats(session, as_of, window_days) as orders, hour_stats(session, as_of) as hours:
+        session.execute(delete(CustomerProfile))
+        written = session.execute(_insert(session, as_of, orders, hours, seg, life)).rowcount
+        analyze(session, CustomerProfile.__table__)
+        _fill_segment_hours(session)
+        write_data_tags(session, as_of, orders, hours, MIN_EVENTS)
+    return int(written)
+
+
+def _insert(session, as_of, orders, hours, seg, life):  # type: ignore[no-untyped-def]
+    d = literal(epoch(as_of))
+    pref = preferred_channel(session, as_of)
+    reg_days = (d - epoch_seconds(session, Customer.registered_at)) // 86400
+    base = (
+        select(
+            Customer.id.label("cid"),
+            case((orders.c.customer_id.is_(None), 0), else_=1).label("grp"),
+            ((d - orders.c.last_epoch) // 86400).label("r"),
+            func.coalesce(orders.c.frequency, 0).label("f"),
+            func.coalesce(orders.c.monetary, 0).label("m"),
+            reg_days.label("reg_days"),
+            case((hours.c.events >= MIN_EVENTS, hours.c.best_hour)).label("hour"),
+            pref.c.channel.label("channel"),
+        )
+        .select_from(Customer)
+        .outerjoin(orders, orders.c.customer_id == Customer.id)
+        .outerjoin(hours, hours.c.customer_id == Customer.id)
+        .outerjoin(pref, pref.c.cid == Customer.id)
+        .subquery()
+    )
+    tiles = select(
+        base,
+        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.r.desc(), base.c.cid))
+        .label("rt"),
+        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.f, base.c.cid)).label("ft"),
+        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.m, base.c.cid)).label("mt"),
+    ).subquery()
+    scored = select(
+        tiles,
+        func.min(tiles.c.rt).over(partition_by=(tiles.c.grp, tiles.c.r)).label("rs"),
+        func.min(tiles.c.ft).over(partition_by=(tiles.c.grp, tiles.c.f)).label("fs"),
+        func.min(tiles.c.mt).over(partition_by=(tiles.c.grp, tiles.c.m)).label("ms"),
+    ).subquery()
+    s = scored.c
+    segment = case(
+        (s.grp == 0, "none"),
+        (and_(s.r < seg.loyal_max_recency, s.f >= seg.loyal_min_frequency,
+              s.m >= float(seg.loyal_min_monetary)), "loyal"),
+        (and_(s.r < seg.potential_max_recency,
+              s.f.between(seg.potential_min_frequency, seg.potential_max_frequency)), "potential"),
+        (and_(s.r > seg.dormant_min_recency, s.f == seg.dormant_frequency,
+              s.m < float(seg.dormant_max_monetary)), "dormant"),
+        else_="regular",
+    )
+    idle = func.coalesce(s.r, s.reg_days)
+    stage = case(
+        (and_(s.reg_days.is_not(None), s.reg_days < life.new_days,
+              s.f <= life.new_max_orders), "new"),
+        (idle.is_(None), "churned"),
+        (idle <= life.active_days, "active"),
+        (idle <= life.at_risk_days, "at_risk"),
+        (idle <= life.dormant_days, "dormant"),
+        else_="churned",
+    )
+    has = s.grp == 1
+    rows = select(
+        s.cid, literal(as_of, UtcDateTime()), s.r, s.f, s.m, case((has, s.rs)),
+        case((has, s.fs)), case((has, s.ms)), segment, stage, s.hour, s.channel,
+    )
+    cp = CustomerProfile
+    return cp.__table__.insert().from_select(
+        [cp.customer_id, cp.as_of, cp.recency_days, cp.frequency, cp.monetary, cp.r_score,
+         cp.f_score, cp.m_score, cp.segment, cp.lifecycle, cp.best_hour, cp.preferred_channel],
+        rows,
+    )
+
+
+def _fill_segment_hours(session: Session) -> None:
+    """Customers with too little history get their segment's most common own best hour."""
+    cp = CustomerProfile
+    counts = session.execute(
+        select(cp.segment, cp.best_hour, func.count())
+        .where(cp.best_hour.is_not(None)).group_by(cp.segment, cp.best_hour)
+    ).all()
+    overall: Counter[int] = Counter()
+    per_segment: dict[str, Counter[int]] = {}
+    for segment, hour, n in counts:
+        per_segment.setdefault(segment, Counter())[hour] += n
+        overall[hour] += n
+    fallback = _mode(overall) if overall else DEFAULT_HOUR
+    hours = {segment: _mode(c) for segment, c in per_segment.items()}
+    by_segment = case(*((cp.segment == s, h) for s, h in hours.items()), else_=fallback) \
+        if hours else literal(fallback)
+    session.execute(update(cp).where(cp.best_hour.is_(None)).values(best_hour=by_segment))
+
+
+def _mode(counter: Counter[int]) -> int:
+    """Most common hour; the earliest hour wins a tie."""
+    return min(counter, key=lambda h: (-counter[h], h))

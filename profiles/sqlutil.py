@@ -1,0 +1,109 @@
+"""The few SQL pieces that differ between PostgreSQL and SQLite, and session-scoped temp tables.
+
+Everything else in profiles/, audience/ and planning/ is portable SQLAlchemy Core. Time
+arithmetic is done on integer Unix seconds so both backends compute exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    cast,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from models.tables import Customer
+
+DEFAULT_ZONE = "Asia/Shanghai"
+PG_WORK_MEM = "256MB"
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def epoch_seconds(session: Session, expr: ColumnElement[Any]) -> ColumnElement[int]:
+    """Whole Unix seconds of a stored UTC timestamp (floor), as an integer on both backends."""
+    if dialect(session) == "postgresql":
+        return cast(func.floor(func.extract("epoch", expr)), BigInteger)
+    return cast(func.strftime("%s", expr), Integer)
+
+
+def epoch(at: datetime) -> int:
+    """The Python twin of `epoch_seconds` for bound values."""
+    return int(at.timestamp() // 1)
+
+
+def insert_ignoring_duplicates(session: Session, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING (a SELECT source needs a WHERE clause on SQLite)."""
+    if dialect(session) == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def tune_for_bulk(session: Session) -> None:
+    """Give this transaction's big sorts and hash joins room in memory (PostgreSQL only)."""
+    if dialect(session) == "postgresql":
+        session.execute(func.set_config("work_mem", PG_WORK_MEM, True).select())
+
+
+def analyze(session: Session, table: Table) -> None:
+    """Fresh statistics for a temp table, so PostgreSQL plans the joins on it well."""
+    if dialect(session) == "postgresql":
+        session.connection().exec_driver_sql(f"ANALYZE {table.name}")
+
+
+@contextmanager
+def temp_table(session: Session, name: str, *columns: Column[Any]) -> Iterator[Table]:
+    """A temporary table for the length of one block of this session's transaction.
+
+    On error it is not dropped here: the rollback that follows removes it with the transaction.
+    """
+    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    conn = session.connection()
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    yield table
+    table.drop(conn)
+
+
+def utc_offset(tz: str, at: datetime) -> int:
+    """Seconds east of UTC for `tz` at `at`; unknown zone names count as the default zone."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(DEFAULT_ZONE)
+    offset = at.astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+@contextmanager
+def zone_offsets(session: Session, at: datetime) -> Iterator[Table]:
+    """Temp table timezone → UTC offset at `at`, for every zone name customers use.
+
+    Local hours of past activity use the offset at `at` (DST shifts in the history are ignored:
+    an hour of preference does not need them).
+    """
+    names = [tz for (tz,) in session.execute(select(Customer.timezone).distinct()) if tz]
+    with temp_table(session, "tmp_zone_offsets", Column("timezone", String(64), primary_key=True),
+                    Column("offset_s", Integer, nullable=False)) as table:
+        if names:
+            session.execute(table.insert(), [{"timezone": tz, "offset_s": utc_offset(tz, at)}
+                                             for tz in names])
+        yield table

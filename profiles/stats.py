@@ -1,0 +1,146 @@
+"""Per-customer aggregates of orders and activity, each one pass over its table, into temp tables.
+
+* order stats: F, M, last order (Unix seconds) and top category by spend, over the RFM window;
+* hour stats: recency-weighted local hour of activity (orders, logins, opens, clicks);
+* channel stats: the channel with the most recency-weighted opens and clicks.
+
+Recency weight = 0.5 ** whole_months, with whole_months = age_days // 30: activity halves in
+weight for every full 30 days of age. It is a bit shift, so both backends give exact, equal values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from models.tables import BehaviorEvent, Customer, Order
+from profiles.sqlutil import analyze, epoch, epoch_seconds, temp_table, zone_offsets
+
+ACTIVITY_EVENTS = ("login", "message_open", "message_click")
+ENGAGEMENT_EVENTS = ("message_open", "message_click")
+CLICK_WEIGHT = 2  # a click says more about a channel than an open
+HISTORY_DAYS = 365  # activity older than this has weight < 0.5**12 and is not read at all
+MAX_HALVINGS = 40
+
+
+def recency_weight(age_days: ColumnElement[int]) -> ColumnElement[float]:
+    months = age_days // 30
+    capped = cast(case((months > MAX_HALVINGS, MAX_HALVINGS), else_=months), Integer)
+    return literal(1.0, Float) / cast(cast(literal(1), BigInteger).op("<<")(capped), Float)
+
+
+@contextmanager
+def order_stats(session: Session, as_of: datetime, window_days: int | None) -> Iterator[Table]:
+    """customer_id, frequency, monetary, last_epoch, top_category for customers with orders."""
+    conds = [Order.ordered_at <= as_of]
+    if window_days is not None:
+        conds.append(Order.ordered_at > as_of - timedelta(days=window_days))
+    per_cat = (
+        select(Order.customer_id.label("cid"), Order.category.label("cat"),
+               func.count().label("n"), func.sum(Order.amount).label("amt"),
+               func.max(Order.ordered_at).label("last_at"))
+        .where(*conds).group_by(Order.customer_id, Order.category).subquery()
+    )
+    by_customer = select(
+        per_cat.c.cid, per_cat.c.cat,
+        func.sum(per_cat.c.n).over(partition_by=per_cat.c.cid).label("f"),
+        func.sum(per_cat.c.amt).over(partition_by=per_cat.c.cid).label("m"),
+        func.max(per_cat.c.last_at).over(partition_by=per_cat.c.cid).label("last_at"),
+        func.row_number().over(partition_by=per_cat.c.cid,
+                               order_by=(per_cat.c.cat.is_(None), per_cat.c.amt.desc(),
+                                         per_cat.c.cat)).label("rn"),
+    ).subquery()
+    cols = (Column("customer_id", BigInteger, primary_key=True), Column("frequency", Integer),
+            Column("monetary", Numeric(14, 2)), Column("last_epoch", BigInteger),
+            Column("top_category", String(64)))
+    with temp_table(session, "tmp_order_stats", *cols) as table:
+        session.execute(table.insert().from_select(
+            [c.name for c in cols],
+            select(by_customer.c.cid, by_customer.c.f, by_customer.c.m,
+                   epoch_seconds(session, by_customer.c.last_at), by_customer.c.cat)
+            .where(by_customer.c.rn == 1),
+        ))
+        analyze(session, table)
+        yield table
+
+
+def _weighted(session: Session, at: ColumnElement[datetime], as_of: datetime) -> ColumnElement:
+    return recency_weight((literal(epoch(as_of)) - epoch_seconds(session, at)) // 86400)
+
+
+@contextmanager
+def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
+    """customer_id, events (count), best_hour (local hour with the largest recency weight)."""
+    since = as_of - timedelta(days=HISTORY_DAYS)
+    activity = union_all(
+        select(Order.customer_id.label("cid"), Order.ordered_at.label("at"))
+        .where(Order.ordered_at <= as_of, Order.ordered_at > since),
+        select(BehaviorEvent.customer_id, BehaviorEvent.occurred_at)
+        .where(BehaviorEvent.event_type.in_(ACTIVITY_EVENTS),
+               BehaviorEvent.occurred_at <= as_of, BehaviorEvent.occurred_at > since),
+    ).subquery()
+    cols = (Column("customer_id", BigInteger, primary_key=True), Column("events", Integer),
+            Column("best_hour", Integer))
+    with zone_offsets(session, as_of) as zones, \
+            temp_table(session, "tmp_hour_stats", *cols) as table:
+        secs = epoch_seconds(session, activity.c.at)
+        local_hour = ((secs + zones.c.offset_s) % 86400) // 3600
+        per_hour = (
+            select(activity.c.cid, local_hour.label("hour"), func.count().label("n"),
+                   func.sum(_weighted(session, activity.c.at, as_of)).label("w"))
+            .select_from(activity.join(Customer, Customer.id == activity.c.cid)
+                         .join(zones, zones.c.timezone == Customer.timezone))
+            .group_by(activity.c.cid, local_hour).subquery()
+        )
+        ranked = select(
+            per_hour.c.cid, per_hour.c.hour,
+            func.sum(per_hour.c.n).over(partition_by=per_hour.c.cid).label("events"),
+            func.row_number().over(partition_by=per_hour.c.cid,
+                                   order_by=(per_hour.c.w.desc(), per_hour.c.hour)).label("rn"),
+        ).subquery()
+        session.execute(table.insert().from_select(
+            ["customer_id", "events", "best_hour"],
+            select(ranked.c.cid, ranked.c.events, ranked.c.hour).where(ranked.c.rn == 1),
+        ))
+        analyze(session, table)
+        yield table
+
+
+def preferred_channel(session: Session, as_of: datetime):  # type: ignore[no-untyped-def]
+    """Subquery customer_id → the channel with most recency-weighted opens and clicks (2×)."""
+    ev = BehaviorEvent
+    points = case((ev.event_type == "message_click", CLICK_WEIGHT), else_=1)
+    per_channel = (
+        select(ev.customer_id.label("cid"), ev.channel.label("channel"),
+               func.sum(points * _weighted(session, ev.occurred_at, as_of)).label("w"))
+        .where(and_(ev.event_type.in_(ENGAGEMENT_EVENTS), ev.channel.is_not(None),
+                    ev.occurred_at <= as_of,
+                    ev.occurred_at > as_of - timedelta(days=HISTORY_DAYS)))
+        .group_by(ev.customer_id, ev.channel).subquery()
+    )
+    ranked = select(
+        per_channel.c.cid, per_channel.c.channel,
+        func.row_number().over(partition_by=per_channel.c.cid,
+                               order_by=(per_channel.c.w.desc(), per_channel.c.channel)).label("rn"),
+    ).subquery()
+    return select(ranked.c.cid, ranked.c.channel).where(ranked.c.rn == 1).subquery()

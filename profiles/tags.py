@@ -1,0 +1,57 @@
+"""Tags derived from data (source='data'), rewritten on every refresh; manual tags are kept.
+
+Kinds (one of each per customer at most):
+  age:<band>        from birth year at D: under_18, 18-24, 25-34, 35-44, 45-54, 55-64, 65+
+  power:<band>      purchasing power from the M score: low (1–2), mid (3–4), high (5)
+  category:<name>   the category the customer spent most on in the RFM window
+  channel:<name>    preferred channel from past opens and clicks
+  active:<band>     own best hour: morning 6–11, afternoon 12–17, evening 18–22, night 23–5
+A manual tag with the same text wins: the data tag is then not written (ON CONFLICT DO NOTHING,
+not an anti-join against the table being filled).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Table, case, delete, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from models.tables import Customer, CustomerProfile, CustomerTag
+from profiles.sqlutil import insert_ignoring_duplicates
+
+AGE_BANDS = ((18, "under_18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"),
+             (65, "55-64"))
+HOUR_BANDS = ((6, "night"), (12, "morning"), (18, "afternoon"), (23, "evening"))
+TAG_ROOM = 64
+
+
+def _prefixed(prefix: str, value):  # type: ignore[no-untyped-def]
+    return (literal(prefix) + func.substr(value, 1, TAG_ROOM - len(prefix))).label("tag")
+
+
+def write_data_tags(session: Session, as_of: datetime, orders: Table, hours: Table,
+                    min_events: int) -> None:
+    """Replace all data tags with ones computed from the fresh profiles and the stats tables."""
+    cp = CustomerProfile
+    age = as_of.year - Customer.birth_year
+    age_band = case(*((age < upper, name) for upper, name in AGE_BANDS), else_="65+")
+    power = case((cp.m_score >= 5, "high"), (cp.m_score >= 3, "mid"), else_="low")
+    hour_band = case(*((hours.c.best_hour < upper, name) for upper, name in HOUR_BANDS),
+                     else_="night")
+    derived = union_all(
+        select(Customer.id.label("cid"), _prefixed("age:", age_band))
+        .where(Customer.birth_year.is_not(None)),
+        select(cp.customer_id, _prefixed("power:", power)).where(cp.m_score.is_not(None)),
+        select(orders.c.customer_id, _prefixed("category:", orders.c.top_category))
+        .where(orders.c.top_category.is_not(None)),
+        select(cp.customer_id, _prefixed("channel:", cp.preferred_channel))
+        .where(cp.preferred_channel.is_not(None)),
+        select(hours.c.customer_id, _prefixed("active:", hour_band))
+        .where(hours.c.events >= min_events),
+    ).subquery()
+    session.execute(delete(CustomerTag).where(CustomerTag.source == "data"))
+    session.execute(insert_ignoring_duplicates(session, CustomerTag.__table__).from_select(
+        ["customer_id", "tag", "source"],
+        select(derived.c.cid, derived.c.tag, literal("data")).where(derived.c.tag.is_not(None)),
+    ))
