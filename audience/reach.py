@@ -63,8 +63,8 @@ def has_address(channel: str) -> ColumnElement[bool]:
 def granted_table(session: Session, channels: Sequence[str],
                   purpose: str = MARKETING) -> Iterator[Table]:
     """Temp table (channel, customer_id) of current grants for these channels."""
-    with temp_table(session, "tmp_granted", Column("channel", String(32), primary_key=True),
-                    Column("customer_id", BigInteger, primary_key=True)) as table:
+    with temp_table(session, "tmp_granted", Column("channel", String(32)),
+                    Column("customer_id", BigInteger)) as table:
         session.execute(table.insert().from_select(["channel", "customer_id"],
                                                    _latest_granted(channels, purpose)))
         analyze(session, table)

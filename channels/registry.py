@@ -12,6 +12,7 @@ import os
 from sqlalchemy import Engine
 
 from channels.base import Channel
+from channels.providers import build
 from channels.sandbox import SandboxChannel
 
 ADDRESSABLE = (
@@ -45,8 +46,7 @@ def build_channels(engine: Engine, providers: dict[str, str] | None = None) -> d
     channels: dict[str, Channel] = {}
     for name in ADDRESSABLE:
         provider = providers.get(name, "sandbox")
-        if provider == "sandbox":
-            channels[name] = SandboxChannel(engine, name)
-        else:
-            raise ValueError(f"provider {provider!r} for channel {name!r} is not available")
+        channels[name] = (
+            SandboxChannel(engine, name) if provider == "sandbox" else build(provider, name)
+        )
     return channels

@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta, time as dtime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import yaml

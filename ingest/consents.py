@@ -15,29 +15,33 @@ from ingest.chunk import Context, record_flags, resolve_customers, stage
 from ingest.report import ChunkCounts
 from ingest.rows import Parsed
 
+# Latest ledger event per key by index lookups (scalar subqueries), whatever the table's size.
+_LATEST = """(SELECT e.{col} FROM consent_events e WHERE e.id = x.last_id)"""
 APPEND = f"""
 INSERT INTO consent_events (customer_id, channel, purpose, granted, source, wording_version,
                             recorded_at)
 SELECT customer_id, channel, purpose, granted, source, wording_version, recorded_at FROM (
-    SELECT s.customer_id, s.channel, s.purpose, s.granted, s.source, s.wording_version,
-           s.recorded_at, s.line,
+    SELECT x.*,
            ROW_NUMBER() OVER w AS rn,
-           LAG(s.granted) OVER w AS prev_granted,
-           LAG(s.wording_version) OVER w AS prev_wording,
-           l.id AS last_id, l.granted AS last_granted, l.wording_version AS last_wording
-    FROM {staging.CONSENTS.name} s
-    LEFT JOIN consent_events l ON l.id = (
-        SELECT MAX(e.id) FROM consent_events e
-        WHERE e.customer_id = s.customer_id AND e.channel = s.channel AND e.purpose = s.purpose)
-    WHERE l.id IS NULL OR s.recorded_at > l.recorded_at
-    WINDOW w AS (PARTITION BY s.customer_id, s.channel, s.purpose ORDER BY s.recorded_at, s.line)
-) x
-WHERE CASE WHEN x.rn = 1
-    THEN x.last_id IS NULL OR x.granted <> x.last_granted
-         OR x.wording_version IS DISTINCT FROM x.last_wording
-    ELSE x.granted <> x.prev_granted OR x.wording_version IS DISTINCT FROM x.prev_wording
+           LAG(x.granted) OVER w AS prev_granted,
+           LAG(x.wording_version) OVER w AS prev_wording,
+           {_LATEST.format(col="granted")} AS last_granted,
+           {_LATEST.format(col="wording_version")} AS last_wording
+    FROM (
+        SELECT s.*, (
+            SELECT MAX(e.id) FROM consent_events e WHERE e.customer_id = s.customer_id
+            AND e.channel = s.channel AND e.purpose = s.purpose) AS last_id
+        FROM {staging.CONSENTS.name} s
+    ) x
+    WHERE x.last_id IS NULL OR x.recorded_at > {_LATEST.format(col="recorded_at")}
+    WINDOW w AS (PARTITION BY x.customer_id, x.channel, x.purpose ORDER BY x.recorded_at, x.line)
+) y
+WHERE CASE WHEN y.rn = 1
+    THEN y.last_id IS NULL OR y.granted <> y.last_granted
+         OR y.wording_version IS DISTINCT FROM y.last_wording
+    ELSE y.granted <> y.prev_granted OR y.wording_version IS DISTINCT FROM y.prev_wording
     END
-ORDER BY x.recorded_at, x.line
+ORDER BY y.recorded_at, y.line
 """
 
 

@@ -75,10 +75,25 @@ class CampaignInput(BaseModel):
 
 
 class Decision(BaseModel):
-    """An approver's (or compliance officer's) decision, with who and why."""
+    """An approver's (or compliance officer's) decision, with who and why, and the fingerprint
+    of the plan they were shown (approvals bind to it)."""
 
     by: str = Field(min_length=1, max_length=100)
     comment: str = Field(default="", max_length=2000)
+    plan_digest: str | None = None
+
+
+class ApprovalCheck(BaseModel):
+    campaign_id: str
+    kind: str  # "approve" or "compliance"
+    by: str
+    requested_by: str
+    plan_digest: str | None = None
+
+
+class ApprovalVerdict(BaseModel):
+    digest: str
+    approvals_needed: int
 
 
 class CampaignStatus(BaseModel):

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import bookkeeping, compliance, planning, research, review, sending
+from activities import bookkeeping, compliance, governance, planning, research, review, sending
 from workflows.campaign import CampaignWorkflow
 
 ACTIVITIES = [
@@ -17,6 +17,8 @@ ACTIVITIES = [
     research.research_audience,
     planning.plan_campaign,
     compliance.check_compliance,
+    governance.verify_decision,
+    governance.current_plan_digest,
     sending.send_due,
     sending.cancel_pending,
     review.review_campaign,

@@ -91,7 +91,7 @@ PLAN_COLUMNS = ("customer_id", "channel", "segment", "scheduled_at", "unit_cost"
 
 @contextmanager
 def plan_table(session: Session) -> Iterator[Table]:
-    cols = (Column("customer_id", BigInteger, primary_key=True), Column("channel", String(32)),
+    cols = (Column("customer_id", BigInteger), Column("channel", String(32)),
             Column("segment", String(32)), Column("scheduled_at", UtcDateTime),
             Column("unit_cost", Numeric(14, 4)), Column("cost_units", BigInteger),
             Column("e_resp", Float), Column("e_conv", Float), Column("e_rev", Float),

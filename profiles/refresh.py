@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, literal, select, update
+from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import Customer, CustomerProfile, UtcDateTime
-from profiles.sqlutil import analyze, epoch, epoch_seconds, tune_for_bulk
+from profiles.sqlutil import analyze, epoch, epoch_seconds, insert_or_update, tune_for_bulk
 from profiles.stats import hour_stats, order_stats, preferred_channel
 from profiles.tags import write_data_tags
 from profiles.thresholds import (
@@ -40,7 +40,11 @@ DEFAULT_HOUR = 10
 def refresh_profiles(session: Session, as_of: datetime, window_days: int | None = None,
                      thresholds: SegmentThresholds | None = None,
                      lifecycle: LifecycleThresholds | None = None) -> int:
-    """Recompute every customer's profile and data tags as of `as_of`; returns rows written."""
+    """Recompute every customer's profile and data tags as of `as_of`; returns rows written.
+
+    Profiles are upserted (every customer has exactly one row; customers are never deleted,
+    erasure keeps the row), so a repeated refresh rewrites rows in place.
+    """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     if window_days is not None and window_days <= 0:
@@ -48,15 +52,15 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
     seg, life = thresholds or DEFAULT_SEGMENTS, lifecycle or DEFAULT_LIFECYCLE
     tune_for_bulk(session)
     with order_stats(session, as_of, window_days) as orders, hour_stats(session, as_of) as hours:
-        session.execute(delete(CustomerProfile))
-        written = session.execute(_insert(session, as_of, orders, hours, seg, life)).rowcount
+        written = session.execute(_upsert(session, as_of, orders, hours, seg, life)).rowcount
         analyze(session, CustomerProfile.__table__)
         _fill_segment_hours(session)
         write_data_tags(session, as_of, orders, hours, MIN_EVENTS)
+    session.expire_all()  # objects loaded before now hold old values: reload them on access
     return int(written)
 
 
-def _insert(session, as_of, orders, hours, seg, life):  # type: ignore[no-untyped-def]
+def _upsert(session, as_of, orders, hours, seg, life):  # type: ignore[no-untyped-def]
     d = literal(epoch(as_of))
     pref = preferred_channel(session, as_of)
     reg_days = (d - epoch_seconds(session, Customer.registered_at)) // 86400
@@ -115,13 +119,10 @@ def _insert(session, as_of, orders, hours, seg, life):  # type: ignore[no-untype
     rows = select(
         s.cid, literal(as_of, UtcDateTime()), s.r, s.f, s.m, case((has, s.rs)),
         case((has, s.fs)), case((has, s.ms)), segment, stage, s.hour, s.channel,
-    )
-    cp = CustomerProfile
-    return cp.__table__.insert().from_select(
-        [cp.customer_id, cp.as_of, cp.recency_days, cp.frequency, cp.monetary, cp.r_score,
-         cp.f_score, cp.m_score, cp.segment, cp.lifecycle, cp.best_hour, cp.preferred_channel],
-        rows,
-    )
+    ).where(s.cid.is_not(None))
+    names = ["customer_id", "as_of", "recency_days", "frequency", "monetary", "r_score",
+             "f_score", "m_score", "segment", "lifecycle", "best_hour", "preferred_channel"]
+    return insert_or_update(session, CustomerProfile.__table__, names, rows, ["customer_id"])
 
 
 def _fill_segment_hours(session: Session) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Insert,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     cast,
@@ -57,6 +58,17 @@ def insert_ignoring_duplicates(session: Session, table: Table) -> Insert:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def insert_or_update(session: Session, table: Table, names: list[str], rows: Select[Any],
+                     keys: list[str]) -> Insert:
+    """INSERT … SELECT … ON CONFLICT (keys) DO UPDATE: rewriting existing rows as updates
+    keeps foreign-key checks off them (the key does not change). `rows` needs a WHERE clause
+    (SQLite's parser requires one before ON CONFLICT)."""
+    maker = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    stmt = maker(table).from_select(names, rows)
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={n: stmt.excluded[n] for n in names if n not in keys})
+
+
 def tune_for_bulk(session: Session) -> None:
     """Give this transaction's big sorts and hash joins room in memory (PostgreSQL only)."""
     if dialect(session) == "postgresql":
@@ -73,7 +85,9 @@ def analyze(session: Session, table: Table) -> None:
 def temp_table(session: Session, name: str, *columns: Column[Any]) -> Iterator[Table]:
     """A temporary table for the length of one block of this session's transaction.
 
-    On error it is not dropped here: the rollback that follows removes it with the transaction.
+    Staging tables are filled once by INSERT … SELECT and read by hash joins: they carry no
+    keys or indexes, which would only slow the fill. On error the table is not dropped here:
+    the rollback that follows removes it with the transaction.
     """
     table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
     conn = session.connection()

@@ -70,7 +70,7 @@ def order_stats(session: Session, as_of: datetime, window_days: int | None) -> I
                                order_by=(per_cat.c.cat.is_(None), per_cat.c.amt.desc(),
                                          per_cat.c.cat)).label("rn"),
     ).subquery()
-    cols = (Column("customer_id", BigInteger, primary_key=True), Column("frequency", Integer),
+    cols = (Column("customer_id", BigInteger), Column("frequency", Integer),
             Column("monetary", Numeric(14, 2)), Column("last_epoch", BigInteger),
             Column("top_category", String(64)))
     with temp_table(session, "tmp_order_stats", *cols) as table:
@@ -99,7 +99,7 @@ def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
         .where(BehaviorEvent.event_type.in_(ACTIVITY_EVENTS),
                BehaviorEvent.occurred_at <= as_of, BehaviorEvent.occurred_at > since),
     ).subquery()
-    cols = (Column("customer_id", BigInteger, primary_key=True), Column("events", Integer),
+    cols = (Column("customer_id", BigInteger), Column("events", Integer),
             Column("best_hour", Integer))
     with zone_offsets(session, as_of) as zones, \
             temp_table(session, "tmp_hour_stats", *cols) as table:

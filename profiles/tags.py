@@ -6,19 +6,32 @@ Kinds (one of each per customer at most):
   category:<name>   the category the customer spent most on in the RFM window
   channel:<name>    preferred channel from past opens and clicks
   active:<band>     own best hour: morning 6–11, afternoon 12–17, evening 18–22, night 23–5
-A manual tag with the same text wins: the data tag is then not written (ON CONFLICT DO NOTHING,
-not an anti-join against the table being filled).
+Only the difference is written: data tags no longer derived are deleted, new ones inserted
+(ON CONFLICT DO NOTHING, so unchanged ones and manual tags with the same text stay as they are;
+a manual tag always wins).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, case, delete, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    String,
+    Table,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models.tables import Customer, CustomerProfile, CustomerTag
-from profiles.sqlutil import insert_ignoring_duplicates
+from profiles.sqlutil import analyze, insert_ignoring_duplicates, temp_table
 
 AGE_BANDS = ((18, "under_18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"),
              (65, "55-64"))
@@ -32,7 +45,7 @@ def _prefixed(prefix: str, value):  # type: ignore[no-untyped-def]
 
 def write_data_tags(session: Session, as_of: datetime, orders: Table, hours: Table,
                     min_events: int) -> None:
-    """Replace all data tags with ones computed from the fresh profiles and the stats tables."""
+    """Bring data tags in line with the fresh profiles and the stats tables."""
     cp = CustomerProfile
     age = as_of.year - Customer.birth_year
     age_band = case(*((age < upper, name) for upper, name in AGE_BANDS), else_="65+")
@@ -50,8 +63,16 @@ def write_data_tags(session: Session, as_of: datetime, orders: Table, hours: Tab
         select(hours.c.customer_id, _prefixed("active:", hour_band))
         .where(hours.c.events >= min_events),
     ).subquery()
-    session.execute(delete(CustomerTag).where(CustomerTag.source == "data"))
-    session.execute(insert_ignoring_duplicates(session, CustomerTag.__table__).from_select(
-        ["customer_id", "tag", "source"],
-        select(derived.c.cid, derived.c.tag, literal("data")).where(derived.c.tag.is_not(None)),
-    ))
+    with temp_table(session, "tmp_tags", Column("customer_id", BigInteger),
+                    Column("tag", String(64))) as fresh:
+        session.execute(fresh.insert().from_select(
+            ["customer_id", "tag"],
+            select(derived.c.cid, derived.c.tag).where(derived.c.tag.is_not(None))))
+        analyze(session, fresh)
+        kept = exists().where(fresh.c.customer_id == CustomerTag.customer_id,
+                              fresh.c.tag == CustomerTag.tag)
+        session.execute(delete(CustomerTag).where(CustomerTag.source == "data", ~kept))
+        session.execute(insert_ignoring_duplicates(session, CustomerTag.__table__).from_select(
+            ["customer_id", "tag", "source"],
+            select(fresh.c.customer_id, fresh.c.tag, literal("data"))
+            .where(fresh.c.tag.is_not(None))))

@@ -19,6 +19,7 @@ from models.contracts import SendBatchResult
 from models.spec import CampaignSpec
 from models.tables import PlannedSend
 from observability.metrics import SENDS
+from optout.apply import opt_out_from_provider
 from policy.budget import refund, reserve
 from policy.frequency_cap import CapRules, Wanted, release_contacts, reserve_contacts
 from sending.checks import Screened, screen
@@ -220,6 +221,14 @@ class SendEngine:
             recorded = record_results(session, job.campaign_id, job.due_before, results)
             refund(session, job.campaign_id, recorded.refund)
             release_contacts(session, recorded.unsent)
+            for claim, code in recorded.opted_out:
+                opt_out_from_provider(
+                    session,
+                    customer_id=claim.customer_id,
+                    channel=claim.channel,
+                    provider_code=code,
+                    at=job.due_before,
+                )
             return recorded
 
 

@@ -40,7 +40,7 @@ class Recorded:
     )
     refund: Decimal = Decimal(0)
     unsent: list[int] = field(default_factory=list)  # planned send ids that did not go out
-    opted_out: list[Claimed] = field(default_factory=list)
+    opted_out: list[tuple[Claimed, str]] = field(default_factory=list)  # with provider code
 
 
 def _retry(claim: Claimed, result: SendResult) -> bool:
@@ -77,7 +77,7 @@ def record_results(
             continue
         if result.outcome == Outcome.OPTED_OUT:
             out.counts["suppressed"] += 1
-            out.opted_out.append(claim)
+            out.opted_out.append((claim, result.error_code or "opted_out"))
             updates.append({"id": claim.id, "status": "suppressed", "reason": "provider_opt_out"})
         else:
             out.counts["failed"] += 1

@@ -10,13 +10,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import bookkeeping, compliance, planning, research, review, sending
+    from activities import bookkeeping, compliance, governance, planning, research, review, sending
     from models.contracts import (
         TERMINAL,
+        ApprovalCheck,
+        ApprovalVerdict,
         CampaignInput,
         CampaignRef,
         CampaignStatus,
-        ComplianceFindingOut,
         Counters,
         Decision,
         DecisionRecord,
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         SendingState,
     )
     from models.search_attributes import CAMPAIGN_PHASE
+    from workflows.gate import Gate
 
 SHORT = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -59,23 +61,21 @@ class CampaignWorkflow:
 
     def __init__(self) -> None:
         self._campaign_id = ""
-        self._requested_by = ""
-        self._approvers: list[str] = []
         self._phase = Phase.RESEARCH
         self._detail = ""
         self._counters = Counters()
         self._paused = False
         self._cancelled = False
-        self._decision: tuple[str, Decision] | None = None
-        self._approved_by: list[str] = []
-        self._compliance: tuple[str, Decision] | None = None
-        self._awaiting_review_findings = False
+        self._approval = Gate("budget approval", "")
+        self._review_gate = Gate("compliance review", "")
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignStatus:
         self._campaign_id = inp.campaign_id
-        self._requested_by = inp.requested_by
-        self._approvers = list(inp.spec.approval.approvers)
+        self._approval = Gate(
+            "budget approval", inp.requested_by, list(inp.spec.approval.approvers)
+        )
+        self._review_gate = Gate("compliance review", inp.requested_by)
         try:
             if inp.resume is None:
                 await self._prepare(inp)
@@ -89,8 +89,10 @@ class CampaignWorkflow:
             await self._enter(Phase.FAILED, f"{type(err.cause).__name__}: {err.cause}")
         return self.status()
 
+    def _ref(self) -> CampaignRef:
+        return CampaignRef(campaign_id=self._campaign_id, at=workflow.now())
+
     async def _prepare(self, inp: CampaignInput) -> None:
-        ref = CampaignRef(campaign_id=inp.campaign_id, at=workflow.now())
         await workflow.execute_activity(
             bookkeeping.register_campaign,
             RegisterInput(
@@ -102,110 +104,82 @@ class CampaignWorkflow:
             **SHORT,
         )
         await self._enter(Phase.RESEARCH)
-        found = await workflow.execute_activity(research.research_audience, ref, **LONG)
+        found = await workflow.execute_activity(research.research_audience, self._ref(), **LONG)
         self._counters.audience, self._counters.holdout = found.audience, found.holdout
         if await self._stopped():
             return
         await self._enter(Phase.PLANNING)
-        plan = await workflow.execute_activity(planning.plan_campaign, ref, **LONG)
+        plan = await workflow.execute_activity(planning.plan_campaign, self._ref(), **LONG)
         self._counters.planned = plan.planned
-        if await self._stopped():
-            return
-        await self._enter(
-            Phase.AWAITING_APPROVAL, f"{plan.planned} sends planned, estimated cost {plan.cost}"
-        )
-        if not await self._await_approval(inp):
-            return
+        detail = f"{plan.planned} sends planned, estimated cost {plan.cost}"
+        while not await self._stopped():
+            if not await self._decide_budget(inp, detail) or not await self._check_compliance(inp):
+                return
+            if await self._stopped():
+                return
+            digest = await workflow.execute_activity(
+                governance.current_plan_digest, self._ref(), **SHORT
+            )
+            if digest == self._approval.digest:
+                await self._enter(Phase.SENDING)
+                return
+            detail = "the plan changed after it was approved: it needs approval again"
+
+    async def _decide_budget(self, inp: CampaignInput, detail: str) -> bool:
+        """Wait for the approvals the budget needs, a rejection, cancel, or the deadline."""
+        self._approval.reopen()
+        await self._enter(Phase.AWAITING_APPROVAL, detail)
+        if not await self._wait_gate(self._approval, inp.spec.approval.deadline):
+            return False
+        self._approval.open = False
+        rejection = self._approval.rejection
+        if rejection is not None:
+            await self._enter(Phase.REJECTED, f"rejected by {rejection.by}: {rejection.comment}")
+            return False
+        return True
+
+    async def _check_compliance(self, inp: CampaignInput) -> bool:
+        """The compliance check must pass (or a `review` be cleared) before any send."""
         await self._enter(Phase.COMPLIANCE_CHECK)
-        checked = await workflow.execute_activity(
-            compliance.check_compliance,
-            CampaignRef(campaign_id=inp.campaign_id, at=workflow.now()),
-            **SHORT,
-        )
+        checked = await workflow.execute_activity(compliance.check_compliance, self._ref(), **SHORT)
         if checked.blocking:
             reasons = "; ".join(f"{f.rule_id}: {f.message}" for f in checked.blocking)
             await self._enter(Phase.COMPLIANCE_FAILED, reasons)
-            return
-        if checked.review and not await self._await_compliance_review(inp, checked.review):
-            return
-        if await self._stopped():
-            return
-        await self._enter(Phase.SENDING)
-
-    async def _await_compliance_review(
-        self, inp: CampaignInput, review: list[ComplianceFindingOut]
-    ) -> bool:
-        """A `review` finding holds the campaign until a compliance officer decides."""
-        self._awaiting_review_findings = True
+            return False
+        if not checked.review:
+            return True
+        self._review_gate.reopen()
         self._detail = "awaiting compliance review: " + "; ".join(
-            f"{f.rule_id}: {f.message}" for f in review
+            f"{f.rule_id}: {f.message}" for f in checked.review
         )
-        try:
-            await workflow.wait_condition(
-                lambda: self._compliance is not None or self._cancelled,
-                timeout=inp.spec.approval.deadline,
-            )
-        except TimeoutError:
-            await self._enter(Phase.EXPIRED, "no compliance decision before the deadline")
+        if not await self._wait_gate(self._review_gate, inp.spec.approval.deadline):
             return False
-        self._awaiting_review_findings = False
-        if self._cancelled or self._compliance is None:
-            await self._cancel("cancelled during compliance review")
-            return False
-        kind, decision = self._compliance
-        await workflow.execute_activity(
-            bookkeeping.record_decision,
-            DecisionRecord(
-                campaign_id=self._campaign_id,
-                decision=kind,
-                by=decision.by,
-                comment=decision.comment,
-                at=workflow.now(),
-            ),
-            **SHORT,
-        )
-        if kind == "compliance_rejected":
+        self._review_gate.open = False
+        rejection = self._review_gate.rejection
+        if rejection is not None:
             await self._enter(
                 Phase.COMPLIANCE_FAILED,
-                f"rejected by compliance officer {decision.by}: {decision.comment}",
+                f"rejected by compliance officer {rejection.by}: {rejection.comment}",
             )
             return False
         return True
 
-    async def _await_approval(self, inp: CampaignInput) -> bool:
+    async def _wait_gate(self, gate: Gate, deadline: timedelta) -> bool:
         try:
-            await workflow.wait_condition(
-                lambda: self._decision is not None or self._cancelled,
-                timeout=inp.spec.approval.deadline,
-            )
+            await workflow.wait_condition(lambda: gate.decided or self._cancelled, timeout=deadline)
         except TimeoutError:
-            await self._enter(Phase.EXPIRED, f"no decision within {inp.spec.approval.deadline}")
+            await self._enter(Phase.EXPIRED, f"no {gate.name} decision within {deadline}")
             return False
-        if self._cancelled or self._decision is None:
-            await self._cancel("cancelled while awaiting approval")
+        if self._cancelled:
+            await self._cancel(f"cancelled while awaiting {gate.name}")
             return False
-        kind, decision = self._decision
-        await workflow.execute_activity(
-            bookkeeping.record_decision,
-            DecisionRecord(
-                campaign_id=self._campaign_id,
-                decision=kind,
-                by=decision.by,
-                comment=decision.comment,
-                at=workflow.now(),
-            ),
-            **SHORT,
-        )
-        if kind == "rejected":
-            await self._enter(Phase.REJECTED, f"rejected by {decision.by}: {decision.comment}")
-            return False
-        self._approved_by.append(decision.by)
         return True
 
     async def _send_all(self, inp: CampaignInput) -> None:
         """Sleep until sends fall due, send them in batches; widen to parallel lanes under load."""
         slot = timedelta(seconds=inp.slot_seconds)
         lanes = 1
+        detail = ""
         while not self._cancelled:
             await workflow.wait_condition(lambda: not self._paused or self._cancelled)
             if self._cancelled:
@@ -214,7 +188,7 @@ class CampaignWorkflow:
             batch = await self._send_lanes(now, lanes, inp.send_max_items)
             self._counters.add(batch)
             if batch.budget_exhausted:
-                self._detail = "budget_exhausted"
+                detail = "budget_exhausted"
                 break
             if batch.remaining == 0:
                 break
@@ -234,7 +208,7 @@ class CampaignWorkflow:
         if self._cancelled:
             await self._cancel("cancelled during sending")
             return
-        await self._enter(Phase.AWAITING_REVIEW, self._detail)
+        await self._enter(Phase.AWAITING_REVIEW, detail)
 
     async def _send_lanes(self, now: datetime, lanes: int, max_items: int) -> SendBatchResult:
         """Run `lanes` send activities side by side (they claim disjoint sends) and merge them."""
@@ -253,11 +227,7 @@ class CampaignWorkflow:
             await self._cancel("cancelled before review")
             return
         await self._enter(Phase.REVIEWING)
-        result = await workflow.execute_activity(
-            review.review_campaign,
-            CampaignRef(campaign_id=self._campaign_id, at=workflow.now()),
-            **LONG,
-        )
+        result = await workflow.execute_activity(review.review_campaign, self._ref(), **LONG)
         roi = "n/a" if result.roi is None else f"{result.roi:.2f}"
         await self._enter(Phase.COMPLETED, f"{result.conversions} conversions, ROI {roi}")
 
@@ -270,11 +240,7 @@ class CampaignWorkflow:
 
     async def _cancel(self, detail: str) -> None:
         """Close every send not yet made, then end as cancelled: nothing is left half-done."""
-        await workflow.execute_activity(
-            sending.cancel_pending,
-            CampaignRef(campaign_id=self._campaign_id, at=workflow.now()),
-            **SHORT,
-        )
+        await workflow.execute_activity(sending.cancel_pending, self._ref(), **SHORT)
         await self._enter(Phase.CANCELLED, detail)
 
     async def _enter(self, phase: Phase, detail: str = "") -> None:
@@ -290,14 +256,56 @@ class CampaignWorkflow:
 
     def _state(self) -> SendingState:
         return SendingState(
-            counters=self._counters, approved_by=self._approved_by, paused=self._paused
+            counters=self._counters, approved_by=self._approval.approved_by, paused=self._paused
         )
 
     def _restore(self, state: SendingState) -> None:
         self._phase = Phase.SENDING
         self._counters = state.counters
-        self._approved_by = list(state.approved_by)
+        self._approval.approved_by = list(state.approved_by)
         self._paused = state.paused
+
+    async def _decide(self, gate: Gate, kind: str, decision: Decision, verdict_kind: str) -> str:
+        """Verify the decider (role, plan shown) in an activity, record it, apply it to the gate."""
+        try:
+            verdict: ApprovalVerdict = await workflow.execute_activity(
+                governance.verify_decision,
+                ApprovalCheck(
+                    campaign_id=self._campaign_id,
+                    kind=verdict_kind,
+                    by=decision.by,
+                    requested_by=gate.requested_by,
+                    plan_digest=decision.plan_digest,
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except ActivityError as err:
+            raise ApplicationError(getattr(err.cause, "message", None) or str(err.cause)) from None
+        gate.check(decision, self._campaign_id, self._phase.value, kind.endswith("rejected"))
+        await workflow.execute_activity(
+            bookkeeping.record_decision,
+            DecisionRecord(
+                campaign_id=self._campaign_id,
+                decision=kind,
+                by=decision.by,
+                comment=decision.comment,
+                at=workflow.now(),
+            ),
+            **SHORT,
+        )
+        if kind.endswith("rejected"):
+            gate.rejection = decision
+            return f"{kind.replace('_', ' ')} by {decision.by}"
+        gate.approved_by.append(decision.by)
+        gate.digest = gate.digest or verdict.digest
+        gate.needed = verdict.approvals_needed if verdict_kind == "approve" else 1
+        missing = gate.needed - len(gate.approved_by)
+        if missing > 0:
+            return (
+                f"approval by {decision.by} recorded; the budget needs {missing} more approver(s)"
+            )
+        return f"{kind.replace('_', ' ')} by {', '.join(gate.approved_by)}"
 
     @workflow.query
     def status(self) -> CampaignStatus:
@@ -311,69 +319,35 @@ class CampaignWorkflow:
 
     @workflow.update
     async def approve(self, decision: Decision) -> str:
-        self._decision = ("approved", decision)
-        return f"approved by {decision.by}"
+        return await self._decide(self._approval, "approved", decision, "approve")
 
     @approve.validator
     def _check_approve(self, decision: Decision) -> None:
-        self._check_decider(decision)
-        if decision.by in self._approvers or not self._approvers:
-            return
-        raise ApplicationError(
-            f"{decision.by} is not an approver of this campaign "
-            f"(approvers: {', '.join(self._approvers)})"
-        )
+        self._approval.check(decision, self._campaign_id, self._phase.value, reject=False)
 
     @workflow.update
     async def reject(self, decision: Decision) -> str:
-        self._decision = ("rejected", decision)
-        return f"rejected by {decision.by}"
+        return await self._decide(self._approval, "rejected", decision, "approve")
 
     @reject.validator
     def _check_reject(self, decision: Decision) -> None:
-        self._check_decider(decision)
-        if not decision.comment.strip():
-            raise ApplicationError("a rejection needs a reason")
-
-    def _check_decider(self, decision: Decision) -> None:
-        if self._phase != Phase.AWAITING_APPROVAL or self._decision is not None:
-            raise ApplicationError(
-                f"campaign {self._campaign_id} is in phase "
-                f"{self._phase.value}, not awaiting approval"
-            )
-        if decision.by.strip().casefold() == self._requested_by.strip().casefold():
-            raise ApplicationError("the requester cannot approve or reject their own campaign")
+        self._approval.check(decision, self._campaign_id, self._phase.value, reject=True)
 
     @workflow.update
     async def compliance_ok(self, decision: Decision) -> str:
-        self._compliance = ("compliance_approved", decision)
-        return f"compliance approved by {decision.by}"
+        return await self._decide(self._review_gate, "compliance_approved", decision, "compliance")
 
     @compliance_ok.validator
     def _check_compliance_ok(self, decision: Decision) -> None:
-        self._check_compliance_decider(decision)
+        self._review_gate.check(decision, self._campaign_id, self._phase.value, reject=False)
 
     @workflow.update
     async def compliance_reject(self, decision: Decision) -> str:
-        self._compliance = ("compliance_rejected", decision)
-        return f"compliance rejected by {decision.by}"
+        return await self._decide(self._review_gate, "compliance_rejected", decision, "compliance")
 
     @compliance_reject.validator
     def _check_compliance_reject(self, decision: Decision) -> None:
-        self._check_compliance_decider(decision)
-        if not decision.comment.strip():
-            raise ApplicationError("a compliance rejection needs a reason")
-
-    def _check_compliance_decider(self, decision: Decision) -> None:
-        if not self._awaiting_review_findings or self._compliance is not None:
-            raise ApplicationError(
-                f"campaign {self._campaign_id} is not awaiting compliance "
-                f"review (phase {self._phase.value})"
-            )
-        if decision.by.strip().casefold() == self._requested_by.strip().casefold():
-            raise ApplicationError(
-                "the requester cannot clear their own campaign's compliance review"
-            )
+        self._review_gate.check(decision, self._campaign_id, self._phase.value, reject=True)
 
     @workflow.signal
     def pause(self) -> None:

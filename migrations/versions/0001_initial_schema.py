@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:56:24.610979
+Create Date: 2026-11-25 11:01:45.568256
 """
 
 from collections.abc import Sequence
@@ -181,7 +181,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("campaign_id", sa.String(length=80), nullable=False),
-        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("decision", sa.String(length=32), nullable=False),
         sa.Column("approver", sa.String(length=100), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),

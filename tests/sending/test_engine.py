@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, insert, select
 from channels.base import Outcome
 from db.engine import session_scope
 from models.cap_tables import ChannelHold
-from models.tables import Campaign, ConsentEvent, Delivery, PlannedSend
+from models.tables import Campaign, ConsentEvent, Customer, Delivery, PlannedSend
+from policy.consent import contactable
 from policy.frequency_cap import CapRules
 from sending.engine import SendEngine, SendPass
 from tests.sending.fixtures import ScriptedProvider, make_campaign
@@ -126,3 +127,15 @@ async def test_a_channel_that_keeps_failing_is_held(pg_engine: Engine) -> None:
         channel, until = conn.execute(select(ChannelHold.channel, ChannelHold.until)
                                       .where(ChannelHold.campaign_id == cid)).one()
     assert channel == "sms" and until > AT
+
+
+async def test_provider_blacklist_answer_suppresses_the_customer(pg_engine: Engine) -> None:
+    cid, ids = make_campaign(pg_engine, AT, customers=2)
+    provider = ScriptedProvider(script=[Outcome.OPTED_OUT])
+    result = await run_pass(engine_for(pg_engine, provider), cid)
+    assert result.suppressed == 2
+    assert statuses(pg_engine, cid) == {("suppressed", "provider_opt_out"): 2}
+    with pg_engine.connect() as conn:
+        still = conn.execute(select(func.count()).select_from(Customer).where(
+            Customer.id.in_(ids), contactable("sms"))).scalar_one()
+    assert still == 0

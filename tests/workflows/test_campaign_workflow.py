@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from models.contracts import CampaignInput, CampaignStatus, Decision, Phase
-from models.tables import CampaignReport, Delivery
+from models.tables import Campaign, CampaignReport, Delivery
 from orchestration.worker_setup import build_worker
 from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
 from workflows.campaign import CampaignWorkflow, workflow_id
@@ -104,11 +104,11 @@ async def test_requester_cannot_approve_and_wrong_phase_is_refused(
     assert "requester" in str(own.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as stranger:
         await handle.execute_update(CampaignWorkflow.approve, Decision(by="路人甲"))
-    assert "not an approver" in str(stranger.value.cause)
+    assert "not listed" in str(stranger.value.cause)
     await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
     with pytest.raises(WorkflowUpdateFailedError) as again:
         await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
-    assert "not awaiting approval" in str(again.value.cause)
+    assert "not awaiting budget approval" in str(again.value.cause)
     assert (await handle.result()).phase == Phase.COMPLETED
 
 
@@ -162,3 +162,70 @@ async def test_cancel_while_awaiting_approval(skipping_env: WorkflowEnvironment,
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.cancel)
     assert (await handle.result()).phase == Phase.CANCELLED
+
+
+async def test_approver_needs_the_role(skipping_env: WorkflowEnvironment, worker: str) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="路人甲"))
+    assert "approver role" in str(err.value.cause)
+    await handle.signal(CampaignWorkflow.cancel)
+    assert (await handle.result()).phase == Phase.CANCELLED
+
+
+async def test_big_budget_needs_two_different_approvers(
+        skipping_env: WorkflowEnvironment, worker: str) -> None:
+    handle = await start(skipping_env, worker, budget={"limit": 500000})
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    first = await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    assert "1 more approver" in first
+    with pytest.raises(WorkflowUpdateFailedError) as twice:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    assert "already approved" in str(twice.value.cause)
+    assert (await handle.query(CampaignWorkflow.status)).phase == Phase.AWAITING_APPROVAL
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="赵强"))
+    assert (await handle.result()).phase == Phase.COMPLETED
+
+
+async def test_plan_changed_after_approval_needs_approval_again(
+        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.signal(CampaignWorkflow.pause)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await asyncio.sleep(1.5)
+    cid = (await handle.query(CampaignWorkflow.status)).campaign_id
+    with seeded.begin() as conn:
+        conn.execute(update(Campaign).where(Campaign.id == cid).values(budget_limit=2000))
+    await handle.signal(CampaignWorkflow.resume)
+    again = await until_phase(handle, Phase.AWAITING_APPROVAL)
+    assert "changed after it was approved" in again.detail
+    with pytest.raises(WorkflowUpdateFailedError) as stale:
+        await handle.execute_update(CampaignWorkflow.approve,
+                                    Decision(by="赵强", plan_digest="0000000000000000"))
+    assert "plan changed" in str(stale.value.cause)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="赵强"))
+    assert (await handle.result()).phase == Phase.COMPLETED
+
+
+async def test_review_finding_holds_until_a_compliance_officer_decides(
+        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    body = "{{ honorific }}，本店2024年双11销量第一的羊绒大衣到店，{{ end_time }}前有效。"
+    handle = await start(skipping_env, worker, channels=[
+        {"channel": "app_push", "template": "t-review", "body": body}])
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    held = await until_phase(handle, Phase.COMPLIANCE_CHECK)
+    for _ in range(50):
+        held = await handle.query(CampaignWorkflow.status)
+        if "awaiting compliance review" in held.detail:
+            break
+        await asyncio.sleep(0.1)
+    assert "awaiting compliance review" in held.detail and held.counters.sent == 0
+    with pytest.raises(WorkflowUpdateFailedError) as not_officer:
+        await handle.execute_update(CampaignWorkflow.compliance_ok, Decision(by="李娜"))
+    assert "compliance_officer" in str(not_officer.value.cause)
+    await handle.execute_update(CampaignWorkflow.compliance_ok, Decision(by="陈静", comment="有据可查"))
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED and final.counters.sent > 0

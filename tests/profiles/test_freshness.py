@@ -1,0 +1,35 @@
+"""Profiles are refreshed for research only when stale, and bad settings are named."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.tables import CustomerProfile
+from profiles.freshness import ENV_MAX_AGE, ensure_fresh, max_age
+from tests.profiles.seed import D, customer, order
+
+
+def test_refresh_only_when_stale(session: Session) -> None:
+    customer(session, 1)
+    order(session, 1, 3, "10")
+    age = timedelta(minutes=15)
+    assert ensure_fresh(session, D, age) is True  # no profiles yet
+    assert ensure_fresh(session, D + timedelta(minutes=5), age) is False  # shared
+    assert ensure_fresh(session, D - timedelta(minutes=1), age) is True  # profile from the future
+    assert ensure_fresh(session, D + timedelta(hours=1), age) is True  # too old
+    customer(session, 2)  # a new customer has no profile yet
+    assert ensure_fresh(session, D + timedelta(hours=1, minutes=1), age) is True
+    as_of = session.execute(select(CustomerProfile.as_of).distinct()).scalars().all()
+    assert as_of == [D + timedelta(hours=1, minutes=1)]
+
+
+def test_max_age_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_MAX_AGE, "60")
+    assert max_age() == timedelta(seconds=60)
+    monkeypatch.setenv(ENV_MAX_AGE, "soon")
+    with pytest.raises(ValueError, match=f"{ENV_MAX_AGE} must be a whole number"):
+        max_age()
