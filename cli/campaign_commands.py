@@ -33,41 +33,59 @@ def start(
         return await start_campaign(await client(cfg), cfg, spec, requester, campaign_id)
 
     cid = run(go())
-    Console(stderr=True).print(
+    Console(stderr=True, soft_wrap=True).print(
         f"started campaign [bold]{cid}[/bold] ({spec.name}) requested by {requester}"
     )
     typer.echo(cid)
 
 
-def _decision(campaign_id: str, approve: bool, by: str, comment: str) -> None:
+def _decision(campaign_id: str, update: str, decision: Decision) -> None:
     cfg = load_settings()
 
     async def go() -> str:
-        return await decide(
-            await client(cfg), campaign_id, approve, Decision(by=by, comment=comment)
-        )
+        return await decide(await client(cfg), campaign_id, update, decision)
 
     console.print(run(go()))
+
+
+AsOpt = Annotated[str, typer.Option("--as", help="Who decides.")]
 
 
 @app.command()
 def approve(
     campaign_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Approver name.")],
+    as_: AsOpt,
     comment: Annotated[str, typer.Option(help="Why.")] = "",
+    plan: Annotated[str | None, typer.Option(help="The plan fingerprint shown by `plan`.")] = None,
 ) -> None:
-    """Approve a campaign's plan and budget."""
-    _decision(campaign_id, True, as_, comment)
+    """Approve a campaign's plan and budget (as an approver; never your own campaign)."""
+    _decision(campaign_id, "approve", Decision(by=as_, comment=comment, plan_digest=plan))
 
 
 @app.command()
 def reject(
     campaign_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Approver name.")],
+    as_: AsOpt,
     reason: Annotated[str, typer.Option(help="Why (required).")],
 ) -> None:
     """Reject a campaign's plan and budget."""
-    _decision(campaign_id, False, as_, reason)
+    _decision(campaign_id, "reject", Decision(by=as_, comment=reason))
+
+
+@app.command("compliance-ok")
+def compliance_ok(
+    campaign_id: str, as_: AsOpt, comment: Annotated[str, typer.Option(help="Why.")] = ""
+) -> None:
+    """Clear a campaign held for compliance review (as a compliance officer)."""
+    _decision(campaign_id, "compliance_ok", Decision(by=as_, comment=comment))
+
+
+@app.command("compliance-reject")
+def compliance_reject(
+    campaign_id: str, as_: AsOpt, reason: Annotated[str, typer.Option(help="Why (required).")]
+) -> None:
+    """Stop a campaign held for compliance review."""
+    _decision(campaign_id, "compliance_reject", Decision(by=as_, comment=reason))
 
 
 def _signal(campaign_id: str, name: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -20,7 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="omnireach: start, approve, watch and review marketing campaigns.",
 )
-console = Console()
+# Scripts and pipes get wide tables instead of an 80-column guess.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

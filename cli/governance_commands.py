@@ -47,11 +47,11 @@ def forget_cmd(
 ) -> None:
     """Erase a customer's personal data (irreversible); reports keep anonymous counts."""
     if not yes:
-        typer.confirm(f"Erase all personal data of customer {customer}? This cannot be undone",
-                      abort=True)
+        typer.confirm(
+            f"Erase all personal data of customer {customer}? This cannot be undone", abort=True
+        )
     with session_scope(engine_for(load_settings().database_url)) as session:
-        report = forget(session, _customer(session, customer), actor=_me(as_),
-                        at=datetime.now(UTC))
+        report = forget(session, _customer(session, customer), actor=_me(as_), at=datetime.now(UTC))
     if as_json:
         print_json(asdict(report))
     elif report.already_erased:
@@ -69,18 +69,27 @@ def forget_cmd(
 def opt_out_cmd(
     customer: Annotated[str, typer.Argument(help="The retailer's customer id or our id.")],
     as_: AsOpt,
-    channel: Annotated[str | None, typer.Option(help="One channel; default: every channel.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="One channel; default: every channel.")
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why (e.g. the customer phoned in).")] = "",
 ) -> None:
     """Opt a customer out of marketing (one channel or all); effective from the next send."""
     if channel is not None and channel not in CHANNELS:
-        raise OperatorError(f"--channel: unknown channel {channel!r} (one of "
-                            f"{', '.join(CHANNELS)})", BAD_INPUT)
+        raise OperatorError(
+            f"--channel: unknown channel {channel!r} (one of {', '.join(CHANNELS)})", BAD_INPUT
+        )
     with session_scope(engine_for(load_settings().database_url)) as session:
         cid = _customer(session, customer)
-        changes = opt_out(session, customer_id=cid, channel=channel, source="operator",
-                          at=datetime.now(UTC), actor=_me(as_),
-                          reason=scrub(reason.strip()) or None)
+        changes = opt_out(
+            session,
+            customer_id=cid,
+            channel=channel,
+            source="operator",
+            at=datetime.now(UTC),
+            actor=_me(as_),
+            reason=scrub(reason.strip()) or None,
+        )
     where = channel or "every channel"
     if changes:
         console.print(f"customer #{cid} opted out of marketing on {where}")
@@ -120,8 +129,9 @@ def roles_revoke(user: str, role: str, as_: AsOpt) -> None:
 def roles_list(as_json: JsonOpt = False) -> None:
     """Every role grant."""
     with session_scope(engine_for(load_settings().database_url)) as session:
-        rows = [asdict(g) | {"granted_at": g.granted_at.isoformat()}
-                for g in roles.list_roles(session)]
+        rows = [
+            asdict(g) | {"granted_at": g.granted_at.isoformat()} for g in roles.list_roles(session)
+        ]
     if as_json:
         print_json(rows)
         return
@@ -155,5 +165,11 @@ def optout_service_cmd(
     from optout.service import create_app
 
     engine = engine_for(load_settings().database_url)
-    uvicorn.run(create_app(engine), host=host, port=port, access_log=False,
-                proxy_headers=True, server_header=False)
+    uvicorn.run(
+        create_app(engine),
+        host=host,
+        port=port,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -19,30 +20,41 @@ from cli.errors import OperatorError
 from db.campaigns import UnknownCampaign
 from observability.logs import setup_logging
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
+    code = _run()
+    # Leave without interpreter finalization: the Temporal client's native threads can still be
+    # winding down, and tearing Python down under them aborts the process after the work is done.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run() -> int:
+    """Run one command; every failure becomes one readable line and an exit code."""
     setup_logging()
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
+        return result if isinstance(result, int) else 0
     except OperatorError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(exc.code)
+        return exc.code
     except UnknownCampaign as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(1)
+        return 1
     except click.exceptions.Abort:
-        sys.exit(130)
+        return 130
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except OperationalError as exc:
         err.print(f"[red]error:[/red] database unavailable or not migrated: {exc.orig}")
-        sys.exit(1)
+        return 1
     except SQLAlchemyError as exc:
         err.print(f"[red]error:[/red] database error: {type(exc).__name__}")
-        sys.exit(1)
+        return 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback to operators
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
-        sys.exit(1)
+        return 1

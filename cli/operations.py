@@ -70,12 +70,19 @@ async def status(client: Client, campaign_id: str) -> CampaignStatus:
     return await handle.query(CampaignWorkflow.status)
 
 
-async def decide(client: Client, campaign_id: str, approve: bool, decision: Decision) -> str:
-    """Deliver an approval or rejection; the workflow's validator explains any refusal."""
+UPDATES = {
+    "approve": CampaignWorkflow.approve,
+    "reject": CampaignWorkflow.reject,
+    "compliance_ok": CampaignWorkflow.compliance_ok,
+    "compliance_reject": CampaignWorkflow.compliance_reject,
+}
+
+
+async def decide(client: Client, campaign_id: str, update: str, decision: Decision) -> str:
+    """Deliver a decision; the workflow (validator, role and plan checks) explains any refusal."""
     handle = await _handle(client, campaign_id)
-    update = CampaignWorkflow.approve if approve else CampaignWorkflow.reject
     try:
-        return await handle.execute_update(update, decision)
+        return await handle.execute_update(UPDATES[update], decision)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise OperatorError(f"refused: {getattr(cause, 'message', None) or cause}") from None

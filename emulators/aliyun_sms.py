@@ -7,7 +7,8 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -21,6 +22,7 @@ REQUIRED = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonc
             "SignatureVersion", "Timestamp", "Version", "Signature", "PhoneNumbers", "SignName",
             "TemplateCode")
 MAX_CLOCK_SKEW = timedelta(minutes=15)
+BEIJING = timezone(timedelta(hours=8))
 
 
 class AliyunSmsEmulator(Emulator):
@@ -100,3 +102,22 @@ class AliyunSmsEmulator(Emulator):
                             json.loads(params.get("TemplateParam") or "{}"))
         reply = self.deliver(key, delivery, {"BizId": f"{uuid.uuid4().int % 10**18}^0"})
         return self._answer("OK", "OK", extra=reply)
+
+    def status_reports(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The SmsReport HTTP push (a JSON array) for every message accepted under an OutId;
+        numbers in `failed` are reported undelivered with the given err_code."""
+        failed = failed or {}
+        now = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        reports = []
+        for delivery in self.deliveries:
+            if delivery.key is None:
+                continue  # its BizId was not kept: Alibaba needs OutId to report it to us
+            for number in delivery.address.split(","):
+                code = failed.get(number)
+                reports.append({
+                    "phone_number": number, "send_time": now, "report_time": now,
+                    "success": code is None, "err_code": code or "DELIVERED",
+                    "err_msg": "用户接收失败" if code else "用户接收成功", "sms_size": "1",
+                    "biz_id": self._replies[delivery.key]["BizId"], "out_id": delivery.key,
+                })
+        return reports

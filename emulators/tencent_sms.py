@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.requests import Request
@@ -125,3 +126,22 @@ class TencentSmsEmulator(Emulator):
             **status, "Fee": 1, "Code": "Ok", "Message": "send success",
             "SerialNo": f"2028:{uuid.uuid4().int % 10**20}",
         })
+
+    def status_callbacks(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The status callback push (a JSON array) for every number accepted so far; E.164
+        numbers in `failed` are reported FAIL with the given errmsg code."""
+        failed = failed or {}
+        now = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+        reports = []
+        for delivery in self.deliveries:
+            if delivery.key is None:
+                continue  # no SessionContext: its SerialNo was not kept
+            code = failed.get(delivery.address)
+            reports.append({
+                "user_receive_time": now, "nationcode": "86",
+                "mobile": delivery.address.removeprefix("+86"),
+                "report_status": "FAIL" if code else "SUCCESS", "errmsg": code or "DELIVRD",
+                "description": "用户短信接收失败" if code else "用户短信送达成功",
+                "sid": self._replies[delivery.key]["SerialNo"],
+            })
+        return reports

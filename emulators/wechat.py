@@ -5,9 +5,11 @@ one, a send uses one up, none left → 43101."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -104,3 +106,31 @@ class WeChatEmulator(Emulator):
         self._msgid += 1
         self.deliver(None, Delivery(None, openid, template_id, body), None)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": self._msgid})
+
+
+_PUSH_CONTAINERS = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+                    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+                    "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}
+
+
+def subscribe_push(token: str, event: str, openid: str, items: list[dict[str, str]], *,
+                   as_json: bool = False, create_time: int | None = None,
+                   account: str = "gh_0123456789ab") -> tuple[dict[str, str], bytes]:
+    """What WeChat POSTs to the developer's server URL about subscribe messages (plain-text
+    mode): the signed query (signature = sha1 of sorted token, timestamp, nonce) and the body."""
+    timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
+    query = {"signature": hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode())
+             .hexdigest(), "timestamp": timestamp, "nonce": nonce}
+    created = str(create_time or int(time.time()))
+    if as_json:
+        return query, json.dumps({"ToUserName": account, "FromUserName": openid,
+                                  "CreateTime": created, "MsgType": "event", "Event": event,
+                                  "List": items}).encode()
+    entries = "".join("<List>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in item.items())
+                      + "</List>" for item in items)
+    container = _PUSH_CONTAINERS[event]
+    return query, (f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
+                   f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+                   f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                   f"<Event><![CDATA[{event}]]></Event><{container}>{entries}</{container}>"
+                   "</xml>").encode()

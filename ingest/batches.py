@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +29,14 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
     rejected: int = 0
+    encoded: str | None = None
 
 
-def read_batches(path: Path, kind: Kind, now: datetime, size: int) -> Iterator[Batch]:
-    """Batches of at most `size` rows read. A repeated record key starts a new batch, so a
-    later row for the same record is applied after the earlier one, as if read row by row."""
+def read_batches(path: Path, kind: Kind, now: datetime, size: int,
+                 encode: Callable[[list[Parsed]], str] | None = None) -> Iterator[Batch]:
+    """Batches of at most `size` rows read, their valid records `encode`d for the database if
+    given. A repeated record key starts a new batch, so a later row for the same record is
+    applied after the earlier one, as if the file were read row by row."""
     parse = PARSERS[kind]
     batch, keys = Batch(), set[str]()
     for raw in read_rows(path, kind):
@@ -41,7 +44,7 @@ def read_batches(path: Path, kind: Kind, now: datetime, size: int) -> Iterator[B
             parsed = parse(raw.line, raw.values, now)
             if not isinstance(parsed, list):
                 if parsed.record_key in keys:
-                    yield batch
+                    yield _encoded(batch, encode)
                     batch, keys = Batch(), set()
                 batch.parsed.append(parsed)
                 keys.add(parsed.record_key)
@@ -53,10 +56,16 @@ def read_batches(path: Path, kind: Kind, now: datetime, size: int) -> Iterator[B
             batch.rejected += 1
         batch.rows += 1
         if batch.rows >= size:
-            yield batch
+            yield _encoded(batch, encode)
             batch, keys = Batch(), set()
     if batch.rows:
-        yield batch
+        yield _encoded(batch, encode)
+
+
+def _encoded(batch: Batch, encode: Callable[[list[Parsed]], str] | None) -> Batch:
+    if encode is not None and batch.parsed:
+        batch.encoded = encode(batch.parsed)
+    return batch
 
 
 class _Failed:

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Table, text
 
 from ingest import staging
+from ingest.batches import Batch
 from ingest.columns import Kind
 from ingest.rejects import RejectWriter
-from ingest.rows import Parsed
 
 # The profile a retailer id stands for: its own row, or the profile it was merged into.
 RESOLVE = """COALESCE(
@@ -29,14 +29,14 @@ class Context:
     rejects: RejectWriter
 
 
-def stage(conn: Connection, table: Table, chunk: list[Parsed]) -> None:
-    """Empty the staging tables and load this chunk's records and flags."""
+def stage(conn: Connection, table: Table, batch: Batch) -> None:
+    """Empty the staging tables and load this batch's records and flags."""
     staging.clear(conn, table, staging.FLAGS)
-    staging.load(conn, table, [p.record for p in chunk])
+    staging.load(conn, table, [p.record for p in batch.parsed], batch.encoded)
     staging.load(conn, staging.FLAGS, [
         {"line": p.line, "record_key": p.record_key, "customer_ref": p.customer_ref,
          "code": code, "detail": detail}
-        for p in chunk for code, detail in p.flags])
+        for p in batch.parsed for code, detail in p.flags])
 
 
 def resolve_customers(conn: Connection, ctx: Context, table: Table) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from ingest import staging
+from ingest.batches import Batch
 from ingest.chunk import Context, record_flags, resolve_customers, stage
 from ingest.report import ChunkCounts
-from ingest.rows import Parsed
 
 # Latest ledger event per key by index lookups (scalar subqueries), whatever the table's size.
 _LATEST = """(SELECT e.{col} FROM consent_events e WHERE e.id = x.last_id)"""
@@ -45,10 +45,10 @@ ORDER BY y.recorded_at, y.line
 """
 
 
-def write_consents(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
-    stage(conn, staging.CONSENTS, chunk)
+def write_consents(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
+    stage(conn, staging.CONSENTS, batch)
     rejected = resolve_customers(conn, ctx, staging.CONSENTS)
     inserted = conn.execute(text(APPEND)).rowcount
     flagged = record_flags(conn, ctx, staging.CONSENTS, "record_key")
-    return ChunkCounts(inserted=inserted, unchanged=len(chunk) - rejected - inserted,
+    return ChunkCounts(inserted=inserted, unchanged=len(batch.parsed) - rejected - inserted,
                        rejected=rejected, flagged=flagged)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from ingest import staging
+from ingest.batches import Batch
 from ingest.chunk import RESOLVE, Context, record_flags, stage
 from ingest.merge import FILLED, fill_gaps, merge_duplicates
 from ingest.report import ChunkCounts
-from ingest.rows import Parsed
 
 COLUMNS = (*FILLED, "timezone")
 STAGED = staging.CUSTOMERS.name
@@ -34,11 +34,11 @@ SELECT count(*) FROM {STAGED} s
 WHERE (SELECT c.id FROM customers c WHERE c.external_id = s.external_id) IS NOT NULL"""
 
 
-def write_customers(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
-    stage(conn, staging.CUSTOMERS, chunk)
+def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
+    stage(conn, staging.CUSTOMERS, batch)
     staging.clear(conn, staging.TAGS, staging.IDS)
     staging.load(conn, staging.TAGS, [{"external_id": p.record_key, "tag": t}
-                                      for p in chunk for t in p.tags])
+                                      for p in batch.parsed for t in p.tags])
     aliased = conn.execute(text(f"SELECT count(*) FROM {STAGED} s WHERE {IS_ALIAS}")).scalar_one()
     if aliased:
         fill_gaps(conn, ALIASED)
@@ -53,5 +53,5 @@ def write_customers(conn: Connection, ctx: Context, chunk: list[Parsed]) -> Chun
     conn.execute(text(f"INSERT INTO {staging.IDS.name} (id) SELECT DISTINCT "
                       f"{RESOLVE.format(ref='s.external_id')} FROM {STAGED} s"))
     merged = merge_duplicates(conn, ctx.run_id, ctx.now)
-    return ChunkCounts(inserted=len(chunk) - existing - aliased, updated=existing + aliased,
+    return ChunkCounts(inserted=len(batch.parsed) - existing - aliased, updated=existing + aliased,
                        flagged=flagged, merged=merged)

@@ -10,23 +10,23 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from ingest import staging
+from ingest.batches import Batch
 from ingest.chunk import Context, record_flags, resolve_customers, stage
 from ingest.report import ChunkCounts
-from ingest.rows import Parsed
 
 ORDER_COLUMNS = ("customer_id", "ordered_at", "amount", "category", "store")
 # A chunk of only new orders (the usual case) skips ON CONFLICT, which costs a third more.
 INSERT_ORDERS = f"""
 INSERT INTO orders (external_id, {', '.join(ORDER_COLUMNS)})
-SELECT external_id, {', '.join(ORDER_COLUMNS)} FROM {staging.ORDERS.name} ORDER BY line"""
-UPSERT_ORDERS = f"""{INSERT_ORDERS.replace("ORDER BY", "WHERE true ORDER BY")}
+SELECT external_id, {', '.join(ORDER_COLUMNS)} FROM {staging.ORDERS.name}"""
+UPSERT_ORDERS = f"""{INSERT_ORDERS} WHERE true
 ON CONFLICT (external_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in ORDER_COLUMNS)}
 WHERE {' OR '.join(f'orders.{c} IS DISTINCT FROM excluded.{c}' for c in ORDER_COLUMNS)}"""
 
 
-def write_orders(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
+def write_orders(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     table = staging.ORDERS.name
-    stage(conn, staging.ORDERS, chunk)
+    stage(conn, staging.ORDERS, batch)
     rejected = resolve_customers(conn, ctx, staging.ORDERS)
     existing = conn.execute(text(f"""
         SELECT count(*) FROM {table} s
@@ -40,15 +40,15 @@ def write_orders(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCo
         FROM {table} s WHERE s.ordered_at < (
             SELECT c.registered_at FROM customers c WHERE c.id = s.customer_id)"""))
     flagged = record_flags(conn, ctx, staging.ORDERS, "record_key")
-    inserted = len(chunk) - rejected - existing
+    inserted = len(batch.parsed) - rejected - existing
     updated = written - inserted
     return ChunkCounts(inserted=inserted, updated=updated, unchanged=existing - updated,
                        rejected=rejected, flagged=flagged)
 
 
-def write_events(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCounts:
+def write_events(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     table = staging.EVENTS.name
-    stage(conn, staging.EVENTS, chunk)
+    stage(conn, staging.EVENTS, batch)
     rejected = resolve_customers(conn, ctx, staging.EVENTS)
     inserted = conn.execute(text(f"""
         INSERT INTO behavior_events (customer_id, event_type, occurred_at, channel)
@@ -57,13 +57,12 @@ def write_events(conn: Connection, ctx: Context, chunk: list[Parsed]) -> ChunkCo
             THEN NOT EXISTS (SELECT 1 FROM imported_event_keys k WHERE k.event_id = s.event_key)
             ELSE NOT EXISTS (SELECT 1 FROM behavior_events e WHERE e.customer_id = s.customer_id
                              AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type)
-            END
-        ORDER BY s.line""")).rowcount
+            END""")).rowcount
     conn.execute(text(f"""
         INSERT INTO imported_event_keys (event_id, run_id)
         SELECT event_key, :run FROM {table} WHERE event_key IS NOT NULL
         ON CONFLICT (event_id) DO NOTHING"""), {"run": ctx.run_id})
     flagged = record_flags(conn, ctx, staging.EVENTS, "record_key")
-    accepted = len(chunk) - rejected
+    accepted = len(batch.parsed) - rejected
     return ChunkCounts(inserted=inserted, unchanged=accepted - inserted, rejected=rejected,
                        flagged=flagged)

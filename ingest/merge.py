@@ -21,20 +21,28 @@ FILLED = ("name_enc", "phone_enc", "email_enc", "address_enc", "phone_index", "e
           "member_level", "home_store", "registered_at")
 MATCH_KEYS = {"phone": "phone_index", "device_id": "device_id"}
 
-# Links from every customer sharing a key with a customer in ing_ids to that key's oldest holder.
-_MATCH = """
-SELECT c.id AS a, g.holder AS b, '{how}' AS matched_on
-FROM (
-    SELECT h.{col} AS k, MIN(h.id) AS holder
-    FROM (SELECT DISTINCT t.{col} AS k FROM ing_ids i JOIN customers t ON t.id = i.id
-          WHERE t.{col} IS NOT NULL) keys
-    JOIN customers h ON h.{col} = keys.k
-    WHERE h.erased_at IS NULL
-    GROUP BY h.{col} HAVING COUNT(*) > 1
-) g JOIN customers c ON c.{col} = g.k
-WHERE c.erased_at IS NULL AND c.id <> g.holder"""
-LINK = ("INSERT INTO ing_edges (a, b, matched_on) "
-        + " UNION ALL ".join(_MATCH.format(how=h, col=c) for h, c in MATCH_KEYS.items()))
+# Before a chunk, no two customers share a key (earlier chunks merged them), so a shared key
+# involves a customer in ing_ids. Everything below probes indexes from that small set (scalar
+# subqueries), never scanning customers, whatever the planner thinks of their sizes.
+KEYS_OF_IDS = """
+UPDATE ing_ids SET (phone_index, device_id) = (
+    SELECT t.phone_index, t.device_id FROM customers t
+    WHERE t.id = ing_ids.id AND t.erased_at IS NULL)"""
+_GROUP = "(SELECT {agg}(h.id) FROM customers h WHERE h.{col} = i.{col} AND h.erased_at IS NULL)"
+# Keys held by more than one customer: the touched holder, and the lowest and highest id.
+SHARED = """
+INSERT INTO ing_keys (matched_on, k, id, lo, hi)
+SELECT '{how}', y.k, y.id, y.lo, y.hi FROM (
+    SELECT i.id, i.{col} AS k, {lo} AS lo, {hi} AS hi FROM ing_ids i WHERE i.{col} IS NOT NULL
+) y WHERE y.lo <> y.hi"""
+# Links to the oldest holder: from each touched holder, and to a touched oldest holder from
+# the (at most one) other customer that already had the key.
+LINK_TOUCHED = "INSERT INTO ing_edges (a, b, matched_on) SELECT id, lo, matched_on FROM ing_keys " \
+               "WHERE id <> lo"
+LINK_OTHERS = """
+INSERT INTO ing_edges (a, b, matched_on)
+SELECT c.id, y.id, y.matched_on FROM ing_keys y JOIN customers c ON c.{col} = y.k
+WHERE y.matched_on = '{how}' AND y.id = y.lo AND c.id <> y.id AND c.erased_at IS NULL"""
 LABEL = "INSERT INTO ing_labels (id, label) SELECT a, a FROM ing_edges UNION SELECT b, b FROM ing_edges"
 # One step of min-label propagation: when no label changes, each label is the lowest id of its
 # connected group (phone links one pair, a device id another: all of them are one person).
@@ -80,9 +88,16 @@ def merge_duplicates(conn: Connection, run_id: int, now: datetime) -> int:
     refs: list[Reference] | None = None
     merged = 0
     while True:
-        staging.clear(conn, staging.EDGES, staging.LABELS, staging.MERGE)
-        if not conn.execute(text(LINK)).rowcount:
+        staging.clear(conn, staging.KEYS, staging.EDGES, staging.LABELS, staging.MERGE)
+        conn.execute(text(KEYS_OF_IDS))
+        shared = sum(conn.execute(text(SHARED.format(
+            how=how, col=col, lo=_GROUP.format(agg="MIN", col=col),
+            hi=_GROUP.format(agg="MAX", col=col)))).rowcount for how, col in MATCH_KEYS.items())
+        if not shared:
             return merged
+        conn.execute(text(LINK_TOUCHED))
+        for how, col in MATCH_KEYS.items():
+            conn.execute(text(LINK_OTHERS.format(how=how, col=col)))
         conn.execute(text(LABEL))
         while conn.execute(text(SPREAD)).rowcount:
             pass

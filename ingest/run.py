@@ -24,11 +24,10 @@ from ingest.customers import write_customers
 from ingest.facts import write_events, write_orders
 from ingest.rejects import RejectWriter
 from ingest.report import ChunkCounts, ImportFileError, ImportReport
-from ingest.rows import Parsed
 from models.ingest_tables import ImportRun
 
 CHUNK_ROWS = 10_000
-Writer = Callable[[Connection, Context, list[Parsed]], ChunkCounts]
+Writer = Callable[[Connection, Context, Batch], ChunkCounts]
 WRITERS: dict[Kind, Writer] = {"customers": write_customers, "orders": write_orders,
                                "events": write_events, "consents": write_consents}
 # Tables whose statistics are refreshed after batches 1, 4, 16, 64, … of an import: those its
@@ -60,7 +59,10 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
         report = ImportReport(kind=kind, file_name=path.name, run_id=run_id,
                               reject_file=str(reject_path) if reject_path else None)
         ctx = Context(run_id=run_id, kind=kind, now=now, rejects=rejects)
-        with closing(prefetch(read_batches(path, kind, now, chunk_rows))) as batches:
+        table = staging.BY_KIND[kind]
+        encode = ((lambda parsed: staging.encode(table, [p.record for p in parsed]))
+                  if conn.dialect.name == "postgresql" else None)
+        with closing(prefetch(read_batches(path, kind, now, chunk_rows, encode))) as batches:
             for done, batch in enumerate(batches, start=1):
                 _write(conn, ctx, report, batch)
                 if done & (done - 1) == 0 and done.bit_length() % 2:  # 1, 4, 16, 64…
@@ -82,5 +84,5 @@ def _write(conn: Connection, ctx: Context, report: ImportReport, batch: Batch) -
     for reject in batch.rejects:
         ctx.rejects.add(*reject)
     if batch.parsed:
-        report.add(WRITERS[ctx.kind](conn, ctx, batch.parsed))
+        report.add(WRITERS[ctx.kind](conn, ctx, batch))
     ctx.rejects.flush()

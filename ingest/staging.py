@@ -58,14 +58,19 @@ TAGS = Table("ing_tags", META, Column("external_id", Text), Column("tag", Text),
              prefixes=["TEMPORARY"])
 FLAGS = _stage("ing_flags", Column("record_key", Text), Column("customer_ref", Text),
                Column("code", Text), Column("detail", Text))
-IDS = Table("ing_ids", META, Column("id", BigInteger), prefixes=["TEMPORARY"])
+IDS = Table("ing_ids", META, Column("id", BigInteger), Column("phone_index", Text),
+            Column("device_id", Text), prefixes=["TEMPORARY"])
+KEYS = Table("ing_keys", META, Column("matched_on", Text), Column("k", Text),
+             Column("id", BigInteger), Column("lo", BigInteger), Column("hi", BigInteger),
+             prefixes=["TEMPORARY"])
 MERGE = Table("ing_merge", META, Column("dup_id", BigInteger), Column("survivor_id", BigInteger),
               Column("matched_on", Text), prefixes=["TEMPORARY"])
 EDGES = Table("ing_edges", META, Column("a", BigInteger), Column("b", BigInteger),
               Column("matched_on", Text), prefixes=["TEMPORARY"])
 LABELS = Table("ing_labels", META, Column("id", BigInteger), Column("label", BigInteger),
                prefixes=["TEMPORARY"])
-ALL = (CUSTOMERS, ORDERS, EVENTS, CONSENTS, TAGS, FLAGS, IDS, MERGE, EDGES, LABELS)
+BY_KIND = {"customers": CUSTOMERS, "orders": ORDERS, "events": EVENTS, "consents": CONSENTS}
+ALL = (CUSTOMERS, ORDERS, EVENTS, CONSENTS, TAGS, FLAGS, IDS, KEYS, MERGE, EDGES, LABELS)
 
 
 def create(conn: Connection) -> None:
@@ -101,29 +106,37 @@ def clear(conn: Connection, *tables: Table) -> None:
         conn.execute(text(f"{verb} {table.name}"))
 
 
-def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]]) -> None:
-    """Append records (dicts keyed by column name, all with the same keys) to a staging table.
-
-    PostgreSQL gets COPY … FORMAT csv, written by the C csv module: None becomes an unquoted
+def encode(table: Table, records: Sequence[dict[str, Any]]) -> str:
+    """Records as COPY … FORMAT csv text, written by the C csv module: None becomes an unquoted
     empty field (NULL; validated values are never empty strings), bytes become bytea hex.
+
+    Pure Python with no connection, so the reader thread can do it ahead of the writer.
     """
     if not records:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(records))
-        return
-    columns = list(records[0])
-    binary = {c for c in columns if isinstance(table.c[c].type, LargeBinary)}
+        return ""
+    binary = {c for c in records[0] if isinstance(table.c[c].type, LargeBinary)}
     rows: Iterable[Iterable[Any]] = (r.values() for r in records)
     if binary:
         rows = ([_hex(v) if c in binary else v for c, v in r.items()] for r in records)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
-    buf.seek(0)
+    return buf.getvalue()
+
+
+def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]],
+         encoded: str | None = None) -> None:
+    """Append records (dicts keyed by column name, all with the same keys) to a staging table:
+    COPY on PostgreSQL (`encoded` is their `encode` text if it was made already)."""
+    if not records:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(records))
+        return
+    data = io.StringIO(encode(table, records) if encoded is None else encoded)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.copy_expert(
-            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+            f"COPY {table.name} ({', '.join(records[0])}) FROM STDIN WITH (FORMAT csv)", data)
     finally:
         cursor.close()
 

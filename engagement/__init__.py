@@ -1,0 +1,2 @@
+"""Results coming back from addressable channels: receipts, opens, clicks, replies, call results
+and guide confirmations, stored as message events linked to the send."""
