@@ -1,12 +1,12 @@
 """Planning phase: channel and send time per customer, and the budget report (SPEC §6)."""
 
-from planning.plan import make_plan
 from temporalio import activity
 
 from activities.context import current
 from db.campaigns import load_spec
 from db.engine import session_scope
 from models.contracts import CampaignRef, PlanResult
+from planning.plan import make_plan
 
 
 @activity.defn

@@ -1,9 +1,9 @@
 """Research phase: select, score and snapshot the audience (SPEC §5)."""
 
-from audience.snapshot import take_snapshot
 from temporalio import activity
 
 from activities.context import current
+from audience.snapshot import take_snapshot
 from db.campaigns import load_spec
 from db.engine import session_scope
 from models.contracts import CampaignRef, ResearchResult
