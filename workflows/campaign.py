@@ -42,7 +42,7 @@ LONG = dict(
 )
 SEND = dict(
     start_to_close_timeout=timedelta(minutes=15),
-    heartbeat_timeout=timedelta(seconds=60),
+    heartbeat_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2,

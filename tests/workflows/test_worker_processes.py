@@ -1,0 +1,175 @@
+"""Real worker processes on a real dev server: a kill -9 mid-batch loses and repeats nothing;
+two campaigns on two workers never pass a frequency cap; worker logs carry no PII."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from temporalio.testing import WorkflowEnvironment
+
+from db.engine import make_engine, session_scope
+from demo.seed import seed_demo
+from governance.roles import grant
+from models.cap_tables import ContactLedger
+from models.contracts import CampaignInput, Decision, Phase
+from models.tables import Delivery, PlannedSend, SandboxOutbox
+from tests.campaigns import new_id, spec_at
+from tests.conftest import create_database, drop_database, migrate
+from tests.workflows.test_campaign_workflow import until_phase
+from workflows.campaign import CampaignWorkflow, workflow_id
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[tuple[str, Engine]]:
+    url = create_database("omni_proc")
+    migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        seed_demo(session, customers=2500, seed=5)
+        now = datetime.now(UTC)
+        grant(session, "管理员", "admin", by="管理员", at=now)
+        grant(session, "李娜", "approver", by="管理员", at=now)
+    yield url, engine
+    engine.dispose()
+    drop_database(url)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_worker(env: WorkflowEnvironment, url: str, queue: str, log: Path,
+                 **extra: str) -> subprocess.Popen[bytes]:
+    target = env.client.service_client.config.target_host
+    environ = dict(os.environ, DATABASE_URL=url, TEMPORAL_ADDRESS=target,
+                   OMNIREACH_TASK_QUEUE=queue, OMNIREACH_METRICS_PORT=str(free_port()), **extra)
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], stdout=out,
+                                stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
+
+
+def count(engine: Engine, table: type, cid: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)
+                            .where(table.campaign_id == cid)).scalar_one()  # type: ignore[attr-defined]
+
+
+def progress(engine: Engine, cid: str) -> tuple[int, int]:
+    """(messages in the outbox, sends claimed but not yet recorded)."""
+    with engine.connect() as conn:
+        in_flight = conn.execute(select(func.count()).select_from(PlannedSend).where(
+            PlannedSend.campaign_id == cid, PlannedSend.status == "sending")).scalar_one()
+    return count(engine, SandboxOutbox, cid), in_flight
+
+
+async def approved_campaign(env: WorkflowEnvironment, queue: str, **overrides: object):  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    cid = new_id()
+    spec = spec_at(now, send_window={"start": now + timedelta(seconds=1),
+                                     "end": now + timedelta(seconds=3)},
+                   review={"delay": "1s", "attribution_window": "1d"}, **overrides)
+    handle = await env.client.start_workflow(
+        CampaignWorkflow.run,
+        CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=1,
+                      send_lanes=2, send_max_items=200),
+        id=workflow_id(cid), task_queue=queue)
+    planned = (await until_phase(handle, Phase.AWAITING_APPROVAL, 120)).counters.planned
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    return handle, cid, planned
+
+
+async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
+        dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = base
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=150/s:2", "OMNIREACH_SEND_BATCH_SIZE": "50"}
+    log = tmp_path / "worker.log"
+    worker = start_worker(dev_env, url, queue, log, **throttle)
+    try:
+        handle, cid, planned = await approved_campaign(dev_env, queue)
+        assert planned > 500
+        for _ in range(600):
+            made, in_flight = progress(engine, cid)
+            if made > planned // 5 and in_flight:
+                worker.send_signal(signal.SIGKILL)
+                break
+            await asyncio.sleep(0.02)
+        worker.wait(10)
+        assert 0 < made < planned, "the kill must land in the middle of sending"
+        worker = start_worker(dev_env, url, queue, log, **throttle)
+        final = await asyncio.wait_for(handle.result(), 180)
+    finally:
+        worker.kill()
+        worker.wait(10)
+    assert in_flight > 0, "a batch was in flight when the worker died"
+    assert final.phase == Phase.COMPLETED
+    assert count(engine, SandboxOutbox, cid) == planned
+    assert count(engine, Delivery, cid) == planned
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(PlannedSend.status, func.count())
+                                     .where(PlannedSend.campaign_id == cid)
+                                     .group_by(PlannedSend.status)).all())
+    assert statuses == {"sent": planned}
+    text = log.read_text(errors="replace")
+    assert "polling" in text
+    assert not PHONE.search(text) and not EMAIL.search(text), "worker log shows PII"
+
+
+async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
+        dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = base
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    workers = [start_worker(dev_env, url, queue, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        audience = {"consent": "email"}
+        channel = [{"channel": "email", "template": "t-cap", "subject": "【广告】会员日",
+                    "body": "{{ honorific }}您好，会员日礼券{{ end_time }}前有效。退订：{{ unsubscribe_url }}"}]
+        (low, low_id, _), (high, high_id, high_planned) = await asyncio.gather(
+            approved_campaign(dev_env, queue, priority=3, audience=audience, channels=channel),
+            approved_campaign(dev_env, queue, priority=8, audience=audience,
+                              channels=[dict(channel[0], template="t-cap-high")]))
+        low_final, high_final = await asyncio.wait_for(
+            asyncio.gather(low.result(), high.result()), 180)
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait(10)
+    assert low_final.phase == high_final.phase == Phase.COMPLETED
+    with engine.connect() as conn:
+        contacts = conn.execute(select(ContactLedger.customer_id, func.count())
+                                .group_by(ContactLedger.customer_id)).all()
+        reasons = {cid: set(conn.execute(
+            select(PlannedSend.reason).where(PlannedSend.campaign_id == cid,
+                                             PlannedSend.status == "suppressed")).scalars())
+            for cid in (low_id, high_id)}
+        high_planned_ids = set(conn.execute(select(PlannedSend.customer_id).where(
+            PlannedSend.campaign_id == high_id)).scalars())
+        low_sent_ids = set(conn.execute(select(Delivery.customer_id).where(
+            Delivery.campaign_id == low_id, Delivery.outcome == "sent")).scalars())
+    # the daily cap holds across every campaign and both workers
+    assert contacts and max(n for _, n in contacts) == 1
+    # the higher priority campaign only ever loses customers contacted earlier today
+    assert reasons[high_id] <= {"frequency_cap:day"}
+    assert high_final.counters.sent + high_final.counters.suppressed == high_planned
+    # the lower priority campaign never took a customer the higher one planned for
+    assert not low_sent_ids & high_planned_ids
+    assert reasons[low_id] <= {"frequency_cap:priority", "frequency_cap:day"}
+    assert count(engine, SandboxOutbox, low_id) == low_final.counters.sent
