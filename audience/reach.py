@@ -4,8 +4,8 @@ Same meaning as policy.consent.contactable (the latest ledger event per customer
 purpose decides; suppression via policy.consent.not_suppressed), in the two forms whole-base
 work needs instead of two correlated lookups per customer and channel:
 * `contactable(channel)`: a predicate for filters (an IN semi-join on one grouped ledger pass);
-* `granted_table` + `join_reach`: current grants for the campaign's channels in a temp table,
-  outer-joined once per channel, for CASE expressions over millions of rows.
+* `granted_table` + `join_reach`: current grants for the campaign's channels as one bit mask
+  per customer in a temp table, outer-joined once, for CASE expressions over millions of rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Select, String, Table, and_, case, func, select, true
+from sqlalchemy import BigInteger, Column, Integer, Select, Table, and_, case, func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause
 
@@ -62,11 +62,15 @@ def has_address(channel: str) -> ColumnElement[bool]:
 @contextmanager
 def granted_table(session: Session, channels: Sequence[str],
                   purpose: str = MARKETING) -> Iterator[Table]:
-    """Temp table (channel, customer_id) of current grants for these channels."""
-    with temp_table(session, "tmp_granted", Column("channel", String(32)),
-                    Column("customer_id", BigInteger)) as table:
-        session.execute(table.insert().from_select(["channel", "customer_id"],
-                                                   _latest_granted(channels, purpose)))
+    """Temp table customer_id → mask of current grants (bit i: channels[i]), one row each."""
+    latest = _latest_granted(channels, purpose).subquery()
+    bit = case(*((latest.c.channel == c, 1 << i) for i, c in enumerate(channels)), else_=0)
+    with temp_table(session, "tmp_granted", Column("customer_id", BigInteger),
+                    Column("mask", Integer)) as table:
+        table.info["channels"] = list(channels)
+        session.execute(table.insert().from_select(
+            ["customer_id", "mask"],
+            select(latest.c.customer_id, func.sum(bit)).group_by(latest.c.customer_id)))
         analyze(session, table)
         yield table
 
@@ -78,13 +82,13 @@ class ReachJoin:
     reachable: dict[str, ColumnElement[bool]]  # … and an address to send to
 
 
-def join_reach(joined: FromClause, grants: Table, channels: Sequence[str]) -> ReachJoin:
-    """Outer-join the grants once per channel onto a FROM that contains `customers`."""
+def join_reach(joined: FromClause, grants: Table) -> ReachJoin:
+    """Outer-join the grants (one hash join) onto a FROM that contains `customers`."""
+    joined = joined.outerjoin(grants, grants.c.customer_id == Customer.id)
+    mask = func.coalesce(grants.c.mask, 0)
     ok: dict[str, ColumnElement[bool]] = {}
     reach: dict[str, ColumnElement[bool]] = {}
-    for i, channel in enumerate(channels):
-        g = grants.alias(f"granted_{i}")
-        joined = joined.outerjoin(g, and_(g.c.customer_id == Customer.id, g.c.channel == channel))
-        ok[channel] = and_(g.c.customer_id.is_not(None), not_suppressed(channel))
+    for i, channel in enumerate(grants.info["channels"]):
+        ok[channel] = and_(mask.op("&")(1 << i) != 0, not_suppressed(channel))
         reach[channel] = and_(has_address(channel), ok[channel])
     return ReachJoin(joined, ok, reach)

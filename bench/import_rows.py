@@ -122,6 +122,7 @@ def main() -> None:
 
     import models.ingest_tables  # noqa: F401
     from db.engine import make_engine
+    from ingest.columns import Kind
     from ingest.run import import_file
     from models.tables import Base
 
@@ -129,7 +130,7 @@ def main() -> None:
     name = f"omni_bench_{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        files = {
+        files: dict[Kind, Path] = {
             "customers": _write(folder / "customers.csv", _customers(args.customers, rng)),
             "orders": _write(folder / "orders.csv", _orders(args.orders, args.customers, rng)),
             "events": _write(folder / "events.csv", _events(args.events, args.customers, rng)),

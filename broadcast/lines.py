@@ -3,22 +3,17 @@
 A campaign spec carries them as `broadcast: BroadcastLines = []`. A line is named by `name`, or
 by its channel when the campaign has one line on that channel; results CSVs refer to that
 name. Pop-up lines declare what CN-16…CN-18 ask for; the compliance rules in
-broadcast.popup_rule judge the values, the model only checks their shape.
+broadcast.popup_rule judge the values, the model only checks their shape. This module imports
+nothing but pydantic, so models.spec can use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
-from sqlalchemy import delete, exists, update
-from sqlalchemy.orm import Session
-
-from db.campaigns import get_campaign
-from db.upsert import insert_ignore
-from models.engagement_tables import BroadcastLineRow, BroadcastResult
 
 BroadcastChannel = Literal[
     "douyin", "weibo", "xiaohongshu", "website_popup", "search_ads", "feed_ads", "forum",
@@ -74,30 +69,3 @@ _LINES: TypeAdapter[list[BroadcastLine]] = TypeAdapter(BroadcastLines)
 def lines_from_spec(spec: Mapping[str, Any]) -> list[BroadcastLine]:
     """The validated `broadcast` lines of a stored spec document (none if it has none)."""
     return _LINES.validate_python(spec.get("broadcast") or [])
-
-
-def store_lines(session: Session, campaign_id: str, lines: Sequence[BroadcastLine]) -> None:
-    """Make `broadcast_lines` match the spec: add or update its lines, drop lines the spec no
-    longer has unless results were recorded for them."""
-    rows = [{"campaign_id": campaign_id, "line": line.key, "channel": line.channel,
-             "planned_cost": line.planned_cost,
-             "detail": line.model_dump(mode="json", include=set(POPUP_FIELDS),
-                                       exclude_none=True)}
-            for line in lines]
-    t = BroadcastLineRow
-    for row in rows:
-        session.execute(update(t).where(t.campaign_id == campaign_id, t.line == row["line"])
-                        .values(channel=row["channel"], planned_cost=row["planned_cost"],
-                                detail=row["detail"]))
-    insert_ignore(session, t.__table__, rows, ["campaign_id", "line"])
-    r = BroadcastResult
-    session.execute(delete(t).where(
-        t.campaign_id == campaign_id, t.line.not_in([row["line"] for row in rows]),
-        ~exists().where(r.campaign_id == t.campaign_id, r.line == t.line)))
-
-
-def sync_lines(session: Session, campaign_id: str) -> list[BroadcastLine]:
-    """Read the campaign's lines from its stored spec and store them; returns them."""
-    lines = lines_from_spec(get_campaign(session, campaign_id).spec)
-    store_lines(session, campaign_id, lines)
-    return lines

@@ -19,8 +19,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.log import append as audit
-from broadcast.lines import BROADCAST_CHANNELS, BroadcastLine, sync_lines
+from broadcast.lines import BROADCAST_CHANNELS, BroadcastLine
 from broadcast.results_csv import COUNTS, Reject, ResultRow, read_results
+from broadcast.store import sync_lines
 from ingest.rejects import RejectWriter, shown
 from models.engagement_tables import BroadcastResult
 

@@ -14,6 +14,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     data_commands,
     governance_commands,
     report_commands,
+    results_commands,
 )
 from cli.common import app
 from cli.errors import OperatorError

@@ -48,25 +48,38 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         "channel",
         "planned",
         "sent",
+        "delivered",
+        "opened",
+        "clicked",
+        "unsub",
         "failed",
         "suppressed",
         "conversions",
         "revenue",
         "cost",
         "ROI",
-        title="per channel",
+        title="addressable channels",
     )
     rows = list(report["channels"].items()) + [("total", report["total"])]
     for name, line in rows:
         table.add_row(
             name,
-            str(line["planned"]),
-            str(line["sent"]),
-            str(line["failed"]),
-            str(line["suppressed"]),
-            str(line["conversions"]),
-            str(line["revenue"]),
-            str(line["cost"]),
+            *(
+                str(line.get(k, ""))
+                for k in (
+                    "planned",
+                    "sent",
+                    "delivered",
+                    "opened",
+                    "clicked",
+                    "unsubscribed",
+                    "failed",
+                    "suppressed",
+                    "conversions",
+                    "revenue",
+                    "cost",
+                )
+            ),
             _num(line["roi"]),
         )
     console.print(table)
@@ -74,6 +87,37 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         if line.get("suppressed_by"):
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(line["suppressed_by"].items()))
             console.print(f"  {name} suppressed: {reasons}")
+    if report.get("broadcast"):
+        lines = Table(
+            "line",
+            "channel",
+            "planned cost",
+            "actual cost",
+            "impressions",
+            "clicks",
+            "visits",
+            "leads",
+            "ROI",
+            title="broadcast channels",
+        )
+        for b in report["broadcast"]:
+            lines.add_row(
+                *(
+                    str(b.get(k, ""))
+                    for k in (
+                        "line",
+                        "channel",
+                        "planned_cost",
+                        "actual_cost",
+                        "impressions",
+                        "clicks",
+                        "visits",
+                        "leads",
+                    )
+                ),
+                _num(b.get("roi")),
+            )
+        console.print(lines)
     g = report["groups"]
     console.print(
         f"  treated {g['treated']} (converted {g['treated_converted']}, "

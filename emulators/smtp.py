@@ -42,12 +42,14 @@ class SmtpEmulator:
         self.received: list[ReceivedMail] = []
         self.authenticated: list[str] = []
         self.peers: set[str] = set()  # client "(host, port)": one per connection
+        self._message_ids: set[str | None] = set()  # of `received`, for the duplicate check
 
     def reset(self) -> None:
         self.faults.clear()
         self.received.clear()
         self.authenticated.clear()
         self.peers.clear()
+        self._message_ids.clear()
 
     def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
                      auth_data: Any) -> AuthResult:
@@ -74,7 +76,9 @@ class SmtpEmulator:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         message = BytesParser(policy=policy.default).parsebytes(raw)
-        if not any(m.message["Message-ID"] == message["Message-ID"] for m in self.received):
+        message_id = None if message["Message-ID"] is None else str(message["Message-ID"])
+        if message_id not in self._message_ids:
+            self._message_ids.add(message_id)
             self.received.append(ReceivedMail(str(envelope.mail_from),
                                               list(envelope.rcpt_tos), message, raw))
         return "250 2.0.0 OK: queued"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from db.upsert import insert_ignore
@@ -73,4 +73,4 @@ def links_by_provider_id(session: Session, channels: Collection[str],
 def record(session: Session, events: Sequence[NewEvent], received_at: datetime) -> int:
     """Store events not stored before (by dedupe key); returns how many were new."""
     rows = list({row["dedupe_key"]: row for row in (e.row(received_at) for e in events)}.values())
-    return insert_ignore(session, MessageEvent.__table__, rows, ["dedupe_key"])
+    return insert_ignore(session, cast(Table, MessageEvent.__table__), rows, ["dedupe_key"])

@@ -1,15 +1,15 @@
 """Read and validate a file in batches, on a thread of its own.
 
-Parsing, validation and encryption of batch n+1 run while the database writes batch n
-(psycopg2 releases the GIL while it waits), which is what makes 50,000 rows/s reachable on
-two cores. A batch carries its own rejects and counts, so the threads share no state.
+Parsing, validation, encryption and COPY encoding of batch n+1 run while the database writes
+batch n (psycopg2 releases the GIL while it waits), so Python and PostgreSQL each keep a core
+busy. A batch carries its own rejects and counts: the two threads share no state.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -76,7 +76,7 @@ class _Failed:
 _DONE = object()
 
 
-def prefetch(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+def prefetch(batches: Iterator[Batch], depth: int = 2) -> Generator[Batch, None, None]:
     """Produce `batches` on a worker thread, at most `depth` ahead of the consumer.
 
     An exception in the worker (say ImportFileError) is raised in the consumer; if the

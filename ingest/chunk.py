@@ -40,9 +40,15 @@ def stage(conn: Connection, table: Table, batch: Batch) -> None:
 
 
 def resolve_customers(conn: Connection, ctx: Context, table: Table) -> int:
-    """Fill customer_id from customer_ref; reject rows naming no known customer. Returns rejects."""
-    conn.execute(text(f"UPDATE {table.name} SET customer_id = "
-                      + RESOLVE.format(ref=f"{table.name}.customer_ref")))
+    """Fill customer_id (and registered_at, if staged) from customer_ref, by one index probe per
+    row; reject rows naming no known customer. Returns the number rejected."""
+    columns = ["customer_id"] + (["registered_at"] if "registered_at" in table.c else [])
+    found = ", ".join(["c.id", *(f"c.{c}" for c in columns[1:])])
+    for source, key, only in (("customers c", "c.external_id", ""),
+                              ("customer_aliases a JOIN customers c ON c.id = a.customer_id",
+                               "a.external_id", " WHERE customer_id IS NULL")):
+        conn.execute(text(f"UPDATE {table.name} SET ({', '.join(columns)}) = (SELECT {found} "
+                          f"FROM {source} WHERE {key} = {table.name}.customer_ref){only}"))
     unknown = conn.execute(text(
         f"SELECT line, customer_ref FROM {table.name} WHERE customer_id IS NULL")).all()
     for line, ref in unknown:

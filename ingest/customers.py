@@ -32,6 +32,10 @@ ON CONFLICT (external_id) DO UPDATE SET
 EXISTING = f"""
 SELECT count(*) FROM {STAGED} s
 WHERE (SELECT c.id FROM customers c WHERE c.external_id = s.external_id) IS NOT NULL"""
+ERASED = f"""
+SELECT s.line, s.external_id FROM {STAGED} s
+WHERE (SELECT c.erased_at FROM customers c WHERE c.id = {RESOLVE.format(ref="s.external_id")})
+      IS NOT NULL"""
 
 
 def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
@@ -39,6 +43,7 @@ def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts
     staging.clear(conn, staging.TAGS, staging.IDS)
     staging.load(conn, staging.TAGS, [{"external_id": p.record_key, "tag": t}
                                       for p in batch.parsed for t in p.tags])
+    rejected = _reject_erased(conn, ctx)
     aliased = conn.execute(text(f"SELECT count(*) FROM {STAGED} s WHERE {IS_ALIAS}")).scalar_one()
     if aliased:
         fill_gaps(conn, ALIASED)
@@ -53,5 +58,20 @@ def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts
     conn.execute(text(f"INSERT INTO {staging.IDS.name} (id) SELECT DISTINCT "
                       f"{RESOLVE.format(ref='s.external_id')} FROM {STAGED} s"))
     merged = merge_duplicates(conn, ctx.run_id, ctx.now)
-    return ChunkCounts(inserted=len(batch.parsed) - existing - aliased, updated=existing + aliased,
-                       flagged=flagged, merged=merged)
+    return ChunkCounts(inserted=len(batch.parsed) - rejected - existing - aliased,
+                       updated=existing + aliased, rejected=rejected, flagged=flagged,
+                       merged=merged)
+
+
+def _reject_erased(conn: Connection, ctx: Context) -> int:
+    """An erased customer's data is not taken in again (their profile keeps only the id)."""
+    erased = conn.execute(text(ERASED)).all()
+    for line, external_id in erased:
+        ctx.rejects.add(line, "customer_id", external_id, "customer was erased; not re-imported")
+    if erased:
+        for table in (staging.TAGS.name, STAGED):
+            conn.execute(text(f"DELETE FROM {table} WHERE external_id IN "
+                              f"(SELECT s.external_id FROM ({ERASED}) s)"))
+        conn.execute(text(f"DELETE FROM {staging.FLAGS.name} WHERE line NOT IN "
+                          f"(SELECT line FROM {STAGED})"))
+    return len(erased)

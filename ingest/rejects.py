@@ -11,7 +11,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TextIO
 
+from ingest.report import ImportFileError
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone, scrub
 
 MASKS: dict[str, Callable[[str | None], str]] = {
@@ -36,12 +38,16 @@ class RejectWriter:
         self.path = path
         self._pending: list[tuple[int, str, str, str]] = []
         self._tmp = path.with_name(f".{path.name}.{os.getpid()}.part") if path else None
-        self._fh = None
-        self._csv: csv.writer | None = None  # type: ignore[valid-type]
+        self._fh: TextIO | None = None
+        self._csv: Any = None
 
     def __enter__(self) -> RejectWriter:
         if self._tmp is not None:
-            self._fh = self._tmp.open("w", encoding="utf-8", newline="")
+            try:
+                self._fh = self._tmp.open("w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise ImportFileError(f"cannot write the reject file {self.path}: "
+                                      f"{exc.strerror}") from None
             self._csv = csv.writer(self._fh)
             self._csv.writerow(["line", "field", "value", "reason"])
         return self

@@ -47,11 +47,12 @@ def customer_references(conn: Connection) -> list[Reference]:
                    and len(fk["constrained_columns"]) == 1}
         if table in UNDECLARED:
             columns.add(UNDECLARED[table])
-        keys = [pks[key]["constrained_columns"]] if pks.get(key) else []
-        keys += [u["column_names"] for u in uniques.get(key, [])]
-        keys += [i["column_names"] for i in indexes.get(key, []) if i["unique"]]
+        keys: list[list[str | None]] = [list(pks[key]["constrained_columns"])] \
+            if pks.get(key) else []
+        keys += [list(u["column_names"]) for u in uniques.get(key, [])]
+        keys += [list(i["column_names"]) for i in indexes.get(key, []) if i["unique"]]
         for column in sorted(columns):
-            peers = {tuple(c for c in k if c != column) for k in keys if column in k}
+            peers = {tuple(str(c) for c in k if c != column) for k in keys if column in k}
             refs.append(Reference(table, column, tuple(sorted(peers))))
     return refs
 

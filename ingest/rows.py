@@ -63,12 +63,12 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
     address = f(parse.text, "address", v.get("address"), 300)
     born = f(parse.day, "birthday", v.get("birthday"))
     zone = f(parse.zone, v.get("timezone")) or parse.SHANGHAI
-    plain = {c: f(parse.text, c, v.get(c), n) for c, n in (
+    plain: dict[str, Any] = {c: f(parse.text, c, v.get(c), n) for c, n in (
         ("city", 64), ("district", 64), ("member_level", 32), ("home_store", 64),
         ("device_id", 128), ("wechat_openid", 128))}
     tags = [f(parse.text, "tags", t.strip(), 64) for t in (v.get("tags") or "").split(";")
             if t.strip()]
-    record = {
+    record: dict[str, Any] = {
         "line": line, "external_id": ext, "gender": f(parse.gender, v.get("gender")),
         "birth_year": born.year if born else None, "timezone": zone.key,
         "registered_at": f(parse.moment, "registered_at", v.get("registered_at"), zone), **plain,
@@ -78,7 +78,8 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
     record.update(name_enc=encrypt(name, "name"), phone_enc=encrypt(phone, "phone"),
                   email_enc=encrypt(email, "email"), address_enc=encrypt(address, "address"),
                   phone_index=blind_index("phone", phone), email_index=blind_index("email", email))
-    parsed = Parsed(line, ext, ext, record, tags=sorted(set(tags)))
+    parsed = Parsed(line, record["external_id"], record["external_id"], record,
+                    tags=sorted({t for t in tags if t}))
     today = now.date()
     if born and born > today:
         parsed.flags.append(("birthday_in_future", "birthday is after the import date"))
@@ -91,7 +92,7 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
 
 def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
     f = _Collect()
-    record = {
+    record: dict[str, Any] = {
         "line": line,
         "external_id": f(parse.text, "order_id", v.get("order_id"), 64, required=True),
         "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
@@ -111,7 +112,7 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
 
 def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
     f = _Collect()
-    record = {
+    record: dict[str, Any] = {
         "line": line,
         "event_key": f(parse.text, "event_id", v.get("event_id"), 128),
         "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
@@ -128,7 +129,7 @@ def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
 
 def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
     f = _Collect()
-    record = {
+    record: dict[str, Any] = {
         "line": line,
         "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
         "channel": f(parse.choice, "channel", v.get("channel"), CHANNELS),

@@ -24,8 +24,6 @@ SNIFF_BYTES = 64 * 1024
 MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"%PDF": "a PDF document",
          b"\x1f\x8b": "a gzip archive", b"\xd0\xcf\x11\xe0": "an old Excel/Office file"}
 
-csv.field_size_limit(1 << 20)
-
 
 @dataclass(slots=True)
 class RawRow:
@@ -161,7 +159,7 @@ def _json_row(name: str, kind: Kind, line: int, text: str, first: bool) -> RawRo
     """The record on one line; the first record also vouches for the file as a whole."""
     try:
         obj = json.loads(text, parse_float=str, parse_int=str)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         if first:
             raise ImportFileError(f"{name}: not JSON lines: line {line} is not valid JSON "
                                   f"({exc.msg})") from None

@@ -48,7 +48,8 @@ CUSTOMERS = _stage(
 )
 ORDERS = _stage("ing_orders", *_ref(), Column("external_id", Text),
                 Column("ordered_at", UtcDateTime), Column("amount", Numeric(12, 2)),
-                Column("category", Text), Column("store", Text))
+                Column("category", Text), Column("store", Text),
+                Column("registered_at", UtcDateTime))
 EVENTS = _stage("ing_events", *_ref(), Column("event_key", Text), Column("event_type", Text),
                 Column("occurred_at", UtcDateTime), Column("channel", Text))
 CONSENTS = _stage("ing_consents", *_ref(), Column("channel", Text), Column("purpose", Text),

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from broadcast.lines import BroadcastLines
 from models.audience import ChannelName, Filter
 from models.durations import Duration
 
@@ -101,6 +102,7 @@ class CampaignSpec(_Spec):
     kpi: Kpi = Kpi()
     approval: ApprovalPolicy = ApprovalPolicy()
     review: ReviewPolicy = ReviewPolicy()
+    broadcast: BroadcastLines = []
 
     @model_validator(mode="after")
     def _unique_channels(self) -> CampaignSpec:

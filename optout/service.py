@@ -29,6 +29,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db.engine import default_engine, session_scope
+from engagement.hooks import record_reply, record_unsubscribe
+from engagement.service import routes as engagement_routes
 from optout.apply import CHANNELS, UnknownCustomer, opt_out
 from optout.inbound import PROVIDERS, SIGNATURE_HEADER, BadPayload, Reply, authentic
 from optout.links import BadToken, read_token
@@ -97,6 +99,8 @@ def create_app(
             try:
                 opt_out(session, customer_id=customer_id, channel=channel, source="one_click",
                         at=clock(), actor="customer:unsubscribe_link", campaign_id=campaign_id)
+                record_unsubscribe(session, customer_id=customer_id, channel=channel,
+                                   campaign_id=campaign_id, at=clock())
             except UnknownCustomer:
                 pass  # answered like any other: the link must not reveal who is a customer
 
@@ -104,6 +108,7 @@ def create_app(
         with session_scope(db()) as session:
             for reply in replies:
                 apply_reply(session, reply, provider=provider, at=clock())
+                record_reply(session, reply, provider=provider, at=clock())
 
     async def link_page(request: Request) -> Response:
         found = _token(request)
@@ -166,4 +171,5 @@ def create_app(
         Route("/u/{token}", link_page, methods=["GET"]),
         Route("/u/{token}", link_post, methods=["POST"]),
         Route("/inbound/sms/{provider}", inbound, methods=["POST"]),
+        *engagement_routes(engine, environ=environ, clock=clock),
     ])

@@ -107,7 +107,7 @@ def fill_plan(session: Session, campaign_id: str, spec: CampaignSpec, costs: dic
     slots, rates, plan = tables["slots"], tables["rates"], tables["plan"]
     base = am.__table__.join(Customer, Customer.id == am.customer_id).outerjoin(
         cp, cp.customer_id == am.customer_id)
-    reach = join_reach(base, tables["grants"], list(costs))
+    reach = join_reach(base, tables["grants"])
     member = (
         select(am.customer_id.label("cid"),
                channel_choice(spec, costs, reach.reachable).label("channel"),

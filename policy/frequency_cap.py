@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from db.upsert import insert_rows
 from models.cap_tables import ContactLedger
 from models.tables import Campaign, PlannedSend
 from policy.quiet_hours import zone
@@ -164,8 +165,9 @@ def reserve_contacts(
             count(w.customer_id, w.channel, w.template, at)
             granted.append(w)
     if granted:
-        session.execute(
-            insert(ContactLedger),
+        insert_rows(
+            session,
+            ContactLedger.__table__,
             [
                 {
                     "customer_id": w.customer_id,

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Interval, and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
+from broadcast.summary import broadcast_lines
 from db.campaigns import get_campaign, load_spec
+from engagement.summary import REVIEW_COLUMNS, engagement_by_channel
 from models.tables import AudienceMember, Delivery, Order, PlannedSend
 
 STATUSES = ("planned", "sent", "failed", "suppressed", "cancelled")
@@ -116,7 +118,11 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
             cost=_money(cost),
             roi=_ratio(revenue, cost),
         )
+    for ch, counts in engagement_by_channel(session, campaign_id).items():
+        channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}}).update(counts)
     for line in channels.values():
+        for name in REVIEW_COLUMNS:
+            line.setdefault(name, 0)
         line.setdefault("conversions", 0)
         line.setdefault("revenue", "0.00")
         line.setdefault("cost", "0.00")
@@ -127,8 +133,11 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
     treated_n, treated_buy = groups.get(False, (0, 0))
     hold_n, hold_buy = groups.get(True, (0, 0))
     rate_t, rate_h = _ratio(treated_buy, treated_n), _ratio(hold_buy, hold_n)
-    revenue = sum((Decimal(line["revenue"]) for line in channels.values()), Decimal(0))
-    cost = sum((Decimal(line["cost"]) for line in channels.values()), Decimal(0))
+    broadcast = broadcast_lines(session, campaign_id)
+    revenue = sum((Decimal(line["revenue"]) for line in channels.values()), Decimal(0)) + sum(
+        (Decimal(b["revenue"]) for b in broadcast if b["revenue"] is not None), Decimal(0))
+    cost = sum((Decimal(line["cost"]) for line in channels.values()), Decimal(0)) + sum(
+        (Decimal(b["actual_cost"]) for b in broadcast), Decimal(0))
     total = {
         key: sum(line[key] for line in channels.values())
         for key in ("planned", "sent", "failed", "suppressed", "cancelled", "conversions")
@@ -158,6 +167,7 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
         "generated_at": at.isoformat(),
         "budget_limit": _money(campaign.budget_limit),
         "channels": channels,
+        "broadcast": broadcast,
         "total": total
         | {"revenue": _money(revenue), "cost": _money(cost), "roi": _ratio(revenue, cost)},
         "groups": {

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from channels.base import Outcome, SendResult
-from db.upsert import insert_ignore
+from db.upsert import insert_ignore, update_by_id
 from models.tables import Delivery, PlannedSend
 from sending.claim import Claimed
 
@@ -26,9 +25,8 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 
 
 def set_status(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk update of planned sends by primary key."""
-    if rows:
-        session.execute(update(PlannedSend), list(rows))
+    """Bulk update of planned sends by primary key, grouped into few statements."""
+    update_by_id(session, PlannedSend.__table__, rows)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 11:01:45.568256
+Create Date: 2026-11-25 11:14:39.355738
 """
 
 from collections.abc import Sequence
@@ -97,6 +97,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customers_device_id"), ["device_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_email_index"), ["email_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_phone_index"), ["phone_index"], unique=False)
+        batch_op.create_index("ix_customers_wechat_openid", ["wechat_openid"], unique=False)
 
     op.create_table(
         "import_runs",
@@ -119,6 +120,42 @@ def upgrade() -> None:
         sa.Column("merged", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_runs")),
     )
+    op.create_table(
+        "message_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("dedupe_key", sa.String(length=64), nullable=False),
+        sa.Column("event_type", sa.String(length=24), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("provider", sa.String(length=32), nullable=False),
+        sa.Column("campaign_id", sa.String(length=80), nullable=True),
+        sa.Column(
+            "planned_send_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_events")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_message_events_dedupe_key")),
+    )
+    with op.batch_alter_table("message_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_events_customer", ["customer_id", "occurred_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_message_events_planned_send_id"), ["planned_send_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_message_events_summary", ["campaign_id", "channel", "event_type"], unique=False
+        )
+
     op.create_table(
         "sandbox_outbox",
         sa.Column(
@@ -241,6 +278,56 @@ def upgrade() -> None:
             "ix_behavior_customer_time", ["customer_id", "occurred_at"], unique=False
         )
 
+    op.create_table(
+        "broadcast_lines",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("campaign_id", sa.String(length=80), nullable=False),
+        sa.Column("line", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("planned_cost", sa.Numeric(precision=14, scale=4), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_broadcast_lines_campaign_id_campaigns")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_lines")),
+        sa.UniqueConstraint("campaign_id", "line", name=op.f("uq_broadcast_lines_campaign_id")),
+    )
+    op.create_table(
+        "broadcast_results",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("campaign_id", sa.String(length=80), nullable=False),
+        sa.Column("line", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column(
+            "impressions", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("clicks", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("visits", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("leads", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("cost", sa.Numeric(precision=14, scale=4), nullable=False),
+        sa.Column("revenue", sa.Numeric(precision=14, scale=4), nullable=True),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_broadcast_results_campaign_id_campaigns"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_results")),
+        sa.UniqueConstraint(
+            "campaign_id", "line", "day", name=op.f("uq_broadcast_results_campaign_id")
+        ),
+    )
     op.create_table(
         "campaign_reports",
         sa.Column("campaign_id", sa.String(length=80), nullable=False),
@@ -576,10 +663,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_deliveries_customer_time", ["customer_id", "sent_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_deliveries_provider_message_id", ["provider_message_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_provider_message_id")
         batch_op.drop_index("ix_deliveries_customer_time")
         batch_op.drop_index(batch_op.f("ix_deliveries_campaign_id"))
 
@@ -623,6 +714,8 @@ def downgrade() -> None:
 
     op.drop_table("compliance_findings")
     op.drop_table("campaign_reports")
+    op.drop_table("broadcast_results")
+    op.drop_table("broadcast_lines")
     with op.batch_alter_table("behavior_events", schema=None) as batch_op:
         batch_op.drop_index("ix_behavior_customer_time")
 
@@ -641,8 +734,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_outbox_campaign_id"))
 
     op.drop_table("sandbox_outbox")
+    with op.batch_alter_table("message_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_events_summary")
+        batch_op.drop_index(batch_op.f("ix_message_events_planned_send_id"))
+        batch_op.drop_index("ix_message_events_customer")
+
+    op.drop_table("message_events")
     op.drop_table("import_runs")
     with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_index("ix_customers_wechat_openid")
         batch_op.drop_index(batch_op.f("ix_customers_phone_index"))
         batch_op.drop_index(batch_op.f("ix_customers_email_index"))
         batch_op.drop_index(batch_op.f("ix_customers_device_id"))

@@ -150,3 +150,6 @@ def test_unconfigured_secret_and_bad_bodies(engine: Engine) -> None:
                             json=[{"sid": "1", "report_status": "MAYBE"}])
         assert bad_status.json()["error"] == "[0].report_status: must be SUCCESS or FAIL"
         assert c.post("/receipts/sms/other", json=[]).status_code == 404
+        huge = c.post("/receipts/sms/aliyun", params={"token": SECRET},
+                      content=b"[" + b" " * (1024 * 1024) + b"]")
+        assert huge.status_code == 413

@@ -78,3 +78,12 @@ def test_bom_is_accepted(pg, make_file) -> None:
     path = make_file("c.csv", b"\xef\xbb\xbf" + CUSTOMERS.encode())
     report = import_file(pg, "customers", path)
     assert (report.rows_read, report.inserted, report.rejected) == (2, 2, 0)
+
+
+def test_unwritable_reject_file_and_unknown_kind(pg, counts, make_file, tmp_path) -> None:
+    path = make_file("c.csv", CUSTOMERS)
+    with pytest.raises(ImportFileError, match="cannot write the reject file"):
+        import_file(pg, "customers", path, reject_path=tmp_path / "missing" / "r.csv")
+    with pytest.raises(ImportFileError, match="unknown import kind 'widgets'"):
+        import_file(pg, "widgets", path)  # type: ignore[arg-type]
+    assert counts(pg)["customers"] == 0

@@ -135,6 +135,17 @@ def test_an_order_changed_in_a_later_file_is_updated(pg, make_file) -> None:
     assert (o1.amount, o1.category) == (Decimal("99.00"), None)
 
 
+def test_progress_is_reported_per_batch(pg, make_file) -> None:
+    import_file(pg, "customers", make_file("c.csv", CUSTOMERS))
+    rows = "".join(f"O{i},C1,2023-05-01T12:00:00+08:00,1.00\n" for i in range(25))
+    seen: list[int] = []
+    report = import_file(pg, "orders", make_file("o.csv", "order_id,customer_id,ordered_at,"
+                                                          "amount\n" + rows),
+                         progress=seen.append, chunk_rows=10)
+    assert seen == [10, 20, 25]
+    assert report.inserted == 25
+
+
 def test_the_same_order_twice_in_one_file_keeps_the_last(pg, make_file) -> None:
     import_file(pg, "customers", make_file("c.csv", CUSTOMERS))
     twice = ("order_id,customer_id,ordered_at,amount\n"
@@ -143,3 +154,21 @@ def test_the_same_order_twice_in_one_file_keeps_the_last(pg, make_file) -> None:
     assert (report.inserted, report.updated) == (1, 1)
     with pg.connect() as conn:
         assert conn.execute(select(Order.amount)).scalar_one() == Decimal("2.00")
+
+
+def test_an_erased_customer_is_not_reimported(pg, make_file, read_rejects) -> None:
+    path = make_file("c.csv", CUSTOMERS)
+    import_file(pg, "customers", path)
+    with pg.begin() as conn:
+        conn.execute(text("UPDATE customers SET name_enc = NULL, phone_enc = NULL, "
+                          "phone_index = NULL, erased_at = now() WHERE external_id = 'C1'"))
+        conn.execute(text("DELETE FROM customer_tags"))
+    reject = path.with_name("again.rejects.csv")
+    report = import_file(pg, "customers", path, reject_path=reject)
+    assert (report.updated, report.rejected) == (2, 5)
+    assert ("2", "customer_id", "C1", "customer was erased; not re-imported") in [
+        tuple(r.values()) for r in read_rejects(reject)]
+    with pg.connect() as conn:
+        c1 = conn.execute(select(Customer).where(Customer.external_id == "C1")).one()
+        assert conn.execute(text("SELECT count(*) FROM customer_tags")).scalar_one() == 0
+    assert (c1.name_enc, c1.phone_index) == (None, None)
