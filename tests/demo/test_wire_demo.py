@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -77,7 +78,10 @@ def provider_ids(engine: Engine, campaign_id: str, channel: str) -> set[str | No
 
 async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, int, Phase]:
     now = datetime.now(UTC)
-    spec = spec_at(now, audience=DEMO["audience"], channels=DEMO["channels"],
+    beijing = now.astimezone(ZoneInfo("Asia/Shanghai"))  # quiet hours (CN-07) starting later
+    quiet = {"start": f"{(beijing + timedelta(hours=2)).hour:02d}:00",
+             "end": f"{(beijing + timedelta(hours=10)).hour:02d}:00"}
+    spec = spec_at(now, audience=DEMO["audience"], channels=DEMO["channels"], quiet_hours=quiet,
                    send_window={"start": now + timedelta(seconds=2),
                                 "end": now + timedelta(seconds=10)},
                    review={"delay": "2s", "attribution_window": "1d"})

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 
 from channels.base import Outcome
 from db.engine import session_scope
 from models.cap_tables import ChannelHold
 from models.tables import Campaign, ConsentEvent, Customer, Delivery, PlannedSend
+from optout.apply import opt_out
 from policy.consent import contactable
 from policy.frequency_cap import CapRules
 from sending.engine import SendEngine, SendPass
@@ -139,3 +140,20 @@ async def test_provider_blacklist_answer_suppresses_the_customer(pg_engine: Engi
         still = conn.execute(select(func.count()).select_from(Customer).where(
             Customer.id.in_(ids), contactable("sms"))).scalar_one()
     assert still == 0
+
+
+async def test_opt_out_arriving_mid_campaign_stops_the_next_send(pg_engine: Engine) -> None:
+    cid, ids = make_campaign(pg_engine, AT, customers=4)
+    with session_scope(pg_engine) as session:  # half the sends fall due an hour later
+        session.execute(update(PlannedSend).where(PlannedSend.customer_id.in_(ids[2:]))
+                        .values(scheduled_at=AT + timedelta(hours=1)))
+    provider = ScriptedProvider()
+    first = await run_pass(engine_for(pg_engine, provider), cid)
+    assert first.sent == 2 and first.remaining == 2
+    with session_scope(pg_engine) as session:
+        opt_out(session, customer_id=ids[3], channel="sms", source="sms_reply", at=AT,
+                actor="customer")
+    later = await run_pass(engine_for(pg_engine, provider), cid, at=AT + timedelta(hours=1))
+    assert later.sent == 1 and later.suppressed == 1
+    assert f"{cid}:{ids[3]}:sms:1" not in provider.accepted
+    assert statuses(pg_engine, cid)[("suppressed", "consent_revoked")] == 1

@@ -10,8 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts import CampaignInput, Decision, Phase
 from models.search_attributes import CAMPAIGN_OBJECTIVE, CAMPAIGN_PHASE
-from models.tables import Delivery, SandboxOutbox
+from models.tables import Customer, Delivery, SandboxOutbox
 from orchestration.worker_setup import build_worker
+from privacy.cipher import decrypt
 from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
@@ -59,3 +60,34 @@ async def test_demo_campaign_end_to_end(dev_env: WorkflowEnvironment, seeded: En
                                      .group_by(SandboxOutbox.channel)).all())
     assert keys == made == planned
     assert set(channels) <= {"app_push", "email"}
+
+
+async def test_pii_is_ciphertext_at_rest_and_absent_from_temporal_history(
+        dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str) -> None:
+    now = datetime.now(UTC)
+    spec = spec_at(now, send_window={"start": now + timedelta(seconds=1),
+                                     "end": now + timedelta(seconds=4)},
+                   review={"delay": "1s", "attribution_window": "1d"})
+    cid = new_id()
+    async with build_worker(dev_env.client, task_queue):
+        handle = await dev_env.client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=1),
+            id=workflow_id(cid), task_queue=task_queue)
+        await until_phase(handle, Phase.AWAITING_APPROVAL)
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+        assert (await handle.result()).phase == Phase.COMPLETED
+        history = b"".join([e.SerializeToString() async for e in handle.fetch_history_events()])
+    with seeded.connect() as conn:
+        rows = conn.execute(select(Customer.phone_enc, Customer.email_enc, Customer.name_enc)
+                            .join(SandboxOutbox, SandboxOutbox.customer_id == Customer.id)
+                            .where(SandboxOutbox.campaign_id == cid).limit(50)).all()
+    assert rows
+    for phone_enc, email_enc, name_enc in rows:
+        phone, email, name = (decrypt(phone_enc, "phone"), decrypt(email_enc, "email"),
+                              decrypt(name_enc, "name"))
+        assert phone and phone.encode() not in phone_enc and email.encode() not in email_enc
+        for value in (phone, email, name):
+            assert value.encode() not in history, "plaintext PII in Temporal history"
+    assert b"binary/encrypted" in history
+    assert "会员日礼券".encode() not in history  # payloads (the spec itself) are encrypted too
