@@ -1,14 +1,20 @@
-"""Commands that manage customer data: the demo seed."""
+"""Commands that bring customer data in: imports and the demo seed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from cli.common import app, console, load_settings
+from cli.common import JsonOpt, app, console, load_settings, print_json
+from cli.errors import OperatorError
 from db.engine import engine_for, session_scope
 from demo.seed import seed_demo
+from ingest.columns import KINDS
+from ingest.run import ImportFileError, import_file
 
 
 @app.command("seed-demo")
@@ -26,3 +32,44 @@ def seed_demo_cmd(
             f"seeded {made.customers} customers, {made.orders} orders, "
             f"{made.events} behavior events, {made.consents} consents"
         )
+
+
+@app.command("import")
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help="customers, orders, events or consents")],
+    file: Path,
+    reject_file: Annotated[Path | None, typer.Option(help="Where rejected rows go.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a CSV or JSON-lines file (streamed, idempotent); rejected rows go to a reject file."""
+    if kind not in KINDS:
+        raise OperatorError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}", 2)
+    if not file.is_file():
+        raise OperatorError(f"{file}: no such file", 2)
+    rejects = reject_file or file.with_name(file.stem + ".rejects.csv")
+    engine = engine_for(load_settings().database_url)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"importing {kind}", total=None)
+        try:
+            report = import_file(
+                engine, kind, file, rejects, progress=lambda n: bar.update(task, completed=n)
+            )
+        except ImportFileError as exc:
+            raise OperatorError(f"{exc} (nothing imported)", 2) from None
+    if as_json:
+        print_json(report.model_dump())
+        return
+    console.print(
+        f"{kind}: read {report.rows_read:,}, inserted {report.inserted:,}, updated "
+        f"{report.updated:,}, unchanged {report.unchanged:,}, rejected "
+        f"{report.rejected:,}, flagged {report.flagged:,}, merged {report.merged:,} "
+        f"in {report.seconds:.1f} s"
+    )
+    if report.rejected:
+        console.print(f"rejected rows, with line, field and reason: {rejects}")
