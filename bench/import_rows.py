@@ -93,6 +93,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def _crypto_cost(rows: int = 20000) -> float:
     """Microseconds of PII protection per customer row (4 ciphertexts, 2 blind indexes)."""
     from privacy.blind_index import blind_index
@@ -145,13 +150,15 @@ def main() -> None:
             Base.metadata.create_all(engine)
             total_rows, total_s = 0, 0.0
             for kind, path in files.items():
-                report = import_file(engine, kind, path, folder / f"{kind}.rejects.csv")
+                rss = [_rss_mb()]
+                report = import_file(engine, kind, path, folder / f"{kind}.rejects.csv",
+                                     progress=lambda _rows, rss=rss: rss.append(_rss_mb()))
                 total_rows += report.rows_read
                 total_s += report.seconds
                 print(f"{kind:10} {report.rows_read:>9,} rows in {report.seconds:7.2f} s = "
                       f"{report.rows_per_second:>9,.0f} rows/s  (inserted {report.inserted:,}, "
-                      f"rejected {report.rejected:,}, merged {report.merged:,}; "
-                      f"peak RSS so far {_peak_mb():.0f} MB)")
+                      f"merged {report.merged:,}; RSS {rss[0]:.0f} MB before, "
+                      f"{max(rss):.0f} MB at most, {rss[-1]:.0f} MB at the end)")
             print(f"{'all':10} {total_rows:>9,} rows in {total_s:7.2f} s = "
                   f"{total_rows / total_s:>9,.0f} rows/s")
         finally:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 11:14:39.355738
+Create Date: 2026-11-25 11:20:36.227445
 """
 
 from collections.abc import Sequence
