@@ -23,6 +23,7 @@ from alembic.config import Config
 from db.engine import engine_for, session_scope
 from demo.processes import spawn, start_temporal, stop
 from demo.shoppers import simulate_purchases
+from demo.wire import wire_emulators
 from models.spec import QuietHours
 from policy.quiet_hours import in_quiet_hours
 from settings import ROOT, Settings
@@ -89,9 +90,7 @@ def main() -> int:
     VAR.mkdir(exist_ok=True)
     os.environ.setdefault("OMNIREACH_SEND_SLOT_SECONDS", "5")
     settings = Settings.from_env()
-    say(
-        f"database {settings.database_url.split('///')[-1] if 'sqlite' in settings.database_url else 'from DATABASE_URL'}: migrating"
-    )
+    say("migrating the database")
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     command.upgrade(cfg, "head")
@@ -102,48 +101,52 @@ def main() -> int:
     cli("roles", "grant", APPROVER, "approver", "--as", ADMIN)
     say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
     temporal = start_temporal(VAR)
-    worker = None
     try:
-        say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics)")
-        worker = spawn([sys.executable, str(ROOT / "worker.py")], VAR / "worker.log")
-        say(f"starting the example campaign as {REQUESTER}")
-        cid = cli("start", str(demo_spec()), "--as", REQUESTER).stdout.strip()
-        wait_for(cid, {"awaiting_approval", "failed"}, 180)
-        say("the plan the approver sees")
-        print(cli("plan", cid).stdout)
-        digest = json.loads(cli("plan", cid, "--json").stdout)["plan_digest"]
-        say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
-        refused = cli("approve", cid, "--as", REQUESTER, check=False)
-        if refused.returncode == 0:
-            raise RuntimeError("self-approval was accepted")
-        say(f"{APPROVER} approves")
-        print(
-            cli(
-                "approve",
-                cid,
-                "--as",
-                APPROVER,
-                "--plan",
-                digest,
-                "--comment",
-                "预算合理，同意执行",
-            ).stdout
-        )
-        st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)
-        if st["phase"] in ("compliance_failed", "failed"):
-            raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")
-        say("customers shop (simulated purchases, demo only)")
-        with session_scope(engine_for(settings.database_url)) as session:
-            print(f"  {simulate_purchases(session, cid)} simulated orders")
-        wait_for(cid, {"completed", "failed"}, 600)
+        say("starting the provider emulators: SMTP, Alibaba Cloud SMS, JPush")
+        with wire_emulators(VAR) as wire:
+            say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics)")
+            worker = spawn(
+                [sys.executable, str(ROOT / "worker.py")], VAR / "worker.log", env=wire.env
+            )
+            try:
+                cid = run_campaign(settings)
+                say("what went over the wire")
+                print(wire.summary())
+            finally:
+                stop(worker)
         say("review report")
         print(cli("report", cid).stdout)
         return 0
     finally:
-        if worker is not None:
-            stop(worker)
         stop(temporal)
-        say("stopped the worker and the Temporal dev server")
+        say("stopped the worker, the emulators and the Temporal dev server")
+
+
+def run_campaign(settings: Settings) -> str:
+    """Start, approve and follow the example campaign until its review is done."""
+    say(f"starting the example campaign as {REQUESTER}")
+    cid = cli("start", str(demo_spec()), "--as", REQUESTER).stdout.strip()
+    wait_for(cid, {"awaiting_approval", "failed"}, 180)
+    say("the plan the approver sees")
+    print(cli("plan", cid).stdout)
+    digest = json.loads(cli("plan", cid, "--json").stdout)["plan_digest"]
+    say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
+    if cli("approve", cid, "--as", REQUESTER, check=False).returncode == 0:
+        raise RuntimeError("self-approval was accepted")
+    say(f"{APPROVER} approves")
+    print(
+        cli(
+            "approve", cid, "--as", APPROVER, "--plan", digest, "--comment", "预算合理，同意执行"
+        ).stdout
+    )
+    st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)
+    if st["phase"] in ("compliance_failed", "failed"):
+        raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")
+    say("customers shop (simulated purchases, demo only)")
+    with session_scope(engine_for(settings.database_url)) as session:
+        print(f"  {simulate_purchases(session, cid)} simulated orders")
+    wait_for(cid, {"completed", "failed"}, 600)
+    return cid
 
 
 if __name__ == "__main__":

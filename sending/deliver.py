@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
 from content.render import TemplateError, render_message
+from content.sandbox import template_variables
 from models.spec import CampaignSpec
 from optout.links import unsubscribe_url
 from sending.claim import Claimed
@@ -35,6 +36,9 @@ def build_message(
     except TemplateError:
         return None
     assert recipient.address is not None
+    # Template providers (SMS, WeChat, Alipay) fill their registered template from parameters,
+    # not from our rendered body: pass the values of the variables the template uses.
+    params = {name: variables[name] for name in template_variables(plan.body) if name in variables}
     return OutboundMessage(
         idempotency_key=claim.idempotency_key,
         campaign_id=campaign_id,
@@ -44,7 +48,7 @@ def build_message(
         template=claim.template,
         body=rendered.body,
         subject=rendered.subject,
-        params={"unsubscribe_url": link},
+        params=params | {"unsubscribe_url": link},
         marketing=plan.marketing,
     )
 
