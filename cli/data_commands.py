@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +12,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
+from consent.customers import resolve_customer
 from db.engine import engine_for, session_scope
 from demo.seed import seed_demo
 from ingest.columns import KINDS
 from ingest.run import ImportFileError, import_file
+from profiles.view import customer_view, export_profiles
 
 
 @app.command("seed-demo")
@@ -73,3 +76,49 @@ def import_cmd(
     )
     if report.rejected:
         console.print(f"rejected rows, with line, field and reason: {rejects}")
+
+
+@app.command("profile")
+def profile_cmd(customer_id: str, as_json: JsonOpt = False) -> None:
+    """One customer's tags, RFM, lifecycle, consents and best hour (PII masked)."""
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        internal = resolve_customer(session, customer_id)
+        if internal is None:
+            raise OperatorError(f"no customer {customer_id!r}")
+        view = customer_view(session, internal)
+    if as_json:
+        print_json(view)
+        return
+    rfm = view["rfm"] or {}
+    console.print(
+        f"[bold]{view['customer_id']}[/bold] {view['name']}  {view['phone']}  "
+        f"{view['email']}  {view['city'] or ''} {view['member_level'] or ''}"
+    )
+    console.print(
+        f"  lifecycle {view['lifecycle']}  segment {rfm.get('segment')}  "
+        f"R {rfm.get('recency_days')} F {rfm.get('frequency')} M {rfm.get('monetary')}"
+        f"  scores {rfm.get('scores')}  best hour {view['best_hour']}"
+    )
+    console.print("  tags: " + ", ".join(f"{t['tag']} ({t['source']})" for t in view["tags"]))
+    console.print(
+        "  consents: "
+        + ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in view["consents"].items())
+    )
+
+
+@app.command("export")
+def export_cmd(
+    what: Annotated[str, typer.Argument(help="profiles")],
+    file: Path,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: now)")] = None,
+) -> None:
+    """Write customer id, R, F, M, scores, segment, lifecycle and best hour for every customer."""
+    if what != "profiles":
+        raise OperatorError(f"cannot export {what!r}: only 'profiles'", 2)
+    try:
+        when = datetime.fromisoformat(as_of).replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    except ValueError:
+        raise OperatorError(f"--as-of {as_of!r} is not a date like 2026-11-25", 2) from None
+    with session_scope(engine_for(load_settings().database_url)) as session:
+        written = export_profiles(session, file, when)
+    console.print(f"wrote {written:,} profiles as of {when:%Y-%m-%d} to {file}")
