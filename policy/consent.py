@@ -8,6 +8,7 @@ from sqlalchemy.sql import ColumnElement
 from models.tables import ConsentEvent, Customer, Suppression
 
 MARKETING = "marketing"
+PROFILING = "profiling"
 
 # Channels whose delivery address lives on the customer row (None: no addressable column needed).
 ADDRESS_INDEX = {
@@ -24,19 +25,37 @@ def latest_consent_ids() -> Select[tuple[int]]:
     )
 
 
-def has_consent(customer_id: ColumnElement[int], channel: str,
-                purpose: str = MARKETING) -> ColumnElement[bool]:
+def has_consent(
+    customer_id: ColumnElement[int], channel: str, purpose: str = MARKETING
+) -> ColumnElement[bool]:
     """SQL predicate: the customer's newest ledger event for channel+purpose is a grant."""
     newest = (
         select(ConsentEvent.granted)
-        .where(ConsentEvent.customer_id == customer_id, ConsentEvent.channel == channel,
-               ConsentEvent.purpose == purpose)
+        .where(
+            ConsentEvent.customer_id == customer_id,
+            ConsentEvent.channel == channel,
+            ConsentEvent.purpose == purpose,
+        )
         .order_by(ConsentEvent.id.desc())
         .limit(1)
         .correlate_except(ConsentEvent)
         .scalar_subquery()
     )
     return newest.is_(True)
+
+
+def profiling_refused(customer_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL predicate: the customer's newest profiling decision (any channel) is a refusal, so
+    no profile-driven marketing may reach them (PIPL Art. 24)."""
+    newest = (
+        select(ConsentEvent.granted)
+        .where(ConsentEvent.customer_id == customer_id, ConsentEvent.purpose == PROFILING)
+        .order_by(ConsentEvent.id.desc())
+        .limit(1)
+        .correlate_except(ConsentEvent)
+        .scalar_subquery()
+    )
+    return newest.is_(False)
 
 
 def not_suppressed(channel: str) -> ColumnElement[bool]:

@@ -1,4 +1,5 @@
-"""Pre-send checks on claimed sends, set-based: consent and suppression, address, quiet hours."""
+"""Pre-send checks on claimed sends, set-based: consent, suppression, profiling opt-out, minors,
+address, quiet hours."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.check import minimum_age
 from models.spec import CampaignSpec
 from models.tables import Customer
-from policy.consent import has_consent, not_suppressed
+from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
 from sending.claim import Claimed
 from sending.recipients import Recipient, load_recipients
@@ -27,21 +29,31 @@ class Screened:
     deferred: list[tuple[Claimed, datetime]] = field(default_factory=list)
 
 
-def _blocked(session: Session, claimed: Sequence[Claimed]) -> dict[int, str]:
-    """customer id → reason, per channel, for customers no longer contactable."""
+def _blocked(
+    session: Session, claimed: Sequence[Claimed], at: datetime, min_age: int
+) -> dict[int, str]:
+    """planned send id → reason, for customers who may no longer be contacted on that channel."""
     reasons: dict[tuple[int, str], str] = {}
     for channel in {c.channel for c in claimed}:
         ids = [c.customer_id for c in claimed if c.channel == channel]
         rows = session.execute(
-            select(Customer.id, has_consent(Customer.id, channel), not_suppressed(channel)).where(
-                Customer.id.in_(ids)
-            )
+            select(
+                Customer.id,
+                has_consent(Customer.id, channel),
+                not_suppressed(channel),
+                profiling_refused(Customer.id),
+                Customer.birth_year,
+            ).where(Customer.id.in_(ids))
         ).all()
-        for cid, consented, clear in rows:
+        for cid, consented, clear, no_profiling, birth_year in rows:
             if not consented:
                 reasons[(cid, channel)] = "consent_revoked"
             elif not clear:
                 reasons[(cid, channel)] = "suppressed"
+            elif no_profiling:
+                reasons[(cid, channel)] = "profiling_opt_out"
+            elif birth_year is not None and at.year - birth_year < min_age:
+                reasons[(cid, channel)] = "minor"
     return {
         c.id: reasons[(c.customer_id, c.channel)]
         for c in claimed
@@ -54,7 +66,7 @@ def screen(
 ) -> Screened:
     """Re-check at send time everything that can have changed since planning."""
     out = Screened()
-    blocked = _blocked(session, claimed)
+    blocked = _blocked(session, claimed, at, minimum_age())
     recipients = load_recipients(
         session, [(c.customer_id, c.channel) for c in claimed if c.id not in blocked]
     )

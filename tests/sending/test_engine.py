@@ -157,3 +157,17 @@ async def test_opt_out_arriving_mid_campaign_stops_the_next_send(pg_engine: Engi
     assert later.sent == 1 and later.suppressed == 1
     assert f"{cid}:{ids[3]}:sms:1" not in provider.accepted
     assert statuses(pg_engine, cid)[("suppressed", "consent_revoked")] == 1
+
+
+async def test_minors_and_profiling_refusals_are_not_contacted(pg_engine: Engine) -> None:
+    cid, ids = make_campaign(pg_engine, AT, customers=3)
+    with session_scope(pg_engine) as session:
+        session.execute(update(Customer).where(Customer.id == ids[0]).values(birth_year=2015))
+        session.execute(insert(ConsentEvent), [{
+            "customer_id": ids[1], "channel": "sms", "purpose": "profiling", "granted": False,
+            "source": "privacy_center", "recorded_at": AT - timedelta(days=1)}])
+    provider = ScriptedProvider()
+    result = await run_pass(engine_for(pg_engine, provider), cid)
+    assert result.sent == 1 and result.suppressed == 2
+    found = statuses(pg_engine, cid)
+    assert found[("suppressed", "minor")] == 1 and found[("suppressed", "profiling_opt_out")] == 1
