@@ -46,8 +46,8 @@ def _measure(field: str, as_of: datetime) -> tuple[Bound, Bound]:
             lambda k: reg > as_of - timedelta(days=k + 1))
 
 
-def _number(field: str, value: object) -> float:
-    number = float(value)  # type: ignore[arg-type]
+def _number(field: str, value: float | int | str) -> float:
+    number = float(value)
     if math.isnan(number):
         raise ValueError(f"profile.{field}: {value!r} is not a number")
     return max(-LIMIT, min(LIMIT, number))

@@ -27,6 +27,7 @@ from engagement.store import (
 from engagement.wechat_events import SubscribePush
 from models.tables import Customer
 from optout.apply import UnknownCustomer, opt_out
+from policy.subscription_quota import apply_subscribe_events
 
 SMS_CHANNELS = ("sms",)
 CALL_EVENTS = {
@@ -98,6 +99,7 @@ def apply_wechat(session: Session, channel: str, push: SubscribePush, at: dateti
         for n, item in enumerate(push.items)
         if (status := item.get("SubscribeStatusString", "")) in SUBSCRIBE_EVENTS
     ]
+    apply_subscribe_events(session, events, at)
     return Applied(record(session, events, at))
 
 

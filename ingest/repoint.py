@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, inspect, text
 
-from models.tables import Delivery
+from models.tables import AudienceMember, CustomerProfile, CustomerTag, Delivery, PlannedSend
 
 MERGE = "ing_merge"
-# Columns that hold a customer id without a foreign key (history rows that outlive sends).
 # Each survivor with itself and its duplicates: the ids whose rows become one customer's.
 GROUPS = (f"SELECT survivor_id AS grp, survivor_id AS member FROM {MERGE} "
           f"UNION SELECT survivor_id, dup_id FROM {MERGE}")
-UNDECLARED = {Delivery.__tablename__: "customer_id"}
+UNDECLARED = {
+    table.__tablename__: "customer_id"
+    for table in (Delivery, PlannedSend, AudienceMember, CustomerProfile, CustomerTag)
+}  # bulk or derived tables that skip the per-row foreign key check
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ def customer_references(conn: Connection) -> list[Reference]:
     uniques = insp.get_multi_unique_constraints()
     indexes = insp.get_multi_indexes()
     refs = []
-    for key, table_fks in fks.items():
-        table = key[1]
+    for key in pks.keys() | fks.keys():  # tables without foreign keys are not in `fks`
+        table, table_fks = key[1], fks.get(key, [])
         if table == "customers":
             continue
         columns = {fk["constrained_columns"][0] for fk in table_fks

@@ -5,6 +5,7 @@ from models import (  # noqa: F401
     engagement_tables,
     governance_tables,
     ingest_tables,
+    quota_tables,
     tables,
 )
 from models.tables import Base

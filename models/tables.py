@@ -127,7 +127,10 @@ class BehaviorEvent(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel: Mapped[str | None] = mapped_column(String(32))
-    __table_args__ = (Index("ix_behavior_customer_time", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_behavior_customer_time", "customer_id", "occurred_at"),
+        Index("ix_behavior_type_time", "event_type", "occurred_at"),
+    )
 
 
 class Campaign(Base):
@@ -150,7 +153,8 @@ class Campaign(Base):
 class AudienceMember(Base):
     __tablename__ = "audience_members"
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    # Bulk, derived rows: no per-row FK check to customers (customer rows are never deleted).
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     holdout: Mapped[bool] = mapped_column(Boolean)
     segment: Mapped[str | None] = mapped_column(String(32))
     excluded_reason: Mapped[str | None] = mapped_column(String(64))
@@ -162,7 +166,7 @@ class PlannedSend(Base):
     __tablename__ = "planned_sends"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(Id)  # bulk rows: no per-row FK check
     channel: Mapped[str] = mapped_column(String(32))
     template: Mapped[str] = mapped_column(String(64))
     scheduled_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -261,7 +265,7 @@ class CustomerProfile(Base):
     """Derived per-customer facts (RFM, lifecycle, best hour, tags), refreshed set-based in SQL."""
 
     __tablename__ = "customer_profiles"
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no FK check
     as_of: Mapped[datetime] = mapped_column(UtcDateTime)
     recency_days: Mapped[int | None] = mapped_column(Integer)
     frequency: Mapped[int] = mapped_column(Integer, default=0)
@@ -277,6 +281,7 @@ class CustomerProfile(Base):
 
 class CustomerTag(Base):
     __tablename__ = "customer_tags"
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no FK check
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(16), default="manual")
+    __table_args__ = (Index("ix_customer_tags_tag", "tag"),)

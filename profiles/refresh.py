@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import Insert, Table, and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import Customer, CustomerProfile, UtcDateTime
@@ -60,7 +60,8 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
     return int(written)
 
 
-def _upsert(session, as_of, orders, hours, seg, life):  # type: ignore[no-untyped-def]
+def _upsert(session: Session, as_of: datetime, orders: Table, hours: Table,
+            seg: SegmentThresholds, life: LifecycleThresholds) -> Insert:
     d = literal(epoch(as_of))
     pref = preferred_channel(session, as_of)
     reg_days = (d - epoch_seconds(session, Customer.registered_at)) // 86400

@@ -31,7 +31,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from models.tables import BehaviorEvent, Customer, Order
 from profiles.sqlutil import analyze, epoch, epoch_seconds, temp_table, zone_offsets
@@ -84,7 +84,8 @@ def order_stats(session: Session, as_of: datetime, window_days: int | None) -> I
         yield table
 
 
-def _weighted(session: Session, at: ColumnElement[datetime], as_of: datetime) -> ColumnElement:
+def _weighted(session: Session, at: ColumnElement[datetime], as_of: datetime
+              ) -> ColumnElement[float]:
     return recency_weight((literal(epoch(as_of)) - epoch_seconds(session, at)) // 86400)
 
 
@@ -126,7 +127,7 @@ def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
         yield table
 
 
-def preferred_channel(session: Session, as_of: datetime):  # type: ignore[no-untyped-def]
+def preferred_channel(session: Session, as_of: datetime) -> Subquery:
     """Subquery customer_id → the channel with most recency-weighted opens and clicks (2×)."""
     ev = BehaviorEvent
     points = case((ev.event_type == "message_click", CLICK_WEIGHT), else_=1)

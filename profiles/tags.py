@@ -29,6 +29,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import Label
 
 from models.tables import Customer, CustomerProfile, CustomerTag
 from profiles.sqlutil import analyze, insert_ignoring_duplicates, temp_table
@@ -39,7 +41,7 @@ HOUR_BANDS = ((6, "night"), (12, "morning"), (18, "afternoon"), (23, "evening"))
 TAG_ROOM = 64
 
 
-def _prefixed(prefix: str, value):  # type: ignore[no-untyped-def]
+def _prefixed(prefix: str, value: ColumnElement[str]) -> Label[str]:
     return (literal(prefix) + func.substr(value, 1, TAG_ROOM - len(prefix))).label("tag")
 
 

@@ -15,6 +15,7 @@ from models.spec import CampaignSpec
 from models.tables import Customer
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
+from policy.subscription_quota import WECHAT_CHANNELS, available
 from sending.claim import Claimed
 from sending.recipients import Recipient, load_recipients
 
@@ -67,6 +68,14 @@ def screen(
     """Re-check at send time everything that can have changed since planning."""
     out = Screened()
     blocked = _blocked(session, claimed, at, minimum_age())
+    quota = available(
+        session,
+        [
+            (c.customer_id, c.channel, c.template)
+            for c in claimed
+            if c.channel in WECHAT_CHANNELS and c.id not in blocked
+        ],
+    )
     recipients = load_recipients(
         session, [(c.customer_id, c.channel) for c in claimed if c.id not in blocked]
     )
@@ -77,6 +86,8 @@ def screen(
         recipient = recipients.get((c.customer_id, c.channel))
         if recipient is None:
             out.suppressed.append((c, "erased"))
+        elif c.channel in WECHAT_CHANNELS and (c.customer_id, c.channel, c.template) not in quota:
+            out.suppressed.append((c, "no_subscription"))
         elif not recipient.address:
             out.failed.append((c, "no_address"))
         elif (allowed := next_allowed(at, recipient.timezone, spec.quiet_hours)) != at:

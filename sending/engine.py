@@ -22,10 +22,12 @@ from observability.metrics import SENDS
 from optout.apply import opt_out_from_provider
 from policy.budget import refund, reserve
 from policy.frequency_cap import CapRules, Wanted, release_contacts, reserve_contacts
+from policy.subscription_quota import release
 from sending.checks import Screened, screen
 from sending.claim import Claimed, claim_due, next_due
 from sending.deliver import build_message, deliver
 from sending.holds import FAILED_BATCHES_TO_HOLD, held_channels, hold_channel
+from sending.quota import quota_ended, settle_quota, take_quota, wechat_pairs
 from sending.rate_limit import RateLimiter
 from sending.recipients import Recipient
 from sending.record import Recorded, record_results, set_status
@@ -160,8 +162,10 @@ class SendEngine:
         with session_scope(self._engine) as session:
             screened = screen(session, claimed, spec, job.due_before)
             self._apply_caps(session, job, spec, priority, screened)
+            take_quota(session, screened, job.due_before)
             fitted = reserve(session, job.campaign_id, [c.unit_cost for c, _ in screened.ready])
             release_contacts(session, [c.id for c, _ in screened.ready[fitted:]])
+            release(session, wechat_pairs(c for c, _ in screened.ready[fitted:]), job.due_before)
             set_status(session, _screen_updates(screened))
             if fitted < len(screened.ready):
                 _stop_for_budget(session, job.campaign_id, screened.ready[fitted:])
@@ -221,7 +225,10 @@ class SendEngine:
             recorded = record_results(session, job.campaign_id, job.due_before, results)
             refund(session, job.campaign_id, recorded.refund)
             release_contacts(session, recorded.unsent)
+            settle_quota(session, results, job.due_before)
             for claim, code in recorded.opted_out:
+                if quota_ended(claim, code):
+                    continue
                 opt_out_from_provider(
                     session,
                     customer_id=claim.customer_id,

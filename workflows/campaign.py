@@ -35,9 +35,8 @@ SHORT = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10),
 )
-LONG = dict(
+LONG = dict(  # set-based SQL over the whole base: long single statements, no heartbeats
     start_to_close_timeout=timedelta(minutes=30),
-    heartbeat_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10),
 )
 SEND = dict(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 11:20:36.227445
+Create Date: 2026-11-25 11:43:59.863013
 """
 
 from collections.abc import Sequence
@@ -64,6 +64,36 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", "channel", name=op.f("pk_channel_holds")),
     )
+    op.create_table(
+        "customer_profiles",
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recency_days", sa.Integer(), nullable=True),
+        sa.Column("frequency", sa.Integer(), nullable=False),
+        sa.Column("monetary", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("r_score", sa.Integer(), nullable=True),
+        sa.Column("f_score", sa.Integer(), nullable=True),
+        sa.Column("m_score", sa.Integer(), nullable=True),
+        sa.Column("segment", sa.String(length=32), nullable=True),
+        sa.Column("lifecycle", sa.String(length=16), nullable=False),
+        sa.Column("best_hour", sa.Integer(), nullable=True),
+        sa.Column("preferred_channel", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customer_profiles")),
+    )
+    op.create_table(
+        "customer_tags",
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("tag", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", "tag", name=op.f("pk_customer_tags")),
+    )
+    with op.batch_alter_table("customer_tags", schema=None) as batch_op:
+        batch_op.create_index("ix_customer_tags_tag", ["tag"], unique=False)
+
     op.create_table(
         "customers",
         sa.Column(
@@ -183,6 +213,34 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "subscription_quota_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("template", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("change", sa.Integer(), nullable=True),
+        sa.Column("remaining", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source_key", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_quota_events")),
+        sa.UniqueConstraint("source_key", name=op.f("uq_subscription_quota_events_source_key")),
+    )
+    with op.batch_alter_table("subscription_quota_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_subscription_quota_events_pair",
+            ["customer_id", "channel", "template", "at"],
+            unique=False,
+        )
+
+    op.create_table(
         "suppressions",
         sa.Column(
             "id",
@@ -247,11 +305,6 @@ def upgrade() -> None:
             ["campaigns.id"],
             name=op.f("fk_audience_members_campaign_id_campaigns"),
         ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_audience_members_customer_id_customers"),
-        ),
         sa.PrimaryKeyConstraint("campaign_id", "customer_id", name=op.f("pk_audience_members")),
     )
     op.create_table(
@@ -277,6 +330,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_behavior_customer_time", ["customer_id", "occurred_at"], unique=False
         )
+        batch_op.create_index("ix_behavior_type_time", ["event_type", "occurred_at"], unique=False)
 
     op.create_table(
         "broadcast_lines",
@@ -455,41 +509,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "customer_profiles",
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recency_days", sa.Integer(), nullable=True),
-        sa.Column("frequency", sa.Integer(), nullable=False),
-        sa.Column("monetary", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("r_score", sa.Integer(), nullable=True),
-        sa.Column("f_score", sa.Integer(), nullable=True),
-        sa.Column("m_score", sa.Integer(), nullable=True),
-        sa.Column("segment", sa.String(length=32), nullable=True),
-        sa.Column("lifecycle", sa.String(length=16), nullable=False),
-        sa.Column("best_hour", sa.Integer(), nullable=True),
-        sa.Column("preferred_channel", sa.String(length=32), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_customer_profiles_customer_id_customers"),
-        ),
-        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customer_profiles")),
-    )
-    op.create_table(
-        "customer_tags",
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("tag", sa.String(length=64), nullable=False),
-        sa.Column("source", sa.String(length=16), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_customer_tags_customer_id_customers")
-        ),
-        sa.PrimaryKeyConstraint("customer_id", "tag", name=op.f("pk_customer_tags")),
-    )
-    op.create_table(
         "import_flags",
         sa.Column(
             "id",
@@ -582,9 +601,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_planned_sends_campaign_id_campaigns")
         ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_planned_sends_customer_id_customers")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_sends")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_planned_sends_idempotency_key")),
     )
@@ -594,6 +610,27 @@ def upgrade() -> None:
             "ix_planned_sends_due", ["campaign_id", "status", "scheduled_at"], unique=False
         )
 
+    op.create_table(
+        "subscription_quota",
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("template", sa.String(length=64), nullable=False),
+        sa.Column("remaining", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "remaining >= 0", name=op.f("ck_subscription_quota_remaining_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_subscription_quota_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "customer_id", "channel", "template", name=op.f("pk_subscription_quota")
+        ),
+    )
     op.create_table(
         "contact_ledger",
         sa.Column(
@@ -679,6 +716,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contact_ledger_customer_at")
 
     op.drop_table("contact_ledger")
+    op.drop_table("subscription_quota")
     with op.batch_alter_table("planned_sends", schema=None) as batch_op:
         batch_op.drop_index("ix_planned_sends_due")
         batch_op.drop_index("ix_planned_sends_customer")
@@ -694,8 +732,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_import_flags_customer_id"))
 
     op.drop_table("import_flags")
-    op.drop_table("customer_tags")
-    op.drop_table("customer_profiles")
     with op.batch_alter_table("customer_merges", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customer_merges_survivor_id"))
 
@@ -717,6 +753,7 @@ def downgrade() -> None:
     op.drop_table("broadcast_results")
     op.drop_table("broadcast_lines")
     with op.batch_alter_table("behavior_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_behavior_type_time")
         batch_op.drop_index("ix_behavior_customer_time")
 
     op.drop_table("behavior_events")
@@ -730,6 +767,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_suppressions_address_index"))
 
     op.drop_table("suppressions")
+    with op.batch_alter_table("subscription_quota_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscription_quota_events_pair")
+
+    op.drop_table("subscription_quota_events")
     with op.batch_alter_table("sandbox_outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_outbox_campaign_id"))
 
@@ -748,6 +789,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customers_device_id"))
 
     op.drop_table("customers")
+    with op.batch_alter_table("customer_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_customer_tags_tag")
+
+    op.drop_table("customer_tags")
+    op.drop_table("customer_profiles")
     op.drop_table("channel_holds")
     op.drop_table("campaigns")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

@@ -21,7 +21,7 @@ from privacy.keys import keyring
 SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def pii_keys() -> Iterator[None]:
     """Fixed test keys from the environment, so no key file is written into the tree."""
     saved = {k: os.environ.get(k) for k in ("OMNIREACH_PII_KEYS", "OMNIREACH_INDEX_KEY")}

@@ -4,6 +4,7 @@ two campaigns on two workers never pass a frequency cap; worker logs carry no PI
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import signal
@@ -25,6 +26,7 @@ from governance.roles import grant
 from models.cap_tables import ContactLedger
 from models.contracts import CampaignInput, Decision, Phase
 from models.tables import Delivery, PlannedSend, SandboxOutbox
+from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
 from tests.conftest import create_database, drop_database, migrate
 from tests.workflows.test_campaign_workflow import until_phase
@@ -56,11 +58,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def ring_env() -> dict[str, str]:
+    """The key ring this process uses, passed on so the worker reads the same data and payloads."""
+    ring = keyring()
+    keys = ",".join(f"{kid}:{base64.b64encode(key).decode()}" for kid, key in
+                    sorted(ring.keys.items(), key=lambda kv: kv[0] != ring.active_id))
+    return {"OMNIREACH_PII_KEYS": keys,
+            "OMNIREACH_INDEX_KEY": base64.b64encode(ring.index_key).decode()}
+
+
 def start_worker(env: WorkflowEnvironment, url: str, queue: str, log: Path,
                  **extra: str) -> subprocess.Popen[bytes]:
     target = env.client.service_client.config.target_host
     environ = dict(os.environ, DATABASE_URL=url, TEMPORAL_ADDRESS=target,
-                   OMNIREACH_TASK_QUEUE=queue, OMNIREACH_METRICS_PORT=str(free_port()), **extra)
+                   OMNIREACH_TASK_QUEUE=queue, OMNIREACH_METRICS_PORT=str(free_port()),
+                   **ring_env(), **extra)
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], stdout=out,
                                 stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
@@ -78,6 +90,14 @@ def progress(engine: Engine, cid: str) -> tuple[int, int]:
         in_flight = conn.execute(select(func.count()).select_from(PlannedSend).where(
             PlannedSend.campaign_id == cid, PlannedSend.status == "sending")).scalar_one()
     return count(engine, SandboxOutbox, cid), in_flight
+
+
+async def until_sent(engine: Engine, cid: str, n: int, handle: object) -> None:
+    for _ in range(1200):
+        if progress(engine, cid)[0] >= n:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {n} sent; {await handle.query(CampaignWorkflow.status)}")  # type: ignore[attr-defined]
 
 
 async def approved_campaign(env: WorkflowEnvironment, queue: str, **overrides: object):  # type: ignore[no-untyped-def]
@@ -173,3 +193,38 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
     assert not low_sent_ids & high_planned_ids
     assert reasons[low_id] <= {"frequency_cap:priority", "frequency_cap:day"}
     assert count(engine, SandboxOutbox, low_id) == low_final.counters.sent
+
+
+async def test_pause_resume_and_cancel_in_the_middle_of_sending(
+        dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = base
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=100/s:2", "OMNIREACH_SEND_BATCH_SIZE": "50",
+                "OMNIREACH_CAPS_FILE": str(ROOT / "tests" / "workflows" / "no_caps.yaml")}
+    worker = start_worker(dev_env, url, queue, tmp_path / "w.log", **throttle)
+    channel = [{"channel": "app_push", "template": "t-points", "marketing": False,
+                "body": "{{ honorific }}，您的会员积分已更新。"}]
+    try:
+        handle, cid, planned = await approved_campaign(
+            dev_env, queue, audience={"consent": "app_push"}, channels=channel)
+        await until_sent(engine, cid, planned // 5, handle)
+        await handle.signal(CampaignWorkflow.pause)
+        await asyncio.sleep(3)  # the batch in flight finishes, no new claims
+        held = progress(engine, cid)[0]
+        await asyncio.sleep(2)
+        assert progress(engine, cid)[0] == held < planned
+        assert (await handle.query(CampaignWorkflow.status)).paused
+        await handle.signal(CampaignWorkflow.resume)
+        await until_sent(engine, cid, min(planned, held + planned // 5), handle)
+        await handle.signal(CampaignWorkflow.cancel)
+        final = await asyncio.wait_for(handle.result(), 60)
+    finally:
+        worker.kill()
+        worker.wait(10)
+    assert final.phase == Phase.CANCELLED
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(PlannedSend.status, func.count())
+                                     .where(PlannedSend.campaign_id == cid)
+                                     .group_by(PlannedSend.status)).all())
+    assert set(statuses) <= {"sent", "cancelled"} and statuses.get("cancelled", 0) > 0
+    assert statuses["sent"] == count(engine, SandboxOutbox, cid) > held
