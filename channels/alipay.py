@@ -25,7 +25,7 @@ from channels.config import Env, load_rsa_private_key
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
+    SettingsChannel,
     json_object,
     result,
     status_failure,
@@ -56,8 +56,7 @@ class AlipaySettings:
             private_key=env.secret("PRIVATE_KEY"),
             gateway=env.get("GATEWAY", DEFAULT_GATEWAY),
             default_page=env.get("DEFAULT_PAGE", "pages/index/index"),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -82,14 +81,14 @@ def classify(code: str, sub_code: str) -> Outcome:
     return Outcome.PERMANENT
 
 
-class AlipayChannel(HttpChannel):
+class AlipayChannel(SettingsChannel[AlipaySettings]):
     """`Channel` for Alipay mini program template messages."""
 
-    def __init__(self, settings: AlipaySettings, *, name: str = "alipay",
+    name = "alipay"
+
+    def __init__(self, settings: AlipaySettings, *, name: str | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+        super().__init__(settings, name=name, client=client)
         self._key = load_rsa_private_key(settings.private_key, "Alipay")
 
     @cached_property

@@ -10,7 +10,7 @@ import binascii
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -18,6 +18,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 N = TypeVar("N", int, float)
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_CONCURRENCY = 16
+
+
+class HttpLimits(TypedDict):
+    """The settings every HTTP adapter has: seconds per request, requests in flight."""
+
+    timeout: float
+    concurrency: int
 
 
 class ChannelConfigError(ValueError):
@@ -72,6 +82,11 @@ class Env:
         if value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
         raise ChannelConfigError(f"{self.prefix}{name} is not a boolean")
+
+    def http_limits(self) -> HttpLimits:
+        """`TIMEOUT` and `CONCURRENCY`, read the same way for every HTTP adapter."""
+        return {"timeout": self.number("TIMEOUT", DEFAULT_TIMEOUT),
+                "concurrency": self.integer("CONCURRENCY", DEFAULT_CONCURRENCY)}
 
     def secret(self, name: str) -> str:
         """A secret given inline (`NAME`) or as a file path (`NAME_FILE`), e.g. a PEM key."""

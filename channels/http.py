@@ -9,11 +9,13 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
 from channels.base import OutboundMessage, Outcome, SendResult
+from channels.config import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
+from channels.config import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from privacy.masking import scrub
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,6 @@ _QUERY_SECRET = re.compile(r"((?:access_token|secret|corpsecret)=)[^&\s]+", re.I
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_CONCURRENCY = 16
 _DETAIL_LIMIT = 300
 
 
@@ -184,3 +184,27 @@ class HttpChannel:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+class HttpSettings(Protocol):
+    """What `SettingsChannel` needs from an adapter's settings dataclass."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+
+S = TypeVar("S", bound=HttpSettings)
+
+
+class SettingsChannel(HttpChannel, Generic[S]):
+    """An HTTP adapter built from its settings; `name` defaults to the class attribute."""
+
+    def __init__(self, settings: S, *, name: str | None = None,
+                 client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
+        self.settings = settings
+        if name is not None:
+            self.name = name

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-import httpx
-
 from channels.base import OutboundMessage, SendResult
 from channels.config import Env
 from channels.contract import contract_result, post_signed
-from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, HttpChannel
+from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, SettingsChannel
 from channels.phones import e164
 from channels.signing import DEFAULT_TOLERANCE, verify_signature
 
@@ -64,19 +62,14 @@ class OutboundCallSettings:
             secret=env.require("SECRET"),
             callback_url=env.optional("CALLBACK_URL"),
             caller_id=env.optional("CALLER_ID"),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
-class OutboundCallChannel(HttpChannel):
+class OutboundCallChannel(SettingsChannel[OutboundCallSettings]):
     """`Channel` that creates one call task per message; `address` is the phone number."""
 
-    def __init__(self, settings: OutboundCallSettings, *, name: str = "outbound_call",
-                 client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+    name = "outbound_call"
 
     def payload(self, message: OutboundMessage) -> dict[str, object]:
         return {

@@ -24,7 +24,7 @@ from channels.config import ChannelConfigError, Env, load_rsa_private_key
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
+    SettingsChannel,
     json_object,
     result,
     status_failure,
@@ -67,8 +67,7 @@ class FcmSettings:
                 private_key=account["private_key"],
                 token_uri=env.get("TOKEN_URI", account.get("token_uri", DEFAULT_TOKEN_URI)),
                 base_url=env.get("BASE_URL", DEFAULT_BASE_URL),
-                timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-                concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+                **env.http_limits(),
             )
         except (ValueError, KeyError, AttributeError) as exc:
             raise ChannelConfigError("the FCM service account JSON is malformed") from exc
@@ -102,14 +101,14 @@ def _token_rejected(response: httpx.Response) -> bool:
             and error_code(json_object(response)) != "THIRD_PARTY_AUTH_ERROR")
 
 
-class FcmChannel(HttpChannel):
+class FcmChannel(SettingsChannel[FcmSettings]):
     """`Channel` for app push through FCM; `address` is the device's registration token."""
 
-    def __init__(self, settings: FcmSettings, *, name: str = "app_push",
+    name = "app_push"
+
+    def __init__(self, settings: FcmSettings, *, name: str | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+        super().__init__(settings, name=name, client=client)
         self._key = load_rsa_private_key(settings.private_key, "FCM service account")
         self.token = CachedToken(self._fetch_token)
 

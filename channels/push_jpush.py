@@ -22,8 +22,8 @@ from channels.config import Env
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
     ProviderError,
+    SettingsChannel,
     json_object,
     parse_retry_after,
     raise_for_status_outcome,
@@ -59,8 +59,7 @@ class JPushSettings:
             apns_production=env.flag("APNS_PRODUCTION", True),
             time_to_live=env.integer("TIME_TO_LIVE", 86_400),
             cid_batch=env.integer("CID_BATCH", 10),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -100,14 +99,14 @@ class CidBook:
         return cid
 
 
-class JPushChannel(HttpChannel):
+class JPushChannel(SettingsChannel[JPushSettings]):
     """`Channel` for app push through JPush; `address` is the device's registration id."""
 
-    def __init__(self, settings: JPushSettings, *, name: str = "app_push",
+    name = "app_push"
+
+    def __init__(self, settings: JPushSettings, *, name: str | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+        super().__init__(settings, name=name, client=client)
         self.cids = CidBook()
         self._cid_lock = asyncio.Lock()
         self._auth = httpx.BasicAuth(settings.app_key, settings.master_secret)

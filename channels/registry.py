@@ -8,25 +8,16 @@ development; production configures every channel it uses.
 from __future__ import annotations
 
 import os
+from typing import get_args
 
 from sqlalchemy import Engine
 
 from channels.base import Channel
 from channels.providers import build
 from channels.sandbox import SandboxChannel
+from models.audience import ChannelName
 
-ADDRESSABLE = (
-    "sms",
-    "email",
-    "wechat_oa",
-    "wechat_mini",
-    "wecom",
-    "alipay",
-    "app_push",
-    "outbound_call",
-    "webhook",
-    "sandbox",
-)
+ADDRESSABLE: tuple[str, ...] = get_args(ChannelName)
 
 
 def parse_providers(text: str) -> dict[str, str]:

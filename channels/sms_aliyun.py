@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import httpx
-
 from channels.base import OutboundMessage, Outcome, SendResult
 from channels.config import Env
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
+    SettingsChannel,
     json_object,
     result,
     status_failure,
@@ -63,8 +61,7 @@ class AliyunSmsSettings:
             sign_name=env.require("SIGN_NAME"),
             endpoint=env.get("ENDPOINT", DEFAULT_ENDPOINT),
             region=env.get("REGION", "cn-hangzhou"),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -101,14 +98,10 @@ def classify(code: str) -> Outcome:
     return Outcome.PERMANENT
 
 
-class AliyunSmsChannel(HttpChannel):
+class AliyunSmsChannel(SettingsChannel[AliyunSmsSettings]):
     """`Channel` for SMS through Alibaba Cloud."""
 
-    def __init__(self, settings: AliyunSmsSettings, *, name: str = "sms",
-                 client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+    name = "sms"
 
     def signed_params(self, message: OutboundMessage) -> dict[str, str]:
         s = self.settings

@@ -25,7 +25,7 @@ from channels.config import Env
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
+    SettingsChannel,
     bounded_map,
     json_object,
     result,
@@ -66,8 +66,7 @@ class TencentSmsSettings:
             sign_name=env.require("SIGN_NAME"),
             region=env.get("REGION", "ap-guangzhou"),
             endpoint=env.get("ENDPOINT", DEFAULT_ENDPOINT),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -131,14 +130,10 @@ def session_context(messages: Sequence[OutboundMessage]) -> str:
     return f"batch:{hashlib.sha256(keys.encode()).hexdigest()}"
 
 
-class TencentSmsChannel(HttpChannel):
+class TencentSmsChannel(SettingsChannel[TencentSmsSettings]):
     """`Channel` for SMS through Tencent Cloud."""
 
-    def __init__(self, settings: TencentSmsSettings, *, name: str = "sms",
-                 client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+    name = "sms"
 
     async def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         calls = chunk(messages)

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from channels.base import OutboundMessage, SendResult
 from channels.config import Env
 from channels.contract import contract_result, post_signed
-from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, HttpChannel
+from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, SettingsChannel
 from channels.signing import verify_signature
 
 __all__ = ["WebhookChannel", "WebhookSettings", "verify_signature"]
@@ -34,19 +32,14 @@ class WebhookSettings:
         return cls(
             url=env.require("URL"),
             secret=env.require("SECRET"),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
-class WebhookChannel(HttpChannel):
+class WebhookChannel(SettingsChannel[WebhookSettings]):
     """`Channel` that hands each message to a webhook receiver."""
 
-    def __init__(self, settings: WebhookSettings, *, name: str = "webhook",
-                 client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+    name = "webhook"
 
     @staticmethod
     def payload(message: OutboundMessage) -> dict[str, object]:

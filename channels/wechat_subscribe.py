@@ -20,7 +20,7 @@ from channels.config import Env
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
+    SettingsChannel,
     json_object,
     result,
     status_failure,
@@ -86,8 +86,7 @@ class WeChatSettings:
             send_path=env.get("SEND_PATH", SEND_PATHS.get(channel, SEND_PATHS["wechat_mini"])),
             base_url=env.get("BASE_URL", DEFAULT_BASE_URL),
             miniprogram_state=env.get("MINIPROGRAM_STATE", "formal"),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -101,15 +100,15 @@ def classify(errcode: int) -> Outcome:
     return Outcome.PERMANENT
 
 
-class WeChatSubscribeChannel(HttpChannel):
+class WeChatSubscribeChannel(SettingsChannel[WeChatSettings]):
     """`Channel` for WeChat subscribe messages; `address` is the user's openid."""
 
-    def __init__(self, settings: WeChatSettings, *, name: str = "wechat_mini",
+    name = "wechat_mini"
+
+    def __init__(self, settings: WeChatSettings, *, name: str | None = None,
                  on_quota: QuotaHook | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+        super().__init__(settings, name=name, client=client)
         self.on_quota = on_quota
         self.token = CachedToken(self._fetch_token)
 

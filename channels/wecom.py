@@ -21,8 +21,8 @@ from channels.config import Env
 from channels.http import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    HttpChannel,
     ProviderError,
+    SettingsChannel,
     bounded_map,
     json_object,
     raise_for_status_outcome,
@@ -66,8 +66,7 @@ class WeComSettings:
             secret=env.require("SECRET"),
             default_sender=env.optional("DEFAULT_SENDER"),
             base_url=env.get("BASE_URL", DEFAULT_BASE_URL),
-            timeout=env.number("TIMEOUT", DEFAULT_TIMEOUT),
-            concurrency=env.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+            **env.http_limits(),
         )
 
 
@@ -79,14 +78,14 @@ def classify(errcode: int) -> Outcome:
     return Outcome.PERMANENT
 
 
-class WeComChannel(HttpChannel):
+class WeComChannel(SettingsChannel[WeComSettings]):
     """`Channel` for WeCom guide messages; `address` is the customer's external_userid."""
 
-    def __init__(self, settings: WeComSettings, *, name: str = "wecom",
+    name = "wecom"
+
+    def __init__(self, settings: WeComSettings, *, name: str | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
-        self.name = name
-        self.settings = settings
+        super().__init__(settings, name=name, client=client)
         self.token = CachedToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:

@@ -8,6 +8,8 @@ The sandboxed environment used for rendering is a second line of defence.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -122,8 +124,10 @@ def validate_template(text: str) -> list[str]:
     return [f"line {line}: {message}" for line, message in unique]
 
 
+@lru_cache(maxsize=512)
 def template_variables(text: str) -> frozenset[str]:
-    """Names of the variables a template uses (empty if it does not parse)."""
+    """Names of the variables a template uses (empty if it does not parse); cached by text, as
+    the send path asks once per message."""
     try:
         return frozenset(meta.find_undeclared_variables(_PARSER.parse(text)))
     except TemplateSyntaxError:

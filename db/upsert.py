@@ -1,4 +1,4 @@
-"""Bulk writes across PostgreSQL and SQLite: multi-row statements, not one round trip per row."""
+"""Bulk writes across PostgreSQL and SQLite: batched statements, not one round trip per row."""
 
 from __future__ import annotations
 
@@ -13,26 +13,22 @@ from sqlalchemy.orm import Session
 CHUNK = 1000
 
 
-def _chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
-    return [rows[i:i + CHUNK] for i in range(0, len(rows), CHUNK)]
-
-
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Plain multi-row INSERT."""
-    for chunk in _chunks(rows):
-        session.execute(insert(table).values(list(chunk)))
+    """Plain INSERT of many rows. One cached statement, executed as many: SQLAlchemy sends it
+    in multi-row pages ("insertmanyvalues") without compiling a statement per batch."""
+    if rows:
+        session.execute(insert(table), list(rows))
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]],
                   conflict: Sequence[str]) -> int:
-    """Multi-row INSERT that skips rows colliding on `conflict`; returns rows inserted."""
+    """INSERT of many rows that skips those colliding on `conflict`; returns rows inserted."""
+    if not rows:
+        return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = 0
-    for chunk in _chunks(rows):
-        stmt = dialect.insert(table).values(list(chunk))
-        result = session.execute(stmt.on_conflict_do_nothing(index_elements=list(conflict)))
-        inserted += max(result.rowcount or 0, 0)
-    return inserted
+    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+            .returning(table.c[conflict[0]]))
+    return len(session.execute(stmt, list(rows)).all())
 
 
 def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -29,6 +29,27 @@ def wx_error(errcode: int, errmsg: str) -> JSONResponse:
     return JSONResponse({"errcode": errcode, "errmsg": errmsg})
 
 
+def issue_token(tokens: dict[str, bool]) -> str:
+    """A fresh access token, recorded as valid until the emulator expires its tokens."""
+    token = secrets.token_urlsafe(48)
+    tokens[token] = True
+    return token
+
+
+def access_token_error(request: Request, tokens: Mapping[str, bool], invalid_code: int,
+                       invalid_msg: str) -> JSONResponse | None:
+    """The `access_token` query check WeChat and WeCom share; only the answer to an unknown
+    token differs between them. None when the token is valid."""
+    token = request.query_params.get("access_token")
+    if not token:
+        return wx_error(41001, "access_token missing")
+    if token not in tokens:
+        return wx_error(invalid_code, invalid_msg)
+    if not tokens[token]:
+        return wx_error(42001, "access_token expired")
+    return None
+
+
 class WeChatEmulator(Emulator):
     opt_out_code = QUOTA_EXHAUSTED
 
@@ -67,19 +88,12 @@ class WeChatEmulator(Emulator):
             return wx_error(40013, "invalid appid")
         if q.get("secret") != self.app_secret:
             return wx_error(40125, "invalid appsecret")
-        token = secrets.token_urlsafe(48)
-        self.tokens[token] = True
-        return JSONResponse({"access_token": token, "expires_in": TOKEN_LIFETIME})
+        return JSONResponse({"access_token": issue_token(self.tokens),
+                             "expires_in": TOKEN_LIFETIME})
 
     def token_error(self, request: Request) -> JSONResponse | None:
-        token = request.query_params.get("access_token")
-        if not token:
-            return wx_error(41001, "access_token missing")
-        if token not in self.tokens:
-            return wx_error(40001, "invalid credential, access_token is invalid or not latest")
-        if not self.tokens[token]:
-            return wx_error(42001, "access_token expired")
-        return None
+        return access_token_error(request, self.tokens, 40001,
+                                  "invalid credential, access_token is invalid or not latest")
 
     async def send(self, request: Request) -> JSONResponse:
         if (failure := self.token_error(request)) is not None:

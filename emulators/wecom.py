@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from channels.wecom import GroupMsgStatus
 from emulators.base import Delivery, Emulator
-from emulators.wechat import wx_error
+from emulators.wechat import access_token_error, issue_token, wx_error
 
 
 class WeComEmulator(Emulator):
@@ -59,19 +59,13 @@ class WeComEmulator(Emulator):
             return wx_error(40013, "invalid corpid")
         if request.query_params.get("corpsecret") != self.secret:
             return wx_error(40001, "invalid credential")
-        token = secrets.token_urlsafe(48)
-        self.tokens[token] = True
-        return JSONResponse({"errcode": 0, "errmsg": "ok", "access_token": token,
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "access_token": issue_token(self.tokens),
                              "expires_in": 7200})
 
     async def _authorized_body(self, request: Request) -> dict[str, Any] | JSONResponse:
-        token = request.query_params.get("access_token")
-        if not token:
-            return wx_error(41001, "access_token missing")
-        if token not in self.tokens:
-            return wx_error(40014, "invalid access_token")
-        if not self.tokens[token]:
-            return wx_error(42001, "access_token expired")
+        failure = access_token_error(request, self.tokens, 40014, "invalid access_token")
+        if failure is not None:
+            return failure
         try:
             body = json.loads(await request.body())
         except ValueError:
