@@ -23,7 +23,7 @@ class Settings:
     pii_keys: str = ""
     index_key: str = ""
     send_slot_seconds: int = 60
-    send_batch_size: int = 500
+    send_batch_size: int = 1000
     send_lanes: int = 4
     send_max_items: int = 5000
 
@@ -39,7 +39,7 @@ class Settings:
             pii_keys=env.get("OMNIREACH_PII_KEYS", ""),
             index_key=env.get("OMNIREACH_INDEX_KEY", ""),
             send_slot_seconds=int(env.get("OMNIREACH_SEND_SLOT_SECONDS", "60")),
-            send_batch_size=int(env.get("OMNIREACH_SEND_BATCH_SIZE", "500")),
+            send_batch_size=int(env.get("OMNIREACH_SEND_BATCH_SIZE", "1000")),
             send_lanes=int(env.get("OMNIREACH_SEND_LANES", "4")),
             send_max_items=int(env.get("OMNIREACH_SEND_MAX_ITEMS", "5000")),
         )

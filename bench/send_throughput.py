@@ -113,7 +113,7 @@ async def run_campaign(url: str, n: int, workers: int) -> dict[str, float]:
         "quiet_hours": None, "budget": {"limit": n}, "review": {"delay": "1s"}})
     build_seconds = build(url, n, campaign_id, spec)
     env = {"DATABASE_URL": url, "TEMPORAL_ADDRESS": f"127.0.0.1:{PORT}"}
-    procs = [spawn([sys.executable, str(ROOT / "worker.py")], Path(f"/tmp/bench-worker-{i}.log"),
+    procs = [spawn([sys.executable, str(ROOT / "worker.py")], ROOT / "var" / "bench" / f"worker-{i}.log",
                    env | {"OMNIREACH_METRICS_PORT": str(9600 + i)}) for i in range(workers)]
     try:
         client = await connect(Settings.from_env().__class__(temporal_address=f"127.0.0.1:{PORT}",

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate
-from types import ModuleType
+
+import dkim as dkimpy
 
 from channels.base import OutboundMessage
-from channels.config import ChannelConfigError
 
 # RFC 5322's hard line limit instead of the 78-character default: folding would otherwise
 # RFC 2047-encode long unsubscribe URLs, which mail clients then cannot use.
@@ -88,20 +88,11 @@ def build_message(message: OutboundMessage, sender: Sender) -> EmailMessage:
     return email
 
 
-def require_dkimpy() -> ModuleType:
-    """The optional `dkimpy` package, needed only when a DKIM key is configured."""
-    try:
-        import dkim
-    except ImportError as exc:
-        raise ChannelConfigError("DKIM is configured but the dkimpy package is missing") from exc
-    return dkim
-
-
 def to_bytes(email: EmailMessage, dkim: DkimKey | None) -> bytes:
     """The wire bytes, with a DKIM-Signature over exactly those bytes when a key is set."""
     raw = email.as_bytes(policy=POLICY)
     if dkim is None:
         return raw
-    signature = require_dkimpy().sign(raw, dkim.selector.encode(), dkim.domain.encode(),
+    signature = dkimpy.sign(raw, dkim.selector.encode(), dkim.domain.encode(),
                                       dkim.private_key.encode(), include_headers=_DKIM_HEADERS)
     return signature + raw

@@ -16,7 +16,7 @@ import aiosmtplib
 
 from channels.base import OutboundMessage, Outcome, SendResult
 from channels.config import Env
-from channels.email_mime import DkimKey, Sender, build_message, message_id, require_dkimpy, to_bytes
+from channels.email_mime import DkimKey, Sender, build_message, message_id, to_bytes
 from channels.http import result
 
 
@@ -76,8 +76,6 @@ class SmtpEmailChannel:
     """`Channel` for email through an SMTP relay."""
 
     def __init__(self, settings: SmtpSettings, *, name: str = "email") -> None:
-        if settings.sender.dkim is not None:
-            require_dkimpy()
         self.name = name
         self.settings = settings
 

@@ -71,6 +71,8 @@ class CampaignInput(BaseModel):
     slot_seconds: int = Field(default=60, ge=1, le=3600)
     send_lanes: int = Field(default=4, ge=1, le=32)
     send_max_items: int = Field(default=5000, ge=1)
+    # Events per run before sending continues as new, so history stays this size at any audience.
+    history_limit: int = Field(default=500, ge=20)
     resume: SendingState | None = None
 
 

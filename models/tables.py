@@ -178,7 +178,7 @@ class PlannedSend(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (
-        Index("ix_planned_sends_due", "campaign_id", "status", "scheduled_at"),
+        Index("ix_planned_sends_due", "campaign_id", "status", "scheduled_at", "id"),
         Index("ix_planned_sends_customer", "customer_id"),
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import PlannedSend as PS
@@ -37,16 +37,32 @@ def claim_due(
     exclude: Collection[str] = (),
 ) -> list[Claimed]:
     """Mark up to `limit` due sends as ours. Our own earlier claims (a retried activity) and
-    expired claims (a crashed worker) are taken again; the provider key makes that safe."""
-    due = or_(
-        and_(PS.status == "planned", PS.scheduled_at <= due_before),
-        and_(PS.status == "sending", or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE)),
-    )
-    ids = select(PS.id).where(PS.campaign_id == campaign_id, due)
+    expired claims (a crashed worker) are taken again first; the provider key makes that safe.
+
+    Two statements, one per status, so each walks the (campaign, status, time, id) index in
+    order and stops at `limit`: one OR across statuses would sort every due send per claim."""
+    stale = and_(PS.status == "sending",
+                 or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE))
+    claimed = _claim(session, campaign_id, stale, limit, claimer, now, exclude)
+    if len(claimed) < limit:
+        due = and_(PS.status == "planned", PS.scheduled_at <= due_before)
+        claimed += _claim(session, campaign_id, due, limit - len(claimed), claimer, now, exclude)
+    return sorted(claimed, key=lambda c: c.id)
+
+
+def _claim(
+    session: Session,
+    campaign_id: str,
+    which: ColumnElement[bool],
+    limit: int,
+    claimer: str,
+    now: datetime,
+    exclude: Collection[str],
+) -> list[Claimed]:
+    ids = select(PS.id).where(PS.campaign_id == campaign_id, which)
     if exclude:
         ids = ids.where(PS.channel.notin_(list(exclude)))
-    ids = ids.order_by(PS.scheduled_at, PS.id)
-    ids = ids.limit(limit)
+    ids = ids.order_by(PS.scheduled_at, PS.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
     stmt = (
@@ -64,7 +80,7 @@ def claim_due(
         )
     )
     rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    return [Claimed(*row) for row in rows]
 
 
 def next_due(session: Session, campaign_id: str) -> tuple[datetime | None, int]:

@@ -43,7 +43,7 @@ class SendPass:
     due_before: datetime
     claimer: str
     max_items: int = 5000
-    batch_size: int = 500
+    batch_size: int = 1000
 
 
 class SendEngine:

@@ -192,7 +192,9 @@ class CampaignWorkflow:
             if batch.remaining == 0:
                 break
             lanes = inp.send_lanes if batch.saturated else 1
-            if workflow.info().is_continue_as_new_suggested():
+            info = workflow.info()
+            if (info.is_continue_as_new_suggested()
+                    or info.get_current_history_length() >= inp.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state()}))
             if batch.saturated:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import replace
 from email.message import EmailMessage
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from channels.base import OutboundMessage, Outcome
-from channels.config import ChannelConfigError
 from channels.email_mime import DkimKey, Sender, message_id
 from channels.email_smtp import SmtpEmailChannel, SmtpSettings
 from emulators.smtp import SmtpEmulator
@@ -20,7 +18,6 @@ from tests.channels.conftest import FAST_TIMEOUT, STALL, message
 USER, PASSWORD = "mailer", "smtp-password"
 SENDER = Sender(address="news@brand.example", name="欧姆尼零售",
                 unsubscribe_mailto="unsubscribe@brand.example")
-HAS_DKIMPY = importlib.util.find_spec("dkim") is not None
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +143,6 @@ async def test_unreachable_relay_is_retryable() -> None:
     assert (answer.outcome, answer.error_code) == (Outcome.RETRYABLE, "connection")
 
 
-@pytest.mark.skipif(HAS_DKIMPY, reason="dkimpy is installed")
-def test_dkim_without_dkimpy_is_a_config_error() -> None:
-    settings = SmtpSettings(host="127.0.0.1", sender=replace(
-        SENDER, dkim=DkimKey("s1", "brand.example", "key")))
-    with pytest.raises(ChannelConfigError, match="dkimpy"):
-        SmtpEmailChannel(settings)
-
-
-@pytest.mark.skipif(not HAS_DKIMPY, reason="dkimpy (optional) is not installed")
 async def test_dkim_signature_covers_the_sent_bytes(
         relay: tuple[SmtpEmulator, SmtpSettings], tmp_path: Path) -> None:
     import dkim

@@ -26,13 +26,14 @@ async def worker(skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: 
         yield task_queue
 
 
-async def start(env: WorkflowEnvironment, queue: str, **overrides: Any) -> Handle:
+async def start(env: WorkflowEnvironment, queue: str, *, sending: dict[str, int] | None = None,
+                **overrides: Any) -> Handle:
     now = await env.get_current_time()
     cid = new_id()
     return await env.client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(campaign_id=cid, spec=spec_at(now, **overrides), requested_by="王芳",
-                      slot_seconds=60),
+                      slot_seconds=60, **(sending or {})),
         id=workflow_id(cid), task_queue=queue)
 
 
@@ -58,6 +59,25 @@ async def test_happy_path_sends_every_planned_message_once(
     assert final.counters.sent == waiting.counters.planned
     assert outbox_count(seeded, cid) == final.counters.sent
     assert send_statuses(seeded, cid) == {"sent": final.counters.sent}
+
+
+async def test_history_stays_bounded_by_continuing_as_new(
+        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    """Small send activities force many rounds: the send loop continues as new whenever a run's
+    history reaches its limit, and every planned send is still made exactly once."""
+    limit = 40
+    handle = await start(skipping_env, worker,
+                         sending={"send_max_items": 5, "send_lanes": 1, "history_limit": limit})
+    waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    assert final.counters.sent == waiting.counters.planned > 5 * 10
+    assert outbox_count(seeded, final.campaign_id) == final.counters.sent
+    latest = skipping_env.client.get_workflow_handle(handle.id)
+    assert (await latest.describe()).run_id != handle.first_execution_run_id
+    events = [e async for e in latest.fetch_history_events()]
+    assert len(events) < limit + 30  # the last run: its sending tail, then review
 
 
 async def test_review_fires_after_the_delay(skipping_env: WorkflowEnvironment, worker: str,
