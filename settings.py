@@ -26,6 +26,7 @@ class Settings:
     send_batch_size: int = 1000
     send_lanes: int = 4
     send_max_items: int = 5000
+    send_max_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,4 +43,5 @@ class Settings:
             send_batch_size=int(env.get("OMNIREACH_SEND_BATCH_SIZE", "1000")),
             send_lanes=int(env.get("OMNIREACH_SEND_LANES", "4")),
             send_max_items=int(env.get("OMNIREACH_SEND_MAX_ITEMS", "5000")),
+            send_max_seconds=float(env.get("OMNIREACH_SEND_MAX_SECONDS", "5")),
         )

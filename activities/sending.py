@@ -24,6 +24,7 @@ async def send_due(inp: SendBatchInput) -> SendBatchResult:
         claimer=f"{info.workflow_run_id}/{info.activity_id}"[:64],
         max_items=inp.max_items,
         batch_size=settings.send_batch_size,
+        max_seconds=settings.send_max_seconds,
     )
     return await SendEngine(ctx.engine, ctx.channels, ctx.caps, ctx.limits).run(
         job, lambda progress: activity.heartbeat(progress.sent, progress.failed)

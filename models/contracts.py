@@ -179,7 +179,7 @@ class SendBatchResult(BaseModel):
     budget_exhausted: bool = False
     next_due_at: datetime | None = None
     remaining: int = 0
-    saturated: bool = False  # stopped at max_items with more due: call again at once
+    saturated: bool = False  # stopped at its item or time bound: call again at once
 
     @classmethod
     def merge(cls, parts: Sequence[SendBatchResult]) -> SendBatchResult:

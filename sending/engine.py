@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class SendPass:
     claimer: str
     max_items: int = 5000
     batch_size: int = 1000
+    # Claims stop after this long, so the workflow sees a pause or cancel between activities
+    # within seconds even when a provider's rate limit makes batches slow.
+    max_seconds: float = 5.0
 
 
 class SendEngine:
@@ -67,7 +71,11 @@ class SendEngine:
         streaks: dict[str, int] = defaultdict(int)
         total = SendBatchResult()
         handled = 0
-        while handled < job.max_items and not total.budget_exhausted:
+        deadline = time.monotonic() + job.max_seconds
+        while not total.budget_exhausted:
+            if handled >= job.max_items or time.monotonic() >= deadline:
+                total.saturated = True
+                break
             claimed = await asyncio.to_thread(self._claim, job, held)
             if not claimed:
                 break
@@ -78,7 +86,6 @@ class SendEngine:
                 held.add(channel)
             progress(total)
         total.next_due_at, total.remaining = await asyncio.to_thread(self._open, job.campaign_id)
-        total.saturated = handled >= job.max_items and not total.budget_exhausted
         return total
 
     @staticmethod

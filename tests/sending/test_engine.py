@@ -171,3 +171,17 @@ async def test_minors_and_profiling_refusals_are_not_contacted(pg_engine: Engine
     assert result.sent == 1 and result.suppressed == 2
     found = statuses(pg_engine, cid)
     assert found[("suppressed", "minor")] == 1 and found[("suppressed", "profiling_opt_out")] == 1
+
+
+async def test_a_pass_stops_at_its_item_and_time_bounds_and_asks_to_be_called_again(
+        pg_engine: Engine) -> None:
+    """A pass hands control back to the workflow (which checks pause and cancel) after its item
+    budget or its time budget, whichever comes first; the rest stays planned."""
+    cid, _ = make_campaign(pg_engine, AT, customers=10)
+    engine = engine_for(pg_engine, ScriptedProvider())
+    by_items = await engine.run(SendPass(cid, AT, "w1", max_items=4, batch_size=4), lambda _: None)
+    assert (by_items.sent, by_items.saturated, by_items.remaining) == (4, True, 6)
+    by_time = await engine.run(SendPass(cid, AT, "w1", batch_size=4, max_seconds=0), lambda _: None)
+    assert (by_time.sent, by_time.saturated, by_time.remaining) == (0, True, 6)
+    rest = await run_pass(engine, cid)
+    assert (rest.sent, rest.saturated, rest.remaining) == (6, False, 0)

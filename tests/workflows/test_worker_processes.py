@@ -199,7 +199,7 @@ async def test_pause_resume_and_cancel_in_the_middle_of_sending(
         dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
-    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=100/s:2", "OMNIREACH_SEND_BATCH_SIZE": "50",
+    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=40/s:1", "OMNIREACH_SEND_BATCH_SIZE": "50", "OMNIREACH_SEND_MAX_SECONDS": "1",
                 "OMNIREACH_CAPS_FILE": str(ROOT / "tests" / "workflows" / "no_caps.yaml")}
     worker = start_worker(dev_env, url, queue, tmp_path / "w.log", **throttle)
     channel = [{"channel": "app_push", "template": "t-points", "marketing": False,
