@@ -21,10 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import Env, load_rsa_private_key
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env, load_rsa_private_key
 from channels.http import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT,
     SettingsChannel,
     json_object,
     result,

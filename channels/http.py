@@ -14,8 +14,6 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import httpx
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
-from channels.config import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from privacy.masking import scrub
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from channels.base import OutboundMessage, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.contract import contract_result, post_signed
-from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, SettingsChannel
+from channels.http import SettingsChannel
 from channels.phones import e164
 from channels.signing import DEFAULT_TOLERANCE, verify_signature
 

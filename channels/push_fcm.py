@@ -20,10 +20,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import ChannelConfigError, Env, load_rsa_private_key
-from channels.http import (
+from channels.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
+    ChannelConfigError,
+    Env,
+    load_rsa_private_key,
+)
+from channels.http import (
     SettingsChannel,
     json_object,
     result,

@@ -18,10 +18,8 @@ from typing import Any
 import httpx
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.http import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT,
     ProviderError,
     SettingsChannel,
     json_object,

@@ -19,10 +19,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.http import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT,
     SettingsChannel,
     json_object,
     result,

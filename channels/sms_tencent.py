@@ -21,10 +21,8 @@ from typing import Any
 import httpx
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.http import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT,
     SettingsChannel,
     bounded_map,
     json_object,

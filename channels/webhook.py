@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from channels.base import OutboundMessage, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.contract import contract_result, post_signed
-from channels.http import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, SettingsChannel
+from channels.http import SettingsChannel
 from channels.signing import verify_signature
 
 __all__ = ["WebhookChannel", "WebhookSettings", "verify_signature"]

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import Env
+from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.http import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT,
     SettingsChannel,
     json_object,
     result,
