@@ -23,11 +23,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+_NORMALIZE = {"phone": normalize_phone, "email": normalize_email}
+
+
 def blind_index(kind: str, value: str | None, ring: KeyRing | None = None) -> str | None:
     """HMAC-SHA256 of kind and normalized value, hex; stable for equal inputs under one key."""
     if value is None or value == "":
         return None
-    norm = {"phone": normalize_phone, "email": normalize_email}.get(kind, str.strip)(value)
+    norm = _NORMALIZE.get(kind, str.strip)(value)
     ring = ring or keyring()
-    mac = hmac.new(ring.index_key, f"{kind}:{norm}".encode(), hashlib.sha256)
-    return mac.hexdigest()
+    return hmac.digest(ring.index_key, f"{kind}:{norm}".encode(), hashlib.sha256).hex()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -10,6 +11,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from privacy.keys import KeyRing, keyring
 
 _VERSION = b"\x01"
+
+
+@lru_cache(maxsize=16)
+def _aead(key: bytes) -> AESGCM:
+    """One cipher object per key: building one costs more than encrypting a field with it."""
+    return AESGCM(key)
 
 
 class DecryptionError(RuntimeError):
@@ -23,7 +30,7 @@ def encrypt(value: str | None, field: str, ring: KeyRing | None = None) -> bytes
     ring = ring or keyring()
     kid = ring.active_id.encode()
     nonce = os.urandom(12)
-    ct = AESGCM(ring.keys[ring.active_id]).encrypt(nonce, value.encode(), field.encode())
+    ct = _aead(ring.keys[ring.active_id]).encrypt(nonce, value.encode(), field.encode())
     return _VERSION + bytes([len(kid)]) + kid + nonce + ct
 
 
@@ -43,7 +50,7 @@ def decrypt(blob: bytes | None, field: str, ring: KeyRing | None = None) -> str 
         raise DecryptionError(f"no key with id {kid!r} in the key ring")
     start = 2 + blob[1]
     try:
-        plain = AESGCM(key).decrypt(blob[start : start + 12], blob[start + 12 :], field.encode())
+        plain = _aead(key).decrypt(blob[start : start + 12], blob[start + 12 :], field.encode())
     except InvalidTag as exc:
         raise DecryptionError(f"ciphertext for {field} failed authentication") from exc
     return plain.decode()
