@@ -1,39 +1,51 @@
-"""Read and validate a file in batches, on a thread of its own.
+"""Read and validate a file in batches of what the staging tables need.
 
-Parsing, validation, encryption and COPY encoding of batch n+1 run while the database writes
-batch n (psycopg2 releases the GIL while it waits), so Python and PostgreSQL each keep a core
-busy. A batch carries its own rejects and counts: the two threads share no state.
+A batch carries its own staging rows, rejects and counts, so it can be made anywhere (a
+thread, another process: see ingest/prefetch.py) and written by the database side alone.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ingest.columns import Kind
 from ingest.rows import PARSERS, Parsed
 from ingest.source import read_rows
+from ingest.staging import Encoded
 
 Reject = tuple[int, str, str | None, str]
+Encoder = Callable[[list[dict[str, Any]]], Encoded]
 
 
 @dataclass(slots=True)
 class Batch:
-    """Consecutive rows of the file: the valid ones parsed, the invalid ones as rejects."""
+    """Consecutive rows of the file: the staging records, flags and manual tags of the valid
+    ones (records already COPY-encoded when an encoder was given), the invalid ones as rejects."""
 
-    parsed: list[Parsed] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    accepted: int = 0
     rows: int = 0
     rejected: int = 0
-    encoded: str | None = None
+    encoded: Encoded | None = None
+
+    def add(self, parsed: Parsed) -> None:
+        self.records.append(parsed.record)
+        self.flags.extend({"line": parsed.line, "record_key": parsed.record_key,
+                           "customer_ref": parsed.customer_ref, "code": code, "detail": detail}
+                          for code, detail in parsed.flags)
+        self.tags.extend({"external_id": parsed.record_key, "tag": t} for t in parsed.tags)
+        self.accepted += 1
 
 
 def read_batches(path: Path, kind: Kind, now: datetime, size: int,
-                 encode: Callable[[list[Parsed]], str] | None = None) -> Iterator[Batch]:
+                 encode: Encoder | None = None) -> Iterator[Batch]:
     """Batches of at most `size` rows read, their valid records `encode`d for the database if
     given. A repeated record key starts a new batch, so a later row for the same record is
     applied after the earlier one, as if the file were read row by row."""
@@ -46,7 +58,7 @@ def read_batches(path: Path, kind: Kind, now: datetime, size: int,
                 if parsed.record_key in keys:
                     yield _encoded(batch, encode)
                     batch, keys = Batch(), set()
-                batch.parsed.append(parsed)
+                batch.add(parsed)
                 keys.add(parsed.record_key)
             else:
                 batch.rejects.extend((raw.line, e.field, e.value, e.reason) for e in parsed)
@@ -62,59 +74,8 @@ def read_batches(path: Path, kind: Kind, now: datetime, size: int,
         yield _encoded(batch, encode)
 
 
-def _encoded(batch: Batch, encode: Callable[[list[Parsed]], str] | None) -> Batch:
-    if encode is not None and batch.parsed:
-        batch.encoded = encode(batch.parsed)
+def _encoded(batch: Batch, encode: Encoder | None) -> Batch:
+    """Swap the records for their COPY text: one string is all the writer needs of them."""
+    if encode is not None and batch.records:
+        batch.encoded, batch.records = encode(batch.records), []
     return batch
-
-
-class _Failed:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-_DONE = object()
-
-
-def prefetch(batches: Iterator[Batch], depth: int = 2) -> Generator[Batch, None, None]:
-    """Produce `batches` on a worker thread, at most `depth` ahead of the consumer.
-
-    An exception in the worker (say ImportFileError) is raised in the consumer; if the
-    consumer stops early, the worker is told to stop and is joined.
-    """
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-        except BaseException as exc:  # handed over to the consumer, raised there
-            put(_Failed(exc))
-        else:
-            put(_DONE)
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=work, name="ingest-reader", daemon=True)
-    worker.start()
-    try:
-        while (item := slots.get()) is not _DONE:
-            if isinstance(item, _Failed):
-                raise item.exc
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join()

@@ -32,11 +32,8 @@ class Context:
 def stage(conn: Connection, table: Table, batch: Batch) -> None:
     """Empty the staging tables and load this batch's records and flags."""
     staging.clear(conn, table, staging.FLAGS)
-    staging.load(conn, table, [p.record for p in batch.parsed], batch.encoded)
-    staging.load(conn, staging.FLAGS, [
-        {"line": p.line, "record_key": p.record_key, "customer_ref": p.customer_ref,
-         "code": code, "detail": detail}
-        for p in batch.parsed for code, detail in p.flags])
+    staging.load(conn, table, batch.records, batch.encoded)
+    staging.load(conn, staging.FLAGS, batch.flags)
 
 
 def resolve_customers(conn: Connection, ctx: Context, table: Table) -> int:

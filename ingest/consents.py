@@ -50,5 +50,5 @@ def write_consents(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     rejected = resolve_customers(conn, ctx, staging.CONSENTS)
     inserted = conn.execute(text(APPEND)).rowcount
     flagged = record_flags(conn, ctx, staging.CONSENTS, "record_key")
-    return ChunkCounts(inserted=inserted, unchanged=len(batch.parsed) - rejected - inserted,
+    return ChunkCounts(inserted=inserted, unchanged=batch.accepted - rejected - inserted,
                        rejected=rejected, flagged=flagged)

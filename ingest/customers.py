@@ -41,8 +41,7 @@ WHERE (SELECT c.erased_at FROM customers c WHERE c.id = {RESOLVE.format(ref="s.e
 def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     stage(conn, staging.CUSTOMERS, batch)
     staging.clear(conn, staging.TAGS, staging.IDS)
-    staging.load(conn, staging.TAGS, [{"external_id": p.record_key, "tag": t}
-                                      for p in batch.parsed for t in p.tags])
+    staging.load(conn, staging.TAGS, batch.tags)
     rejected = _reject_erased(conn, ctx)
     aliased = conn.execute(text(f"SELECT count(*) FROM {STAGED} s WHERE {IS_ALIAS}")).scalar_one()
     if aliased:
@@ -58,7 +57,7 @@ def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts
     conn.execute(text(f"INSERT INTO {staging.IDS.name} (id) SELECT DISTINCT "
                       f"{RESOLVE.format(ref='s.external_id')} FROM {STAGED} s"))
     merged = merge_duplicates(conn, ctx.run_id, ctx.now)
-    return ChunkCounts(inserted=len(batch.parsed) - rejected - existing - aliased,
+    return ChunkCounts(inserted=batch.accepted - rejected - existing - aliased,
                        updated=existing + aliased, rejected=rejected, flagged=flagged,
                        merged=merged)
 

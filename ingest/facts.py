@@ -39,7 +39,7 @@ def write_orders(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
                'ordered_at is before the customer registered'
         FROM {table} s WHERE s.ordered_at < s.registered_at"""))
     flagged = record_flags(conn, ctx, staging.ORDERS, "record_key")
-    inserted = len(batch.parsed) - rejected - existing
+    inserted = batch.accepted - rejected - existing
     updated = written - inserted
     return ChunkCounts(inserted=inserted, updated=updated, unchanged=existing - updated,
                        rejected=rejected, flagged=flagged)
@@ -62,6 +62,6 @@ def write_events(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
         SELECT event_key, :run FROM {table} WHERE event_key IS NOT NULL
         ON CONFLICT (event_id) DO NOTHING"""), {"run": ctx.run_id})
     flagged = record_flags(conn, ctx, staging.EVENTS, "record_key")
-    accepted = len(batch.parsed) - rejected
+    accepted = batch.accepted - rejected
     return ChunkCounts(inserted=inserted, unchanged=accepted - inserted, rejected=rejected,
                        flagged=flagged)

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, update
 
-from ingest import staging
-from ingest.batches import Batch, prefetch, read_batches
+from ingest import prefetch, staging
+from ingest.batches import Batch, Encoder, read_batches
 from ingest.chunk import Context
 from ingest.columns import KINDS, Kind
 from ingest.consents import write_consents
@@ -27,6 +28,8 @@ from ingest.report import ChunkCounts, ImportFileError, ImportReport
 from models.ingest_tables import ImportRun
 
 CHUNK_ROWS = 10_000
+# From this size on, a file is parsed in a child process (its start is then negligible).
+PROCESS_MIN_BYTES = 4 << 20
 Writer = Callable[[Connection, Context, Batch], ChunkCounts]
 WRITERS: dict[Kind, Writer] = {"customers": write_customers, "orders": write_orders,
                                "events": write_events, "consents": write_consents}
@@ -42,10 +45,12 @@ __all__ = ["ImportFileError", "ImportReport", "import_file"]
 
 def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None = None,
                 progress: Callable[[int], None] | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                chunk_rows: int = CHUNK_ROWS, in_process: bool | None = None) -> ImportReport:
     """Import one file of `kind`; rejected rows go to `reject_path` (CSV) when given.
 
-    Raises ImportFileError, with nothing imported, if the file is not a `kind` file.
+    The file is parsed on a thread, or in a child process when `in_process` (default: for
+    files of PROCESS_MIN_BYTES and more, into PostgreSQL). Raises ImportFileError, with nothing
+    imported, if the file is not a `kind` file.
     """
     if kind not in KINDS:
         raise ImportFileError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -60,9 +65,14 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
                               reject_file=str(reject_path) if reject_path else None)
         ctx = Context(run_id=run_id, kind=kind, now=now, rejects=rejects)
         table = staging.BY_KIND[kind]
-        encode = ((lambda parsed: staging.encode(table, [p.record for p in parsed]))
-                  if conn.dialect.name == "postgresql" else None)
-        with closing(prefetch(read_batches(path, kind, now, chunk_rows, encode))) as batches:
+        pg = conn.dialect.name == "postgresql"
+        encode: Encoder | None = partial(staging.encode, table) if pg else None
+        if in_process is None:
+            in_process = pg and path.is_file() and path.stat().st_size >= PROCESS_MIN_BYTES
+        make = partial(read_batches, path, kind, now, chunk_rows, encode)
+        source = (prefetch.in_process(make) if in_process and prefetch.process_available()
+                  else prefetch.in_thread(make()))
+        with closing(source) as batches:
             for done, batch in enumerate(batches, start=1):
                 _write(conn, ctx, report, batch)
                 if done & (done - 1) == 0 and done.bit_length() % 2:  # 1, 4, 16, 64…
@@ -83,6 +93,6 @@ def _write(conn: Connection, ctx: Context, report: ImportReport, batch: Batch) -
     report.rejected += batch.rejected
     for reject in batch.rejects:
         ctx.rejects.add(*reject)
-    if batch.parsed:
+    if batch.accepted:
         report.add(WRITERS[ctx.kind](conn, ctx, batch))
     ctx.rejects.flush()

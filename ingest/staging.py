@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from models.tables import UtcDateTime
 
 META = MetaData()
+COPY_READ_BYTES = 1 << 20  # psycopg2 reads COPY data in 8 KiB calls by default
 
 
 def _stage(name: str, *columns: Column[Any]) -> Table:
@@ -107,37 +109,49 @@ def clear(conn: Connection, *tables: Table) -> None:
         conn.execute(text(f"{verb} {table.name}"))
 
 
-def encode(table: Table, records: Sequence[dict[str, Any]]) -> str:
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Staging records as COPY text, with the columns it fills in order."""
+
+    columns: tuple[str, ...]
+    text: str
+
+
+def encode(table: Table, records: Sequence[dict[str, Any]]) -> Encoded:
     """Records as COPY … FORMAT csv text, written by the C csv module: None becomes an unquoted
     empty field (NULL; validated values are never empty strings), bytes become bytea hex.
 
-    Pure Python with no connection, so the reader thread can do it ahead of the writer.
+    Pure Python with no connection, so it can run ahead of the writer, even in another process.
     """
     if not records:
-        return ""
+        return Encoded((), "")
     binary = {c for c in records[0] if isinstance(table.c[c].type, LargeBinary)}
     rows: Iterable[Iterable[Any]] = (r.values() for r in records)
     if binary:
         rows = ([_hex(v) if c in binary else v for c, v in r.items()] for r in records)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
+    return Encoded(tuple(records[0]), buf.getvalue())
 
 
-def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]],
-         encoded: str | None = None) -> None:
+def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
+         encoded: Encoded | None = None) -> None:
     """Append records (dicts keyed by column name, all with the same keys) to a staging table:
-    COPY on PostgreSQL (`encoded` is their `encode` text if it was made already)."""
-    if not records:
+    COPY on PostgreSQL (of `encoded`, their `encode`d form, if it was made already)."""
+    if encoded is None:
+        if not records:
+            return
+        if conn.dialect.name != "postgresql":
+            conn.execute(table.insert(), list(records))
+            return
+        encoded = encode(table, records)
+    if not encoded.text:
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(records))
-        return
-    data = io.StringIO(encode(table, records) if encoded is None else encoded)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.copy_expert(
-            f"COPY {table.name} ({', '.join(records[0])}) FROM STDIN WITH (FORMAT csv)", data)
+            f"COPY {table.name} ({', '.join(encoded.columns)}) FROM STDIN WITH (FORMAT csv)",
+            io.StringIO(encoded.text), size=COPY_READ_BYTES)
     finally:
         cursor.close()
 
