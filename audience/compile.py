@@ -5,7 +5,7 @@ are reached by EXISTS correlated to `customers` only (semi-joins; the caller may
 too) or IN over grouped subqueries, which PostgreSQL plans as hash joins over the whole base.
 
 Time windows: "within N days" of D means D − N days < t ≤ D. `tag: [a, b]` matches customers
-with any of the tags (use `all` for every one). `event` / `order` need at least `at_least`
+with any of the tags, manual or derived from data (use `all` for every one). `event` / `order` need at least `at_least`
 matching rows in the window; `order.min_amount` applies to each order, `order.category` is exact.
 """
 
@@ -21,7 +21,8 @@ from sqlalchemy.sql import ColumnElement
 from audience.fields import profile_condition
 from audience.reach import contactable
 from models.audience import EventCondition, Filter, OrderCondition, Range, RfmCondition
-from models.tables import BehaviorEvent, Customer, CustomerProfile, CustomerTag, Order
+from models.tables import BehaviorEvent, Customer, CustomerProfile, Order
+from profiles.tags import has_any_tag
 
 
 def compile_filter(f: Filter, as_of: datetime) -> ColumnElement[bool]:
@@ -43,9 +44,7 @@ def compile_filter(f: Filter, as_of: datetime) -> ColumnElement[bool]:
     if f.lifecycle is not None:
         return _on_profile(CustomerProfile.lifecycle.in_(list(f.lifecycle)))
     if f.tag is not None:
-        return select(CustomerTag.customer_id).where(
-            CustomerTag.customer_id == Customer.id, CustomerTag.tag.in_(list(f.tag))
-        ).correlate(Customer).exists()
+        return has_any_tag(list(f.tag))
     if f.event is not None:
         return _event(f.event, as_of)
     if f.order is not None:

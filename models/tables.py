@@ -277,9 +277,17 @@ class CustomerProfile(Base):
     lifecycle: Mapped[str] = mapped_column(String(16))
     best_hour: Mapped[int | None] = mapped_column(Integer)
     preferred_channel: Mapped[str | None] = mapped_column(String(32))
+    # Data tags (profiles/tags.py), one column per kind, each the whole tag text.
+    tag_age: Mapped[str | None] = mapped_column(String(64))
+    tag_power: Mapped[str | None] = mapped_column(String(64))
+    tag_category: Mapped[str | None] = mapped_column(String(64))
+    tag_channel: Mapped[str | None] = mapped_column(String(64))
+    tag_active: Mapped[str | None] = mapped_column(String(64))
 
 
 class CustomerTag(Base):
+    """Manual tags, imported with the customer; data tags live on the profile."""
+
     __tablename__ = "customer_tags"
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no FK check
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -7,7 +7,7 @@ M = the sum of their amounts. Customers without such orders get R and all scores
 Scores 1–5 by quintile: NTILE(5) over the customers that have orders, ordered worst to best
 (R by days descending, F and M ascending, customer id breaking ties). Ties: every customer with
 the same value gets the same score, the lowest quintile any of them reached (a tie group never
-straddles a score boundary). Segments and lifecycle: see profiles/thresholds.py.
+straddles a score boundary): that is the bucket of the group's RANK(), so one sort per score. Segments and lifecycle: see profiles/thresholds.py.
 
 Best hour: the customer's own recency-weighted local hour (profiles/stats.py) when they have at
 least MIN_EVENTS events in the last year; otherwise the most common own best hour among their
@@ -19,19 +19,21 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import Insert, Table, and_, case, func, literal, select, update
+from sqlalchemy import Insert, and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from models.tables import Customer, CustomerProfile, UtcDateTime
 from profiles.sqlutil import analyze, epoch, epoch_seconds, insert_or_update, tune_for_bulk
-from profiles.stats import hour_stats, order_stats, preferred_channel
-from profiles.tags import write_data_tags
+from profiles.tags import COLUMNS as TAG_COLUMNS
+from profiles.tags import data_tags
 from profiles.thresholds import (
     DEFAULT_LIFECYCLE,
     DEFAULT_SEGMENTS,
     LifecycleThresholds,
     SegmentThresholds,
 )
+from profiles.worktables import Stats, customer_stats
 
 MIN_EVENTS = 3
 DEFAULT_HOUR = 10
@@ -51,19 +53,18 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
         raise ValueError(f"window_days must be positive, got {window_days}")
     seg, life = thresholds or DEFAULT_SEGMENTS, lifecycle or DEFAULT_LIFECYCLE
     tune_for_bulk(session)
-    with order_stats(session, as_of, window_days) as orders, hour_stats(session, as_of) as hours:
-        written = session.execute(_upsert(session, as_of, orders, hours, seg, life)).rowcount
+    with customer_stats(session, as_of, window_days) as stats:
+        written = session.execute(_upsert(session, as_of, stats, seg, life)).rowcount
         analyze(session, CustomerProfile.__table__)
         _fill_segment_hours(session)
-        write_data_tags(session, as_of, orders, hours, MIN_EVENTS)
     session.expire_all()  # objects loaded before now hold old values: reload them on access
     return int(written)
 
 
-def _upsert(session: Session, as_of: datetime, orders: Table, hours: Table,
-            seg: SegmentThresholds, life: LifecycleThresholds) -> Insert:
+def _upsert(session: Session, as_of: datetime, stats: Stats, seg: SegmentThresholds,
+            life: LifecycleThresholds) -> Insert:
     d = literal(epoch(as_of))
-    pref = preferred_channel(session, as_of)
+    orders, hours, pref = stats.orders, stats.hours, stats.channels
     reg_days = (d - epoch_seconds(session, Customer.registered_at)) // 86400
     base = (
         select(
@@ -75,25 +76,22 @@ def _upsert(session: Session, as_of: datetime, orders: Table, hours: Table,
             reg_days.label("reg_days"),
             case((hours.c.events >= MIN_EVENTS, hours.c.best_hour)).label("hour"),
             pref.c.channel.label("channel"),
+            Customer.birth_year.label("birth_year"),
+            orders.c.top_category.label("top_category"),
         )
         .select_from(Customer)
         .outerjoin(orders, orders.c.customer_id == Customer.id)
         .outerjoin(hours, hours.c.customer_id == Customer.id)
-        .outerjoin(pref, pref.c.cid == Customer.id)
+        .outerjoin(pref, pref.c.customer_id == Customer.id)
         .subquery()
     )
-    tiles = select(
-        base,
-        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.r.desc(), base.c.cid))
-        .label("rt"),
-        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.f, base.c.cid)).label("ft"),
-        func.ntile(5).over(partition_by=base.c.grp, order_by=(base.c.m, base.c.cid)).label("mt"),
-    ).subquery()
+    n = func.count().over(partition_by=base.c.grp)
     scored = select(
-        tiles,
-        func.min(tiles.c.rt).over(partition_by=(tiles.c.grp, tiles.c.r)).label("rs"),
-        func.min(tiles.c.ft).over(partition_by=(tiles.c.grp, tiles.c.f)).label("fs"),
-        func.min(tiles.c.mt).over(partition_by=(tiles.c.grp, tiles.c.m)).label("ms"),
+        base,
+        _quintile(func.rank().over(partition_by=base.c.grp, order_by=base.c.r.desc()), n)
+        .label("rs"),
+        _quintile(func.rank().over(partition_by=base.c.grp, order_by=base.c.f), n).label("fs"),
+        _quintile(func.rank().over(partition_by=base.c.grp, order_by=base.c.m), n).label("ms"),
     ).subquery()
     s = scored.c
     segment = case(
@@ -117,13 +115,28 @@ def _upsert(session: Session, as_of: datetime, orders: Table, hours: Table,
         else_="churned",
     )
     has = s.grp == 1
+    m_score = case((has, s.ms))
     rows = select(
         s.cid, literal(as_of, UtcDateTime()), s.r, s.f, s.m, case((has, s.rs)),
-        case((has, s.fs)), case((has, s.ms)), segment, stage, s.hour, s.channel,
+        case((has, s.fs)), m_score, segment, stage, s.hour, s.channel,
+        *data_tags(as_of, s.birth_year, m_score, s.top_category, s.channel, s.hour),
     ).where(s.cid.is_not(None))
     names = ["customer_id", "as_of", "recency_days", "frequency", "monetary", "r_score",
-             "f_score", "m_score", "segment", "lifecycle", "best_hour", "preferred_channel"]
+             "f_score", "m_score", "segment", "lifecycle", "best_hour", "preferred_channel",
+             *TAG_COLUMNS]
     return insert_or_update(session, CustomerProfile.__table__, names, rows, ["customer_id"])
+
+
+def _quintile(position: ColumnElement[int], n: ColumnElement[int]) -> ColumnElement[int]:
+    """NTILE(5)'s bucket for 1-based `position` among `n` rows: the first n % 5 buckets hold one
+    row more than the others. With position = RANK(), a tie group gets the bucket of its first
+    row, the lowest any of its members would reach."""
+    q, rem = n // 5, n % 5
+    big = rem * (q + 1)
+    return case(
+        (position <= big, (position - 1) // (q + 1) + 1),
+        else_=rem + (position - 1 - big) // func.nullif(q, 0) + 1,
+    )
 
 
 def _fill_segment_hours(session: Session) -> None:

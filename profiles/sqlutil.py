@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Insert,
     Integer,
     MetaData,
@@ -35,11 +36,18 @@ DEFAULT_ZONE = "Asia/Shanghai"
 PG_WORK_MEM = "256MB"
 
 
-def dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+Db = Session | Connection  # what these helpers run on: an ORM session or a plain connection
 
 
-def epoch_seconds(session: Session, expr: ColumnElement[Any]) -> ColumnElement[int]:
+def dialect(db: Db) -> str:
+    return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
+
+
+def connection(db: Db) -> Connection:
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def epoch_seconds(session: Db, expr: ColumnElement[Any]) -> ColumnElement[int]:
     """Whole Unix seconds of a stored UTC timestamp (floor), as an integer on both backends."""
     if dialect(session) == "postgresql":
         return cast(func.floor(func.extract("epoch", expr)), BigInteger)
@@ -49,13 +57,6 @@ def epoch_seconds(session: Session, expr: ColumnElement[Any]) -> ColumnElement[i
 def epoch(at: datetime) -> int:
     """The Python twin of `epoch_seconds` for bound values."""
     return int(at.timestamp() // 1)
-
-
-def insert_ignoring_duplicates(session: Session, table: Table) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING (a SELECT source needs a WHERE clause on SQLite)."""
-    if dialect(session) == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def insert_or_update(session: Session, table: Table, names: list[str], rows: Select[Any],
@@ -69,20 +70,20 @@ def insert_or_update(session: Session, table: Table, names: list[str], rows: Sel
         index_elements=keys, set_={n: stmt.excluded[n] for n in names if n not in keys})
 
 
-def tune_for_bulk(session: Session) -> None:
+def tune_for_bulk(session: Db) -> None:
     """Give this transaction's big sorts and hash joins room in memory (PostgreSQL only)."""
     if dialect(session) == "postgresql":
         session.execute(func.set_config("work_mem", PG_WORK_MEM, True).select())
 
 
-def analyze(session: Session, table: Table) -> None:
-    """Fresh statistics for a temp table, so PostgreSQL plans the joins on it well."""
+def analyze(session: Db, table: Table) -> None:
+    """Fresh statistics for a work table, so PostgreSQL plans the joins on it well."""
     if dialect(session) == "postgresql":
-        session.connection().exec_driver_sql(f"ANALYZE {table.name}")
+        connection(session).exec_driver_sql(f"ANALYZE {table.name}")
 
 
 @contextmanager
-def temp_table(session: Session, name: str, *columns: Column[Any]) -> Iterator[Table]:
+def temp_table(session: Db, name: str, *columns: Column[Any]) -> Iterator[Table]:
     """A temporary table for the length of one block of this session's transaction.
 
     Staging tables are filled once by INSERT … SELECT and read by hash joins: they carry no
@@ -90,7 +91,7 @@ def temp_table(session: Session, name: str, *columns: Column[Any]) -> Iterator[T
     the rollback that follows removes it with the transaction.
     """
     table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
-    conn = session.connection()
+    conn = connection(session)
     table.drop(conn, checkfirst=True)
     table.create(conn)
     yield table
@@ -108,7 +109,7 @@ def utc_offset(tz: str, at: datetime) -> int:
 
 
 @contextmanager
-def zone_offsets(session: Session, at: datetime) -> Iterator[Table]:
+def zone_offsets(session: Db, at: datetime) -> Iterator[Table]:
     """Temp table timezone → UTC offset at `at`, for every zone name customers use.
 
     Local hours of past activity use the offset at `at` (DST shifts in the history are ignored:

@@ -1,4 +1,4 @@
-"""Per-customer aggregates of orders and activity, each one pass over its table, into temp tables.
+"""Per-customer aggregates of orders and activity, each one pass over its table, into work tables.
 
 * order stats: F, M, last order (Unix seconds) and top category by spend, over the RFM window;
 * hour stats: recency-weighted local hour of activity (orders, logins, opens, clicks);
@@ -6,12 +6,15 @@
 
 Recency weight = 0.5 ** whole_months, with whole_months = age_days // 30: activity halves in
 weight for every full 30 days of age. It is a bit shift, so both backends give exact, equal values.
+
+Each aggregate is one long single-threaded statement (PostgreSQL's parallel aggregation does not
+pay with a million groups). So on PostgreSQL they run at once, on connections of their own that
+share the refresh's snapshot, into UNLOGGED work tables (profiles/worktables.py); on SQLite, or
+inside a transaction that has written data the others could not see, one after another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -30,17 +33,20 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.sql import ColumnElement
 
 from models.tables import BehaviorEvent, Customer, Order
-from profiles.sqlutil import analyze, epoch, epoch_seconds, temp_table, zone_offsets
+from profiles.sqlutil import Db, epoch, epoch_seconds, zone_offsets
 
 ACTIVITY_EVENTS = ("login", "message_open", "message_click")
 ENGAGEMENT_EVENTS = ("message_open", "message_click")
 CLICK_WEIGHT = 2  # a click says more about a channel than an open
 HISTORY_DAYS = 365  # activity older than this has weight < 0.5**12 and is not read at all
 MAX_HALVINGS = 40
+ORDER_COLUMNS = (("customer_id", BigInteger), ("frequency", Integer), ("monetary", Numeric(14, 2)),
+                 ("last_epoch", BigInteger), ("top_category", String(64)))
+HOUR_COLUMNS = (("customer_id", BigInteger), ("events", Integer), ("best_hour", Integer))
+CHANNEL_COLUMNS = (("customer_id", BigInteger), ("channel", String(32)))
 
 
 def recency_weight(age_days: ColumnElement[int]) -> ColumnElement[float]:
@@ -49,8 +55,11 @@ def recency_weight(age_days: ColumnElement[int]) -> ColumnElement[float]:
     return literal(1.0, Float) / cast(cast(literal(1), BigInteger).op("<<")(capped), Float)
 
 
-@contextmanager
-def order_stats(session: Session, as_of: datetime, window_days: int | None) -> Iterator[Table]:
+def columns(spec: tuple[tuple[str, type | object], ...]) -> list[Column[object]]:
+    return [Column(name, kind) for name, kind in spec]  # type: ignore[arg-type]
+
+
+def fill_order_stats(db: Db, table: Table, as_of: datetime, window_days: int | None) -> None:
     """customer_id, frequency, monetary, last_epoch, top_category for customers with orders."""
     conds = [Order.ordered_at <= as_of]
     if window_days is not None:
@@ -70,27 +79,19 @@ def order_stats(session: Session, as_of: datetime, window_days: int | None) -> I
                                order_by=(per_cat.c.cat.is_(None), per_cat.c.amt.desc(),
                                          per_cat.c.cat)).label("rn"),
     ).subquery()
-    cols = (Column("customer_id", BigInteger), Column("frequency", Integer),
-            Column("monetary", Numeric(14, 2)), Column("last_epoch", BigInteger),
-            Column("top_category", String(64)))
-    with temp_table(session, "tmp_order_stats", *cols) as table:
-        session.execute(table.insert().from_select(
-            [c.name for c in cols],
-            select(by_customer.c.cid, by_customer.c.f, by_customer.c.m,
-                   epoch_seconds(session, by_customer.c.last_at), by_customer.c.cat)
-            .where(by_customer.c.rn == 1),
-        ))
-        analyze(session, table)
-        yield table
+    db.execute(table.insert().from_select(
+        [name for name, _ in ORDER_COLUMNS],
+        select(by_customer.c.cid, by_customer.c.f, by_customer.c.m,
+               epoch_seconds(db, by_customer.c.last_at), by_customer.c.cat)
+        .where(by_customer.c.rn == 1),
+    ))
 
 
-def _weighted(session: Session, at: ColumnElement[datetime], as_of: datetime
-              ) -> ColumnElement[float]:
-    return recency_weight((literal(epoch(as_of)) - epoch_seconds(session, at)) // 86400)
+def _weighted(db: Db, at: ColumnElement[datetime], as_of: datetime) -> ColumnElement[float]:
+    return recency_weight((literal(epoch(as_of)) - epoch_seconds(db, at)) // 86400)
 
 
-@contextmanager
-def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
+def fill_hour_stats(db: Db, table: Table, as_of: datetime) -> None:
     """customer_id, events (count), best_hour (local hour with the largest recency weight)."""
     since = as_of - timedelta(days=HISTORY_DAYS)
     activity = union_all(
@@ -100,15 +101,12 @@ def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
         .where(BehaviorEvent.event_type.in_(ACTIVITY_EVENTS),
                BehaviorEvent.occurred_at <= as_of, BehaviorEvent.occurred_at > since),
     ).subquery()
-    cols = (Column("customer_id", BigInteger), Column("events", Integer),
-            Column("best_hour", Integer))
-    with zone_offsets(session, as_of) as zones, \
-            temp_table(session, "tmp_hour_stats", *cols) as table:
-        secs = epoch_seconds(session, activity.c.at)
+    with zone_offsets(db, as_of) as zones:
+        secs = epoch_seconds(db, activity.c.at)
         local_hour = ((secs + zones.c.offset_s) % 86400) // 3600
         per_hour = (
             select(activity.c.cid, local_hour.label("hour"), func.count().label("n"),
-                   func.sum(_weighted(session, activity.c.at, as_of)).label("w"))
+                   func.sum(_weighted(db, activity.c.at, as_of)).label("w"))
             .select_from(activity.join(Customer, Customer.id == activity.c.cid)
                          .join(zones, zones.c.timezone == Customer.timezone))
             .group_by(activity.c.cid, local_hour).subquery()
@@ -119,21 +117,19 @@ def hour_stats(session: Session, as_of: datetime) -> Iterator[Table]:
             func.row_number().over(partition_by=per_hour.c.cid,
                                    order_by=(per_hour.c.w.desc(), per_hour.c.hour)).label("rn"),
         ).subquery()
-        session.execute(table.insert().from_select(
-            ["customer_id", "events", "best_hour"],
+        db.execute(table.insert().from_select(
+            [name for name, _ in HOUR_COLUMNS],
             select(ranked.c.cid, ranked.c.events, ranked.c.hour).where(ranked.c.rn == 1),
         ))
-        analyze(session, table)
-        yield table
 
 
-def preferred_channel(session: Session, as_of: datetime) -> Subquery:
-    """Subquery customer_id → the channel with most recency-weighted opens and clicks (2×)."""
+def fill_channel_stats(db: Db, table: Table, as_of: datetime) -> None:
+    """customer_id → the channel with most recency-weighted opens and clicks (2×)."""
     ev = BehaviorEvent
     points = case((ev.event_type == "message_click", CLICK_WEIGHT), else_=1)
     per_channel = (
         select(ev.customer_id.label("cid"), ev.channel.label("channel"),
-               func.sum(points * _weighted(session, ev.occurred_at, as_of)).label("w"))
+               func.sum(points * _weighted(db, ev.occurred_at, as_of)).label("w"))
         .where(and_(ev.event_type.in_(ENGAGEMENT_EVENTS), ev.channel.is_not(None),
                     ev.occurred_at <= as_of,
                     ev.occurred_at > as_of - timedelta(days=HISTORY_DAYS)))
@@ -144,4 +140,7 @@ def preferred_channel(session: Session, as_of: datetime) -> Subquery:
         func.row_number().over(partition_by=per_channel.c.cid,
                                order_by=(per_channel.c.w.desc(), per_channel.c.channel)).label("rn"),
     ).subquery()
-    return select(ranked.c.cid, ranked.c.channel).where(ranked.c.rn == 1).subquery()
+    db.execute(table.insert().from_select(
+        [name for name, _ in CHANNEL_COLUMNS],
+        select(ranked.c.cid, ranked.c.channel).where(ranked.c.rn == 1),
+    ))

@@ -16,6 +16,7 @@ from models.tables import Customer, CustomerProfile, CustomerTag
 from privacy.cipher import decrypt
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone
 from profiles.refresh import refresh_profiles
+from profiles.tags import profile_tags
 
 EXPORT_COLUMNS = (
     "customer_id",
@@ -68,7 +69,9 @@ def customer_view(session: Session, customer_id: int) -> dict[str, Any]:
         "lifecycle": None if p is None else p.lifecycle,
         "best_hour": None if p is None else p.best_hour,
         "preferred_channel": None if p is None else p.preferred_channel,
-        "tags": [{"tag": t, "source": s} for t, s in tags],
+        "tags": sorted([{"tag": t, "source": s} for t, s in tags]
+                       + [{"tag": t, "source": "data"} for t in profile_tags(p)],
+                       key=lambda t: (t["tag"], t["source"])),
         "consents": {
             f"{ch}/{purpose}": granted for (ch, purpose), granted in sorted(consents.items())
         },

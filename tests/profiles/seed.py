@@ -41,8 +41,8 @@ def consent(session: Session, cid: int, channel: str, granted: bool = True,
     session.flush()
 
 
-def tag(session: Session, cid: int, name: str, source: str = "manual") -> None:
-    session.add(CustomerTag(customer_id=cid, tag=name, source=source))
+def tag(session: Session, cid: int, name: str) -> None:
+    session.add(CustomerTag(customer_id=cid, tag=name, source="manual"))
 
 
 def campaign(session: Session, campaign_id: str, spec: CampaignSpec) -> None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.tables import CustomerProfile, CustomerTag
+from models.tables import Customer, CustomerProfile, CustomerTag
 from profiles.refresh import refresh_profiles
+from profiles.tags import has_any_tag, profile_tags
 from tests.profiles.seed import D, customer, event, order, tag
 
 
@@ -62,23 +63,37 @@ def test_best_hour_own_history_fallback_and_timezone(session: Session) -> None:
     assert p[11].preferred_channel is None
 
 
-def test_data_tags_replace_old_ones_and_keep_manual(session: Session) -> None:
+def test_data_tags_are_profile_columns_beside_manual_tags(session: Session) -> None:
     _seed(session)
     tag(session, 10, "vip")
-    tag(session, 13, "category:shoes")  # same text as a data tag: the manual one stays
-    tag(session, 11, "age:stale", source="data")
+    tag(session, 13, "category:shoes")  # same text as a data tag: one tag, either way
     session.flush()
     refresh_profiles(session, D)
-    rows = session.execute(select(CustomerTag.customer_id, CustomerTag.tag, CustomerTag.source)
-                           ).all()
-    tags = {(cid, name): source for cid, name, source in rows}
-    assert tags[(10, "vip")] == "manual"
-    assert tags[(13, "category:shoes")] == "manual"
-    assert (11, "age:stale") not in tags
-    assert tags[(10, "age:35-44")] == "data" and tags[(11, "age:under_18")] == "data"
-    assert tags[(13, "age:65+")] == "data"
-    assert tags[(13, "power:low")] == "data"  # the only buyer: alone in quintile 1
-    assert tags[(10, "channel:wechat_oa")] == "data"
-    assert tags[(10, "active:morning")] == "data" and tags[(13, "active:afternoon")] == "data"
-    assert (11, "active:morning") not in tags  # fallback hour: no activity tag
-    assert not any(name.startswith("power:") for (cid, name) in tags if cid != 13)
+    manual = set(session.execute(select(CustomerTag.customer_id, CustomerTag.tag)).all())
+    assert manual == {(10, "vip"), (13, "category:shoes")}
+    tags = {cid: set(profile_tags(session.get(CustomerProfile, cid))) for cid in (10, 11, 12, 13)}
+    assert {"age:35-44", "channel:wechat_oa", "active:morning"} <= tags[10]
+    assert "age:under_18" in tags[11]
+    assert {"age:65+", "power:low", "category:shoes", "active:afternoon"} <= tags[13]
+    assert not any(t.startswith("active:") for t in tags[11])  # fallback hour: no activity tag
+    assert [cid for cid, ts in tags.items() if any(t.startswith("power:") for t in ts)] == [13]
+    assert [t for t in tags[10] if t.startswith("category:")] == []  # no orders, no category
+
+
+def test_tag_filters_match_manual_and_data_tags(session: Session) -> None:
+    _seed(session)
+    tag(session, 10, "vip")
+    session.flush()
+    refresh_profiles(session, D)
+
+    def who(tags: list[str]) -> set[int]:
+        rows = session.execute(select(Customer.id).where(has_any_tag(tags))).scalars()
+        return set(rows)
+
+    assert who(["vip"]) == {10}
+    assert who(["power:low"]) == {13}
+    assert who(["vip", "power:low"]) == {10, 13}
+    assert who(["age:65+", "nope"]) == {13}
+    assert who(["low"]) == set()
+    refresh_profiles(session, D)  # a second refresh rewrites the columns, nothing piles up
+    assert who(["power:low"]) == {13}

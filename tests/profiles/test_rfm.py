@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.tables import CustomerProfile
 from profiles.refresh import refresh_profiles
 from profiles.thresholds import SegmentThresholds
+from tests.profiles.dbutil import clear
 from tests.profiles.seed import D, customer, order
 
 
@@ -93,3 +95,45 @@ def test_refresh_is_repeatable_and_moves_with_as_of(session: Session) -> None:
     later = _profiles(session)
     assert (later[1].recency_days, later[1].segment) == (12, "regular")
     assert later[6].recency_days == 9 and later[6].frequency == 2  # the D+1 order now counts
+
+
+def _ntile_scores(values: dict[int, int], descending: bool = False) -> dict[int, int]:
+    """The definition, row by row: NTILE(5) in (value, id) order, then each tie group takes
+    the lowest bucket any of its members got."""
+    order_ = sorted(values, key=lambda cid: (-values[cid] if descending else values[cid], cid))
+    n = len(order_)
+    q, rem = divmod(n, 5)
+    tile, bucket, filled = {}, 1, 0
+    for cid in order_:
+        size = q + 1 if bucket <= rem else q
+        if filled == size:
+            bucket, filled = bucket + 1, 0
+        tile[cid] = bucket
+        filled += 1
+    lowest: dict[int, int] = {}
+    for cid in order_:
+        lowest.setdefault(values[cid], tile[cid])
+    return {cid: lowest[values[cid]] for cid in values}
+
+
+def test_scores_match_ntile_with_ties_for_every_base_size(session: Session) -> None:
+    """Bases of 1 to 13 buyers, values with many ties: every score equals the definition."""
+    rnd = random.Random(7)
+    for size in range(1, 14):
+        session.commit()
+        clear(session.get_bind())
+        session.expunge_all()
+        orders: dict[int, int] = {}
+        for cid in range(1, size + 1):
+            customer(session, cid)
+            orders[cid] = rnd.choice((1, 1, 2, 3, 3, 4))
+            for n in range(orders[cid]):
+                order(session, cid, rnd.choice((3, 3, 40, 200)) + n / 10, "10")
+        session.commit()
+        refresh_profiles(session, D)
+        got = _profiles(session)
+        recency = {cid: p.recency_days for cid, p in got.items()}
+        assert {cid: p.f_score for cid, p in got.items()} == _ntile_scores(orders), size
+        assert {cid: p.m_score for cid, p in got.items()} == _ntile_scores(orders), size
+        assert {cid: p.r_score for cid, p in got.items()} == _ntile_scores(
+            recency, descending=True), size
