@@ -76,7 +76,7 @@ async def test_history_stays_bounded_by_continuing_as_new(
     assert outbox_count(seeded, final.campaign_id) == final.counters.sent
     runs = await run_lengths(skipping_env, handle)
     round_events = 12  # a run checks its length once per send round, so it may pass the limit by one
-    assert len(runs) >= 3
+    assert len(runs) >= 2
     assert all(n <= limit + round_events for n in runs[1:-1])
     # the first run also holds research to approval, the last the review: fixed, whatever the audience
     assert runs[0] <= 3 * limit and runs[-1] <= 3 * limit
