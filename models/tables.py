@@ -266,7 +266,6 @@ class CustomerProfile(Base):
 
     __tablename__ = "customer_profiles"
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no FK check
-    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
     recency_days: Mapped[int | None] = mapped_column(Integer)
     frequency: Mapped[int] = mapped_column(Integer, default=0)
     monetary: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
@@ -283,6 +282,18 @@ class CustomerProfile(Base):
     tag_category: Mapped[str | None] = mapped_column(String(64))
     tag_channel: Mapped[str | None] = mapped_column(String(64))
     tag_active: Mapped[str | None] = mapped_column(String(64))
+
+
+class ProfileRefresh(Base):
+    """One refresh of every profile: as of when, and how many profiles it changed. Profiles are
+    as of the latest one (a refresh rewrites only the rows whose values moved)."""
+
+    __tablename__ = "profile_refreshes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    profiles: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CustomerTag(Base):

@@ -1,7 +1,7 @@
 """Whether stored profiles can serve a campaign as of a time, and refreshing them when not.
 
-Profiles are fresh for D when every customer has one, all were computed at one instant T, and
-D − max_age ≤ T ≤ D. Campaigns started within `max_age` of a refresh share it (a ten-million
+Profiles are fresh for D when every customer has one and the latest refresh was as of a time T
+with D − max_age ≤ T ≤ D. Campaigns started within `max_age` of a refresh share it (a ten-million
 base is not recomputed per campaign); data imported in between is picked up at the next refresh.
 max_age: OMNIREACH_PROFILE_MAX_AGE_SECONDS, default 900.
 """
@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.tables import Customer, CustomerProfile
+from models.tables import Customer, CustomerProfile, ProfileRefresh
 from profiles.refresh import refresh_profiles
+from profiles.worktables import lock_refresh
 
 ENV_MAX_AGE = "OMNIREACH_PROFILE_MAX_AGE_SECONDS"
 
@@ -31,20 +32,28 @@ def max_age() -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def last_refresh(session: Session) -> datetime | None:
+    """The as-of time of the latest refresh, which every stored profile is as of."""
+    return session.execute(
+        select(ProfileRefresh.as_of).order_by(ProfileRefresh.id.desc()).limit(1)
+    ).scalar()
+
+
 def profiles_fresh(session: Session, as_of: datetime, age: timedelta) -> bool:
     customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-    n, oldest, newest = session.execute(
-        select(func.count(), func.min(CustomerProfile.as_of), func.max(CustomerProfile.as_of))
-    ).one()
-    if n != customers:
+    profiles = session.execute(select(func.count()).select_from(CustomerProfile)).scalar_one()
+    if profiles != customers:
         return False
-    if n == 0:
+    if customers == 0:
         return True
-    return oldest == newest and as_of - age <= oldest <= as_of
+    refreshed = last_refresh(session)
+    return refreshed is not None and as_of - age <= refreshed <= as_of
 
 
 def ensure_fresh(session: Session, as_of: datetime, age: timedelta | None = None) -> bool:
-    """Refresh profiles unless fresh for `as_of`; returns True when it refreshed."""
+    """Refresh profiles unless fresh for `as_of`; returns True when it refreshed. Campaigns
+    researched at once wait for one refresh and share it."""
+    lock_refresh(session)
     if profiles_fresh(session, as_of, max_age() if age is None else age):
         return False
     refresh_profiles(session, as_of)

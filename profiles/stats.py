@@ -1,6 +1,7 @@
 """Per-customer aggregates of orders and activity, each one pass over its table, into work tables.
 
-* order stats: F, M, last order (Unix seconds) and top category by spend, over the RFM window;
+* order stats: F, M, last order (Unix seconds), top category by spend and the R, F and M scores,
+  over the RFM window;
 * hour stats: recency-weighted local hour of activity (orders, logins, opens, clicks);
 * channel stats: the channel with the most recency-weighted opens and clicks.
 
@@ -44,7 +45,8 @@ CLICK_WEIGHT = 2  # a click says more about a channel than an open
 HISTORY_DAYS = 365  # activity older than this has weight < 0.5**12 and is not read at all
 MAX_HALVINGS = 40
 ORDER_COLUMNS = (("customer_id", BigInteger), ("frequency", Integer), ("monetary", Numeric(14, 2)),
-                 ("last_epoch", BigInteger), ("top_category", String(64)))
+                 ("last_epoch", BigInteger), ("top_category", String(64)), ("recency", Integer),
+                 ("r_score", Integer), ("f_score", Integer), ("m_score", Integer))
 HOUR_COLUMNS = (("customer_id", BigInteger), ("events", Integer), ("best_hour", Integer))
 CHANNEL_COLUMNS = (("customer_id", BigInteger), ("channel", String(32)))
 
@@ -60,7 +62,8 @@ def columns(spec: tuple[tuple[str, type | object], ...]) -> list[Column[object]]
 
 
 def fill_order_stats(db: Db, table: Table, as_of: datetime, window_days: int | None) -> None:
-    """customer_id, frequency, monetary, last_epoch, top_category for customers with orders."""
+    """Per customer with orders in the window: F, M, last order, top category, R (whole days)
+    and the three scores (see `quintile`)."""
     conds = [Order.ordered_at <= as_of]
     if window_days is not None:
         conds.append(Order.ordered_at > as_of - timedelta(days=window_days))
@@ -79,12 +82,31 @@ def fill_order_stats(db: Db, table: Table, as_of: datetime, window_days: int | N
                                order_by=(per_cat.c.cat.is_(None), per_cat.c.amt.desc(),
                                          per_cat.c.cat)).label("rn"),
     ).subquery()
+    last = epoch_seconds(db, by_customer.c.last_at)
+    customers = select(
+        by_customer.c.cid, by_customer.c.f, by_customer.c.m, last.label("last_epoch"),
+        by_customer.c.cat, ((literal(epoch(as_of)) - last) // 86400).label("r"),
+    ).where(by_customer.c.rn == 1).subquery()
+    c, n = customers.c, func.count().over()
     db.execute(table.insert().from_select(
         [name for name, _ in ORDER_COLUMNS],
-        select(by_customer.c.cid, by_customer.c.f, by_customer.c.m,
-               epoch_seconds(db, by_customer.c.last_at), by_customer.c.cat)
-        .where(by_customer.c.rn == 1),
+        select(c.cid, c.f, c.m, c.last_epoch, c.cat, c.r,
+               quintile(func.rank().over(order_by=c.r.desc()), n),
+               quintile(func.rank().over(order_by=c.f), n),
+               quintile(func.rank().over(order_by=c.m), n)),
     ))
+
+
+def quintile(position: ColumnElement[int], n: ColumnElement[int]) -> ColumnElement[int]:
+    """NTILE(5)'s bucket for 1-based `position` among `n` rows: the first n % 5 buckets hold one
+    row more than the others. With position = RANK() (worst first), a tie group gets the bucket
+    of its first row: the lowest any of its members would reach under NTILE(5)."""
+    q, rem = n // 5, n % 5
+    big = rem * (q + 1)
+    return case(
+        (position <= big, (position - 1) // (q + 1) + 1),
+        else_=rem + (position - 1 - big) // func.nullif(q, 0) + 1,
+    )
 
 
 def _weighted(db: Db, at: ColumnElement[datetime], as_of: datetime) -> ColumnElement[float]:

@@ -15,6 +15,7 @@ from consent.ledger import current_consents
 from models.tables import Customer, CustomerProfile, CustomerTag
 from privacy.cipher import decrypt
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone
+from profiles.freshness import last_refresh
 from profiles.refresh import refresh_profiles
 from profiles.tags import profile_tags
 
@@ -44,6 +45,7 @@ def customer_view(session: Session, customer_id: int) -> dict[str, Any]:
         .order_by(CustomerTag.tag)
     ).all()
     consents = current_consents(session, customer_id)
+    refreshed = last_refresh(session)
     return {
         "customer_id": c.external_id,
         "internal_id": c.id,
@@ -59,7 +61,7 @@ def customer_view(session: Session, customer_id: int) -> dict[str, Any]:
         "rfm": None
         if p is None
         else {
-            "as_of": p.as_of.isoformat(),
+            "as_of": None if refreshed is None else refreshed.isoformat(),
             "recency_days": p.recency_days,
             "frequency": p.frequency,
             "monetary": str(p.monetary),

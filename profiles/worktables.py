@@ -86,7 +86,6 @@ def _shareable(session: Session) -> bool:
 @contextmanager
 def _side_by_side(session: Session, engine: Engine,
                   jobs: list[tuple[str, Any, Fill, tuple[Any, ...]]]) -> Iterator[Stats]:
-    lock_refresh(session)
     _drop_leftovers(session)
     snapshot = session.execute(select(func.pg_export_snapshot())).scalar_one()
     run = uuid.uuid4().hex[:12]
@@ -116,7 +115,8 @@ def _fill(engine: Engine, snapshot: str, table: Table, fill: Fill, args: tuple[A
 
 
 def _drop_leftovers(session: Session) -> None:
-    """Tables of a refresh that crashed (refreshes take turns, so none is in use now)."""
+    """Tables of a refresh that failed or crashed (this one holds the refresh lock, so no
+    other is using any)."""
     names = session.execute(text(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
         "AND tablename LIKE :p"), {"p": PREFIX.replace("_", r"\_") + "%"}).scalars().all()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.tables import CustomerProfile
-from profiles.freshness import ENV_MAX_AGE, ensure_fresh, max_age
+from models.tables import ProfileRefresh
+from profiles.freshness import ENV_MAX_AGE, ensure_fresh, last_refresh, max_age
 from tests.profiles.seed import D, customer, order
 
 
@@ -23,8 +23,9 @@ def test_refresh_only_when_stale(session: Session) -> None:
     assert ensure_fresh(session, D + timedelta(hours=1), age) is True  # too old
     customer(session, 2)  # a new customer has no profile yet
     assert ensure_fresh(session, D + timedelta(hours=1, minutes=1), age) is True
-    as_of = session.execute(select(CustomerProfile.as_of).distinct()).scalars().all()
-    assert as_of == [D + timedelta(hours=1, minutes=1)]
+    assert last_refresh(session) == D + timedelta(hours=1, minutes=1)
+    refreshes = session.execute(select(ProfileRefresh.profiles, ProfileRefresh.changed)).all()
+    assert refreshes[0] == (1, 1) and refreshes[-1] == (2, 1)  # only the new customer's row
 
 
 def test_max_age_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.tables import CustomerProfile
+from profiles.freshness import last_refresh
 from profiles.refresh import refresh_profiles
 from profiles.thresholds import SegmentThresholds
 from tests.profiles.dbutil import clear
@@ -67,7 +68,7 @@ def test_rfm_values_scores_segments_and_lifecycle(session: Session) -> None:
     stages = {cid: x.lifecycle for cid, x in p.items()}
     assert stages == {1: "active", 2: "active", 3: "dormant", 4: "dormant", 5: "new", 6: "new",
                       7: "churned", 8: "churned", 9: "at_risk"}
-    assert all(x.as_of == D for x in p.values())
+    assert last_refresh(session) == D
 
 
 def test_window_and_custom_thresholds(session: Session) -> None:
@@ -86,12 +87,12 @@ def test_window_and_custom_thresholds(session: Session) -> None:
 
 def test_refresh_is_repeatable_and_moves_with_as_of(session: Session) -> None:
     _base(session)
-    refresh_profiles(session, D)
+    assert refresh_profiles(session, D) == 9  # every profile is new
     first = {cid: (x.recency_days, x.r_score, x.segment) for cid, x in _profiles(session).items()}
-    refresh_profiles(session, D)
+    assert refresh_profiles(session, D) == 0  # nothing moved: no row rewritten
     again = {cid: (x.recency_days, x.r_score, x.segment) for cid, x in _profiles(session).items()}
     assert first == again
-    refresh_profiles(session, D + timedelta(days=10))
+    assert refresh_profiles(session, D + timedelta(days=10)) == 6  # the six buyers: R moved
     later = _profiles(session)
     assert (later[1].recency_days, later[1].segment) == (12, "regular")
     assert later[6].recency_days == 9 and later[6].frequency == 2  # the D+1 order now counts
