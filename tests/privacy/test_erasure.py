@@ -55,7 +55,7 @@ def _campaign(s, cid: int, other: int) -> str:  # type: ignore[no-untyped-def]
                         customer_id=cid, channel="sms", address_enc=encrypt(PHONE, "address_outbox"),
                         body=f"【百货】{NAME}您好，会员日礼券已到账。拒收请回复R", received_at=NOW))
     s.add(CustomerTag(customer_id=cid, tag="vip"))
-    s.add(CustomerProfile(customer_id=cid, as_of=NOW, lifecycle="active", frequency=1))
+    s.add(CustomerProfile(customer_id=cid, lifecycle="active", frequency=1))
     return campaign_id
 
 
