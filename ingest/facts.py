@@ -24,6 +24,27 @@ ON CONFLICT (external_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c i
 WHERE {' OR '.join(f'orders.{c} IS DISTINCT FROM excluded.{c}' for c in ORDER_COLUMNS)}"""
 
 
+RECORD_KEYS = f"""
+INSERT INTO imported_event_keys (event_id, run_id)
+SELECT event_key, :run FROM {staging.EVENTS.name} WHERE event_key IS NOT NULL
+ON CONFLICT (event_id) DO NOTHING"""
+# An event without a key is new if no stored event has its customer, type and time.
+UNKEYED_IS_NEW = """(SELECT e.id FROM behavior_events e WHERE e.customer_id = s.customer_id
+    AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type LIMIT 1) IS NULL"""
+EVENT_ROWS = f"""
+INSERT INTO behavior_events (customer_id, event_type, occurred_at, channel)
+SELECT s.customer_id, s.event_type, s.occurred_at, s.channel FROM {staging.EVENTS.name} s"""
+# PostgreSQL: a keyed event goes in only if claiming its key inserted it (no separate probe).
+INSERT_EVENTS = f"""WITH fresh AS ({RECORD_KEYS} RETURNING event_id) {EVENT_ROWS}
+WHERE CASE WHEN s.event_key IS NOT NULL THEN s.event_key IN (SELECT event_id FROM fresh)
+    ELSE {UNKEYED_IS_NEW} END"""
+# SQLite has no INSERT inside WITH: probe the known keys, then record the new ones.
+INSERT_EVENTS_PROBING = f"""{EVENT_ROWS}
+WHERE CASE WHEN s.event_key IS NOT NULL
+    THEN (SELECT k.event_id FROM imported_event_keys k WHERE k.event_id = s.event_key) IS NULL
+    ELSE {UNKEYED_IS_NEW} END"""
+
+
 def write_orders(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     table = staging.ORDERS.name
     stage(conn, staging.ORDERS, batch)
@@ -46,21 +67,13 @@ def write_orders(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
 
 
 def write_events(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
-    table = staging.EVENTS.name
     stage(conn, staging.EVENTS, batch)
     rejected = resolve_customers(conn, ctx, staging.EVENTS)
-    inserted = conn.execute(text(f"""
-        INSERT INTO behavior_events (customer_id, event_type, occurred_at, channel)
-        SELECT s.customer_id, s.event_type, s.occurred_at, s.channel FROM {table} s
-        WHERE CASE WHEN s.event_key IS NOT NULL
-            THEN NOT EXISTS (SELECT 1 FROM imported_event_keys k WHERE k.event_id = s.event_key)
-            ELSE NOT EXISTS (SELECT 1 FROM behavior_events e WHERE e.customer_id = s.customer_id
-                             AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type)
-            END""")).rowcount
-    conn.execute(text(f"""
-        INSERT INTO imported_event_keys (event_id, run_id)
-        SELECT event_key, :run FROM {table} WHERE event_key IS NOT NULL
-        ON CONFLICT (event_id) DO NOTHING"""), {"run": ctx.run_id})
+    if conn.dialect.name == "postgresql":
+        inserted = conn.execute(text(INSERT_EVENTS), {"run": ctx.run_id}).rowcount
+    else:
+        inserted = conn.execute(text(INSERT_EVENTS_PROBING)).rowcount
+        conn.execute(text(RECORD_KEYS), {"run": ctx.run_id})
     flagged = record_flags(conn, ctx, staging.EVENTS, "record_key")
     accepted = batch.accepted - rejected
     return ChunkCounts(inserted=inserted, unchanged=accepted - inserted, rejected=rejected,

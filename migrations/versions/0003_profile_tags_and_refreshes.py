@@ -1,8 +1,9 @@
-"""profile data tags as columns; profile refreshes recorded once instead of per row
+"""profile data tags as columns; profile refreshes recorded once; no per-event run check
 
 A refresh rewrote some four million tag rows for a million customers; as profile columns the
 data tags come with the profile row. customer_tags keeps the manual tags. A profile's as-of
 time moves to profile_refreshes, so a refresh rewrites only the profiles whose values moved.
+imported_event_keys.run_id is provenance; its foreign key cost a check per imported event.
 
 Revision ID: 0003
 Revises: 0002
@@ -21,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 TAGS = ("tag_age", "tag_power", "tag_category", "tag_channel", "tag_active")
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+FK_EVENT_KEY_RUN = "fk_imported_event_keys_run_id_import_runs"
 
 
 def upgrade() -> None:
@@ -41,6 +43,8 @@ def upgrade() -> None:
         for name in TAGS:
             batch_op.add_column(sa.Column(name, sa.String(length=64), nullable=True))
     op.execute("DELETE FROM customer_tags WHERE source = 'data'")
+    with op.batch_alter_table("imported_event_keys", schema=None) as batch_op:
+        batch_op.drop_constraint(FK_EVENT_KEY_RUN, type_="foreignkey")
 
 
 def downgrade() -> None:
@@ -55,3 +59,5 @@ def downgrade() -> None:
     with op.batch_alter_table("customer_profiles", schema=None) as batch_op:
         batch_op.alter_column("as_of", existing_type=sa.DateTime(timezone=True), nullable=False)
     op.drop_table("profile_refreshes")
+    with op.batch_alter_table("imported_event_keys", schema=None) as batch_op:
+        batch_op.create_foreign_key(FK_EVENT_KEY_RUN, "import_runs", ["run_id"], ["id"])

@@ -19,8 +19,9 @@ def test_every_kind_with_a_merge_and_a_reimport(lite, make_file, counts, read_re
                                      "O1,C1,2023-05-01T10:00:00+08:00,10.50,shoes\n"
                                      "O2,C2,2022-05-01T10:00:00+08:00,20,bags\n"
                                      "O3,C2,2023-05-01T10:00:00+08:00,-1,bags\n"),
-        "events": make_file("e.csv", "customer_id,event_type,occurred_at\n"
-                                     "C2,login,2023-05-01T09:00:00+08:00\n"),
+        "events": make_file("e.csv", "event_id,customer_id,event_type,occurred_at\n"
+                                     ",C2,login,2023-05-01T09:00:00+08:00\n"
+                                     "E1,C1,login,2023-05-01T09:00:00+08:00\n"),
         "consents": make_file("k.csv", "customer_id,channel,purpose,granted,source,recorded_at\n"
                                        "C2,sms,marketing,true,pos,2023-05-01T09:00:00+08:00\n"),
     }
@@ -32,7 +33,7 @@ def test_every_kind_with_a_merge_and_a_reimport(lite, make_file, counts, read_re
         ("4", "phone", "*****")]
     assert (first["orders"].inserted, first["orders"].rejected, first["orders"].flagged) == (
         2, 1, 1)
-    assert first["events"].inserted == first["consents"].inserted == 1
+    assert first["events"].inserted == 2 and first["consents"].inserted == 1
     with lite.connect() as conn:
         c1 = conn.execute(select(Customer.id)).scalar_one()
         assert conn.execute(select(CustomerAlias.customer_id)).scalar_one() == c1
