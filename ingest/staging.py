@@ -125,10 +125,10 @@ def encode(table: Table, records: Sequence[dict[str, Any]]) -> Encoded:
     """
     if not records:
         return Encoded((), "")
-    binary = {c for c in records[0] if isinstance(table.c[c].type, LargeBinary)}
+    binary = [i for i, c in enumerate(records[0]) if isinstance(table.c[c].type, LargeBinary)]
     rows: Iterable[Iterable[Any]] = (r.values() for r in records)
     if binary:
-        rows = ([_hex(v) if c in binary else v for c, v in r.items()] for r in records)
+        rows = (_hexed(list(r.values()), binary) for r in records)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return Encoded(tuple(records[0]), buf.getvalue())
@@ -156,5 +156,9 @@ def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
         cursor.close()
 
 
-def _hex(value: bytes | None) -> str | None:
-    return None if value is None else "\\x" + value.hex()
+def _hexed(values: list[Any], binary: list[int]) -> list[Any]:
+    """The row with its bytes values (at positions `binary`) as bytea hex text."""
+    for i in binary:
+        if values[i] is not None:
+            values[i] = "\\x" + values[i].hex()
+    return values

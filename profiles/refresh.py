@@ -13,21 +13,23 @@ Best hour: the customer's own recency-weighted local hour (profiles/stats.py) wh
 least MIN_EVENTS events in the last year; otherwise the most common own best hour among their
 segment; otherwise DEFAULT_HOUR.
 
-A row is rewritten only when a value in it changed, and each refresh is recorded in
-profile_refreshes: an hourly refresh writes the few percent of profiles that moved.
+The new profiles are computed into a temp table; a row is rewritten only when a value in it
+changed, and each refresh is recorded in profile_refreshes: an hourly refresh writes the few
+percent of profiles that moved.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Insert, and_, case, func, literal, select
+from sqlalchemy import Column, Select, Table, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from models.tables import Customer, CustomerProfile, ProfileRefresh
-from profiles.sqlutil import analyze, epoch, epoch_seconds, insert_or_update, tune_for_bulk
+from profiles.sqlutil import analyze, epoch, epoch_seconds, temp_table, tune_for_bulk
 from profiles.tags import COLUMNS as TAG_COLUMNS
 from profiles.tags import data_tags
 from profiles.thresholds import (
@@ -63,7 +65,11 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
     with customer_stats(session, as_of, window_days) as stats:
         inputs = _inputs(session, as_of, stats, seg)
         fallback = _segment_hours(session, inputs)
-        changed = session.execute(_upsert(session, as_of, inputs, fallback, life)).rowcount
+        with temp_table(session, "tmp_profiles", *_profile_columns()) as fresh:
+            session.execute(fresh.insert().from_select(
+                NAMES, _profile_rows(as_of, inputs, fallback, life)))
+            analyze(session, fresh)
+            changed = _write(session, fresh)
     analyze(session, CustomerProfile.__table__)
     profiles = session.execute(select(func.count()).select_from(CustomerProfile)).scalar_one()
     session.add(ProfileRefresh(as_of=as_of, profiles=profiles, changed=changed,
@@ -113,8 +119,8 @@ def segment_of(has_orders: ColumnElement[bool], r: ColumnElement[int], f: Column
     )
 
 
-def _upsert(session: Session, as_of: datetime, s: Subquery, fallback: ColumnElement[int],
-            life: LifecycleThresholds) -> Insert:
+def _profile_rows(as_of: datetime, s: Subquery, fallback: ColumnElement[int],
+                  life: LifecycleThresholds) -> Select[Any]:
     c = s.c
     idle = func.coalesce(c.r, c.reg_days)
     stage = case(
@@ -126,12 +132,32 @@ def _upsert(session: Session, as_of: datetime, s: Subquery, fallback: ColumnElem
         (idle <= life.dormant_days, "dormant"),
         else_="churned",
     )
-    rows = select(
+    return select(
         c.cid, c.r, c.f, c.m, c.rs, c.fs, c.ms, c.segment, stage,
         func.coalesce(c.hour, fallback), c.channel,
         *data_tags(as_of, c.birth_year, c.ms, c.top_category, c.channel, c.hour),
-    ).where(c.cid.is_not(None))
-    return insert_or_update(session, CustomerProfile.__table__, NAMES, rows, ["customer_id"])
+    )
+
+
+def _profile_columns() -> list[Column[Any]]:
+    return [Column(n, CustomerProfile.__table__.c[n].type) for n in NAMES]
+
+
+def _write(session: Session, fresh: Table) -> int:
+    """Rewrite the profiles whose values moved, add the missing ones; returns how many.
+    (An upsert would lock and check every row; a plain INSERT of new rows costs the least.)"""
+    cp = CustomerProfile.__table__
+    values = [n for n in NAMES if n != "customer_id"]
+    updated = session.execute(
+        update(cp).where(cp.c.customer_id == fresh.c.customer_id,
+                         or_(*(cp.c[n].is_distinct_from(fresh.c[n]) for n in values)))
+        .values({n: fresh.c[n] for n in values})
+    ).rowcount
+    missing = ~select(cp.c.customer_id).where(cp.c.customer_id == fresh.c.customer_id).exists()
+    inserted = session.execute(
+        cp.insert().from_select(NAMES, select(*(fresh.c[n] for n in NAMES)).where(missing))
+    ).rowcount
+    return int(updated) + int(inserted)
 
 
 def _segment_hours(session: Session, s: Subquery) -> ColumnElement[int]:

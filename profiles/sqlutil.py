@@ -16,18 +16,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    Insert,
     Integer,
     MetaData,
-    Select,
     String,
     Table,
     cast,
     func,
-    or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -58,20 +54,6 @@ def epoch_seconds(session: Db, expr: ColumnElement[Any]) -> ColumnElement[int]:
 def epoch(at: datetime) -> int:
     """The Python twin of `epoch_seconds` for bound values."""
     return int(at.timestamp() // 1)
-
-
-def insert_or_update(session: Session, table: Table, names: list[str], rows: Select[Any],
-                     keys: list[str]) -> Insert:
-    """INSERT … SELECT … ON CONFLICT (keys) DO UPDATE of the rows whose values changed:
-    rewriting existing rows as updates keeps foreign-key checks off them (the key does not
-    change), and unchanged rows are not written at all. `rows` needs a WHERE clause
-    (SQLite's parser requires one before ON CONFLICT)."""
-    maker = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
-    stmt = maker(table).from_select(names, rows)
-    values = [n for n in names if n not in keys]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={n: stmt.excluded[n] for n in values},
-        where=or_(*(table.c[n].is_distinct_from(stmt.excluded[n]) for n in values)))
 
 
 def tune_for_bulk(session: Db) -> None:
