@@ -24,7 +24,19 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
 
@@ -67,7 +79,7 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
         fallback = _segment_hours(session, inputs)
         with temp_table(session, "tmp_profiles", *_profile_columns()) as fresh:
             session.execute(fresh.insert().from_select(
-                NAMES, _profile_rows(as_of, inputs, fallback, life)))
+                [*NAMES, "is_new"], _profile_rows(as_of, inputs, fallback, life)))
             analyze(session, fresh)
             changed = _write(session, fresh)
     analyze(session, CustomerProfile.__table__)
@@ -132,15 +144,20 @@ def _profile_rows(as_of: datetime, s: Subquery, fallback: ColumnElement[int],
         (idle <= life.dormant_days, "dormant"),
         else_="churned",
     )
+    stored = CustomerProfile.__table__.alias("stored")
     return select(
         c.cid, c.r, c.f, c.m, c.rs, c.fs, c.ms, c.segment, stage,
         func.coalesce(c.hour, fallback), c.channel,
         *data_tags(as_of, c.birth_year, c.ms, c.top_category, c.channel, c.hour),
-    )
+        stored.c.customer_id.is_(None),
+    ).select_from(s.outerjoin(stored, stored.c.customer_id == c.cid))
 
 
 def _profile_columns() -> list[Column[Any]]:
-    return [Column(n, CustomerProfile.__table__.c[n].type) for n in NAMES]
+    """NAMES, plus whether the customer has no stored profile yet (decided before any write:
+    probing the table while inserting into it would read the new rows too)."""
+    return [*(Column(n, CustomerProfile.__table__.c[n].type) for n in NAMES),
+            Column("is_new", Boolean)]
 
 
 def _write(session: Session, fresh: Table) -> int:
@@ -149,13 +166,12 @@ def _write(session: Session, fresh: Table) -> int:
     cp = CustomerProfile.__table__
     values = [n for n in NAMES if n != "customer_id"]
     updated = session.execute(
-        update(cp).where(cp.c.customer_id == fresh.c.customer_id,
+        update(cp).where(cp.c.customer_id == fresh.c.customer_id, ~fresh.c.is_new,
                          or_(*(cp.c[n].is_distinct_from(fresh.c[n]) for n in values)))
         .values({n: fresh.c[n] for n in values})
     ).rowcount
-    missing = ~select(cp.c.customer_id).where(cp.c.customer_id == fresh.c.customer_id).exists()
-    inserted = session.execute(
-        cp.insert().from_select(NAMES, select(*(fresh.c[n] for n in NAMES)).where(missing))
+    inserted = session.execute(cp.insert().from_select(
+        NAMES, select(*(fresh.c[n] for n in NAMES)).where(fresh.c.is_new))
     ).rowcount
     return int(updated) + int(inserted)
 
