@@ -33,7 +33,7 @@ def in_thread(batches: Iterator[Batch], depth: int = DEPTH) -> Generator[Batch, 
     """
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    worker = threading.Thread(target=_produce, args=(lambda: batches, slots, stop),
+    worker = threading.Thread(target=_produce, args=(lambda: batches, slots, stop, False),
                               name="ingest-reader", daemon=True)
     worker.start()
     try:
@@ -53,7 +53,7 @@ def in_process(make: Callable[[], Iterator[Batch]],
     ctx = multiprocessing.get_context("fork")
     slots: Any = ctx.Queue(maxsize=depth)
     stop = ctx.Event()
-    child = ctx.Process(target=_produce, args=(make, slots, stop), name="ingest-reader",
+    child = ctx.Process(target=_produce, args=(make, slots, stop, True), name="ingest-reader",
                         daemon=True)
     child.start()
     try:
@@ -82,7 +82,10 @@ def _consume(slots: Any, alive: Callable[[], bool]) -> Iterator[Batch]:
         yield item
 
 
-def _produce(make: Callable[[], Iterator[Batch]], slots: Any, stop: Any) -> None:
+def _produce(make: Callable[[], Iterator[Batch]], slots: Any, stop: Any,
+             crossing: bool) -> None:
+    """Put the batches, then "done", or the error that stopped them (in a form that survives
+    the trip to another process when `crossing`)."""
     def put(item: tuple[str, Any]) -> bool:
         while not stop.is_set():
             try:
@@ -100,7 +103,7 @@ def _produce(make: Callable[[], Iterator[Batch]], slots: Any, stop: Any) -> None
         else:
             put(("done", None))
     except BaseException as exc:  # handed over to the consumer, raised there
-        put(("error", _portable(exc)))
+        put(("error", _portable(exc) if crossing else exc))
     finally:
         close = getattr(batches, "close", None)
         if close is not None:
