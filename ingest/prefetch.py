@@ -25,15 +25,16 @@ def process_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def in_thread(batches: Iterator[Batch], depth: int = DEPTH) -> Generator[Batch, None, None]:
-    """Produce `batches` on a worker thread, at most `depth` ahead of the consumer.
+def in_thread(make: Callable[[], Iterator[Batch]],
+              depth: int = DEPTH) -> Generator[Batch, None, None]:
+    """Produce the batches of `make()` on a worker thread, at most `depth` ahead of the consumer.
 
     An exception in the worker (say ImportFileError) is raised in the consumer; if the
     consumer stops early, the worker is told to stop and is joined.
     """
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    worker = threading.Thread(target=_produce, args=(lambda: batches, slots, stop, False),
+    worker = threading.Thread(target=_produce, args=(make, slots, stop, False),
                               name="ingest-reader", daemon=True)
     worker.start()
     try:

@@ -71,7 +71,7 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
             in_process = pg and path.is_file() and path.stat().st_size >= PROCESS_MIN_BYTES
         make = partial(read_batches, path, kind, now, chunk_rows, encode)
         source = (prefetch.in_process(make) if in_process and prefetch.process_available()
-                  else prefetch.in_thread(make()))
+                  else prefetch.in_thread(make))
         with closing(source) as batches:
             for done, batch in enumerate(batches, start=1):
                 _write(conn, ctx, report, batch)
