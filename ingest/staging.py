@@ -6,9 +6,9 @@ same SQL on both databases.
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.types import TypeEngine
 
 from models.tables import UtcDateTime
 
@@ -118,20 +119,19 @@ class Encoded:
 
 
 def encode(table: Table, records: Sequence[dict[str, Any]]) -> Encoded:
-    """Records as COPY … FORMAT csv text, written by the C csv module: None becomes an unquoted
-    empty field (NULL; validated values are never empty strings), bytes become bytea hex.
+    """Records as COPY text (PostgreSQL's default format): tab-separated, `\\N` for None,
+    bytes as bytea hex, text escaped only where it holds a backslash, tab or line break.
 
     Pure Python with no connection, so it can run ahead of the writer, even in another process.
     """
     if not records:
         return Encoded((), "")
-    binary = [i for i, c in enumerate(records[0]) if isinstance(table.c[c].type, LargeBinary)]
-    rows: Iterable[Iterable[Any]] = (r.values() for r in records)
-    if binary:
-        rows = (_hexed(list(r.values()), binary) for r in records)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return Encoded(tuple(records[0]), buf.getvalue())
+    columns = tuple(records[0])
+    convert = [_CONVERTERS.get(type(table.c[c].type), str) for c in columns]
+    lines = ["\t".join([_NULL if v is None else f(v) for f, v in zip(convert, r.values())])
+             for r in records]
+    lines.append("")
+    return Encoded(columns, "\n".join(lines))
 
 
 def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
@@ -150,15 +150,27 @@ def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.copy_expert(
-            f"COPY {table.name} ({', '.join(encoded.columns)}) FROM STDIN WITH (FORMAT csv)",
+            f"COPY {table.name} ({', '.join(encoded.columns)}) FROM STDIN",
             io.StringIO(encoded.text), size=COPY_READ_BYTES)
     finally:
         cursor.close()
 
 
-def _hexed(values: list[Any], binary: list[int]) -> list[Any]:
-    """The row with its bytes values (at positions `binary`) as bytea hex text."""
-    for i in binary:
-        if values[i] is not None:
-            values[i] = "\\x" + values[i].hex()
-    return values
+def _text(value: str) -> str:
+    return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+
+
+def _bytea(value: bytes) -> str:
+    return "\\\\x" + value.hex()
+
+
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+# How each column type is written; anything else (numbers, timestamps) by its str().
+_CONVERTERS: dict[type[TypeEngine[Any]], Callable[[Any], str]] = {
+    Text: _text, LargeBinary: _bytea, Boolean: _boolean}

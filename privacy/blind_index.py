@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
+from functools import lru_cache
 
 from privacy.keys import KeyRing, keyring
 
@@ -13,6 +13,8 @@ _NON_DIGITS = re.compile(r"\D")
 
 def normalize_phone(phone: str) -> str:
     """Mainland numbers to their 11 digits: '+86 138-0013-8000' → '13800138000'."""
+    if len(phone) == 11 and phone.isdigit():  # already normalized (as imported numbers are)
+        return phone
     digits = _NON_DIGITS.sub("", phone)
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
@@ -31,5 +33,25 @@ def blind_index(kind: str, value: str | None, ring: KeyRing | None = None) -> st
     if value is None or value == "":
         return None
     norm = _NORMALIZE.get(kind, str.strip)(value)
-    ring = ring or keyring()
-    return hmac.digest(ring.index_key, f"{kind}:{norm}".encode(), hashlib.sha256).hex()
+    inner, outer = _keyed(ring.index_key if ring else keyring().index_key, kind)
+    mac = inner.copy()
+    mac.update(norm.encode())
+    result = outer.copy()
+    result.update(mac.digest())
+    return result.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _keyed(key: bytes, kind: str) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """HMAC-SHA256 (RFC 2104) of messages starting "kind:", as its inner state (key block
+    and prefix absorbed) and outer state: copying them is a third of the cost of hmac.digest,
+    which sets up the key anew for every value."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    block = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    inner.update(f"{kind}:".encode())
+    return inner, hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+
+_BLOCK = 64  # SHA-256's block size
