@@ -128,8 +128,8 @@ def encode(table: Table, records: Sequence[dict[str, Any]]) -> Encoded:
         return Encoded((), "")
     columns = tuple(records[0])
     convert = [_CONVERTERS.get(type(table.c[c].type), str) for c in columns]
-    lines = ["\t".join([_NULL if v is None else f(v) for f, v in zip(convert, r.values())])
-             for r in records]
+    lines = ["\t".join([_NULL if v is None else f(v)
+                        for f, v in zip(convert, r.values(), strict=True)]) for r in records]
     lines.append("")
     return Encoded(columns, "\n".join(lines))
 
