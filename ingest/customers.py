@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 
 from ingest import staging
 from ingest.batches import Batch
-from ingest.chunk import RESOLVE, Context, record_flags, stage
+from ingest.chunk import Context, record_flags, stage
 from ingest.merge import FILLED, fill_gaps, merge_duplicates
 from ingest.report import ChunkCounts
 
@@ -32,10 +32,31 @@ ON CONFLICT (external_id) DO UPDATE SET
 EXISTING = f"""
 SELECT count(*) FROM {STAGED} s
 WHERE (SELECT c.id FROM customers c WHERE c.external_id = s.external_id) IS NOT NULL"""
+# The customers of the chunk with their match keys, for the merge, and their retailer ids
+# (aliases included), for the tags. On PostgreSQL the upsert hands its rows over itself, and
+# counts the ones it updated (an inserted row has no xmax).
+KEYS = "id, external_id, phone_index, device_id"
+IDS = staging.IDS.name
+UPSERTED_IDS = f"""
+INSERT INTO {IDS} ({KEYS})
+SELECT c.id, c.external_id, c.phone_index, c.device_id
+FROM {STAGED} s JOIN customers c ON c.external_id = s.external_id"""
+UPSERT_RETURNING = f"""
+WITH upserted AS ({UPSERT} RETURNING {KEYS}, xmax = 0 AS inserted),
+ids AS (INSERT INTO {IDS} ({KEYS}) SELECT {KEYS} FROM upserted)
+SELECT count(*) FROM upserted WHERE NOT inserted"""
+ALIASED_IDS = f"""
+INSERT INTO {IDS} ({KEYS})
+SELECT c.id, s.external_id, c.phone_index, c.device_id
+FROM {STAGED} s JOIN customer_aliases a ON a.external_id = s.external_id
+JOIN customers c ON c.id = a.customer_id"""
+# The customer a row names was erased (its own row, or the profile its id was merged into).
 ERASED = f"""
 SELECT s.line, s.external_id FROM {STAGED} s
-WHERE (SELECT c.erased_at FROM customers c WHERE c.id = {RESOLVE.format(ref="s.external_id")})
-      IS NOT NULL"""
+WHERE EXISTS (SELECT 1 FROM customers c
+              WHERE c.external_id = s.external_id AND c.erased_at IS NOT NULL)
+   OR EXISTS (SELECT 1 FROM customer_aliases a JOIN customers c ON c.id = a.customer_id
+              WHERE a.external_id = s.external_id AND c.erased_at IS NOT NULL)"""
 
 
 def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
@@ -46,17 +67,21 @@ def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts
     aliased = conn.execute(text(f"SELECT count(*) FROM {STAGED} s WHERE {IS_ALIAS}")).scalar_one()
     if aliased:
         fill_gaps(conn, ALIASED)
-    existing = conn.execute(text(EXISTING)).scalar_one()
-    conn.execute(text(UPSERT))
+    if conn.dialect.name == "postgresql":
+        existing = conn.execute(text(UPSERT_RETURNING)).scalar_one()
+    else:
+        existing = conn.execute(text(EXISTING)).scalar_one()
+        conn.execute(text(UPSERT))
+        conn.execute(text(UPSERTED_IDS))
+    if aliased:
+        conn.execute(text(ALIASED_IDS))
     conn.execute(text(f"""
         INSERT INTO customer_tags (customer_id, tag, source)
-        SELECT DISTINCT {RESOLVE.format(ref="t.external_id")}, t.tag, 'manual'
-        FROM {staging.TAGS.name} t WHERE true
+        SELECT DISTINCT i.id, t.tag, 'manual'
+        FROM {staging.TAGS.name} t JOIN {IDS} i ON i.external_id = t.external_id WHERE true
         ON CONFLICT (customer_id, tag) DO NOTHING"""))
     flagged = record_flags(conn, ctx, staging.CUSTOMERS, "external_id")
-    conn.execute(text(f"INSERT INTO {staging.IDS.name} (id) SELECT DISTINCT "
-                      f"{RESOLVE.format(ref='s.external_id')} FROM {STAGED} s"))
-    merged = merge_duplicates(conn, ctx.run_id, ctx.now)
+    merged = merge_duplicates(conn, ctx.run_id, ctx.now, keyed=True)
     return ChunkCounts(inserted=batch.accepted - rejected - existing - aliased,
                        updated=existing + aliased, rejected=rejected, flagged=flagged,
                        merged=merged)

@@ -28,13 +28,17 @@ KEYS_OF_IDS = """
 UPDATE ing_ids SET (phone_index, device_id) = (
     SELECT t.phone_index, t.device_id FROM customers t
     WHERE t.id = ing_ids.id AND t.erased_at IS NULL)"""
-_GROUP = "(SELECT {agg}(h.id) FROM customers h WHERE h.{col} = i.{col} AND h.erased_at IS NULL)"
-# Keys held by more than one customer: the touched holder, and the lowest and highest id.
+_GROUP = "(SELECT {agg}(h.id) FROM customers h WHERE h.{col} = y.k AND h.erased_at IS NULL)"
+# Keys held by more than one customer: the touched holder, and the lowest and highest id. One
+# probe per touched customer finds whether anyone else holds its key; only the few that share
+# one are probed again for the group's ends.
 SHARED = """
 INSERT INTO ing_keys (matched_on, k, id, lo, hi)
-SELECT '{how}', y.k, y.id, y.lo, y.hi FROM (
-    SELECT i.id, i.{col} AS k, {lo} AS lo, {hi} AS hi FROM ing_ids i WHERE i.{col} IS NOT NULL
-) y WHERE y.lo <> y.hi"""
+SELECT '{how}', y.k, y.id, {lo}, {hi} FROM (
+    SELECT i.id, i.{col} AS k FROM ing_ids i WHERE i.{col} IS NOT NULL AND EXISTS (
+        SELECT 1 FROM customers o
+        WHERE o.{col} = i.{col} AND o.id <> i.id AND o.erased_at IS NULL)
+) y"""
 # Links to the oldest holder: from each touched holder, and to a touched oldest holder from
 # the (at most one) other customer that already had the key.
 LINK_TOUCHED = "INSERT INTO ing_edges (a, b, matched_on) SELECT id, lo, matched_on FROM ing_keys " \
@@ -79,9 +83,10 @@ def fill_gaps(conn: Connection, source: str) -> None:
         rank += 1
 
 
-def merge_duplicates(conn: Connection, run_id: int, now: datetime) -> int:
+def merge_duplicates(conn: Connection, run_id: int, now: datetime, keyed: bool = False) -> int:
     """Merge duplicates among the customers in ing_ids and their matches; returns merges.
 
+    `keyed`: ing_ids holds the customers' current match keys already (else they are read).
     Repeats while a survivor gained a phone or device id (from its duplicates) that links it
     to yet another customer.
     """
@@ -89,7 +94,9 @@ def merge_duplicates(conn: Connection, run_id: int, now: datetime) -> int:
     merged = 0
     while True:
         staging.clear(conn, staging.KEYS, staging.EDGES, staging.LABELS, staging.MERGE)
-        conn.execute(text(KEYS_OF_IDS))
+        if not keyed:
+            conn.execute(text(KEYS_OF_IDS))
+        keyed = False
         shared = sum(conn.execute(text(SHARED.format(
             how=how, col=col, lo=_GROUP.format(agg="MIN", col=col),
             hi=_GROUP.format(agg="MAX", col=col)))).rowcount for how, col in MATCH_KEYS.items())

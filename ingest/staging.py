@@ -62,8 +62,8 @@ TAGS = Table("ing_tags", META, Column("external_id", Text), Column("tag", Text),
              prefixes=["TEMPORARY"])
 FLAGS = _stage("ing_flags", Column("record_key", Text), Column("customer_ref", Text),
                Column("code", Text), Column("detail", Text))
-IDS = Table("ing_ids", META, Column("id", BigInteger), Column("phone_index", Text),
-            Column("device_id", Text), prefixes=["TEMPORARY"])
+IDS = Table("ing_ids", META, Column("id", BigInteger), Column("external_id", Text),
+            Column("phone_index", Text), Column("device_id", Text), prefixes=["TEMPORARY"])
 KEYS = Table("ing_keys", META, Column("matched_on", Text), Column("k", Text),
              Column("id", BigInteger), Column("lo", BigInteger), Column("hi", BigInteger),
              prefixes=["TEMPORARY"])

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,10 @@ class Customer(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The few erased customers by retailer id: an import checks each row against them.
+    __table_args__ = (Index("ix_customers_erased", "external_id",
+                            postgresql_where=text("erased_at IS NOT NULL"),
+                            sqlite_where=text("erased_at IS NOT NULL")),)
 
 
 class ConsentEvent(Base):

@@ -68,9 +68,32 @@ def test_a_late_duplicate_takes_its_history_along(pg, make_file, counts) -> None
     assert (again.inserted, again.unchanged, again.rejected) == (1, 1, 0)
     assert _ids(pg, Order) == [a.id] * 3
     redo = import_file(pg, "customers", make_file("c3.csv", HEAD + "A,13800138000,,,2023-01-01,\n"
-                                                              "B,13800138000,,DEV-B,,\n"))
-    assert (redo.inserted, redo.merged) == (0, 0)
+                                                              "B,13800138000,,DEV-B,,kol\n"))
+    assert (redo.inserted, redo.updated, redo.merged) == (0, 2, 0)
     assert counts(pg)["customers"] == before["customers"] == 1
+    with pg.connect() as conn:  # a tag on a row naming B is A's
+        assert conn.execute(text("SELECT customer_id, tag FROM customer_tags")).all() == [
+            (a.id, "kol")]
+
+
+def test_rows_naming_an_erased_profile_through_its_alias_are_rejected(
+        pg, make_file, read_rejects) -> None:
+    import_file(pg, "customers", make_file("c.csv", HEAD + "A,13800138000,,,2023-01-01,\n"
+                                                          "B,13800138000,,,2023-02-01,\n"))
+    with pg.begin() as conn:
+        conn.execute(text("UPDATE customers SET phone_enc = NULL, phone_index = NULL, "
+                          "erased_at = now()"))
+    rejects = make_file("r.csv", "").with_name("again.rejects.csv")
+    report = import_file(pg, "customers", make_file("c2.csv", HEAD + "B,13900139000,,,,vip\n"
+                                                                   "N,13900139000,,,,\n"),
+                         reject_path=rejects)
+    assert (report.rejected, report.inserted, report.merged) == (1, 1, 0)
+    assert [(r["line"], r["value"]) for r in read_rejects(rejects)] == [("2", "B")]
+    with pg.connect() as conn:
+        rows = conn.execute(select(Customer.external_id, Customer.erased_at.is_not(None))
+                            .order_by(Customer.id)).all()
+        assert conn.execute(text("SELECT count(*) FROM customer_tags")).scalar_one() == 0
+    assert [tuple(r) for r in rows] == [("A", True), ("N", False)]
 
 
 def test_same_device_and_chains_across_chunks(pg, make_file) -> None:
