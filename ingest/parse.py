@@ -46,12 +46,12 @@ def text(field: str, value: str | None, max_len: int, required: bool = False) ->
         if required:
             raise FieldError(field, value, "required value is missing")
         return None
-    if "\n" in value or "\r" in value or "\t" in value:
+    if _CONTROL.search(value):
         value = _LINE_BREAKS.sub(" ", value)
+        if _CONTROL.search(value):
+            raise FieldError(field, value, "contains control characters")
     if len(value) > max_len:
         raise FieldError(field, value, f"longer than {max_len} characters")
-    if _CONTROL.search(value):
-        raise FieldError(field, value, "contains control characters")
     return value
 
 

@@ -36,18 +36,19 @@ class Parsed:
     tags: list[str] = field(default_factory=list)
 
 
-class _Collect:
-    """Runs parsers and keeps every field error, so a row reports all its problems at once."""
+def _collector() -> tuple[Callable[..., Any], list[FieldError]]:
+    """A caller of parsers that keeps every field error (so a row reports all its problems at
+    once), and the list it keeps them in. A closure: it runs for every field of every row."""
+    errors: list[FieldError] = []
 
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def call(fn: Callable[..., T], *args: Any) -> T | None:
         try:
-            return fn(*args, **kwargs)
+            return fn(*args)
         except FieldError as exc:
-            self.errors.append(exc)
-            return None  # type: ignore[return-value]
+            errors.append(exc)
+            return None
+
+    return call, errors
 
 
 def _age(born: date, today: date) -> int:
@@ -55,8 +56,8 @@ def _age(born: date, today: date) -> int:
 
 
 def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
-    f = _Collect()
-    ext = f(parse.text, "customer_id", v.get("customer_id"), 64, required=True)
+    f, errors = _collector()
+    ext = f(parse.text, "customer_id", v.get("customer_id"), 64, True)
     name = f(parse.text, "name", v.get("name"), 100)
     phone = f(parse.phone, v.get("phone"))
     email = f(parse.email, v.get("email"))
@@ -73,8 +74,8 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
         "birth_year": born.year if born else None, "timezone": zone.key,
         "registered_at": f(parse.moment, "registered_at", v.get("registered_at"), zone), **plain,
     }
-    if f.errors:
-        return f.errors
+    if errors:
+        return errors
     record.update(name_enc=encrypt(name, "name"), phone_enc=encrypt(phone, "phone"),
                   email_enc=encrypt(email, "email"), address_enc=encrypt(address, "address"),
                   phone_index=blind_index("phone", phone), email_index=blind_index("email", email))
@@ -91,18 +92,18 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
 
 
 def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
-    f = _Collect()
+    f, errors = _collector()
     record: dict[str, Any] = {
         "line": line,
-        "external_id": f(parse.text, "order_id", v.get("order_id"), 64, required=True),
-        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
-        "ordered_at": f(parse.moment, "ordered_at", v.get("ordered_at"), required=True),
+        "external_id": f(parse.text, "order_id", v.get("order_id"), 64, True),
+        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, True),
+        "ordered_at": f(parse.moment, "ordered_at", v.get("ordered_at"), parse.SHANGHAI, True),
         "amount": f(parse.amount, "amount", v.get("amount")),
         "category": f(parse.text, "category", v.get("category"), 64),
         "store": f(parse.text, "store", v.get("store"), 64),
     }
-    if f.errors:
-        return f.errors
+    if errors:
+        return errors
     record["record_key"] = record["external_id"]
     parsed = Parsed(line, record["external_id"], record["customer_ref"], record)
     if record["ordered_at"] > now:
@@ -111,37 +112,37 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
 
 
 def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
-    f = _Collect()
+    f, errors = _collector()
     record: dict[str, Any] = {
         "line": line,
         "event_key": f(parse.text, "event_id", v.get("event_id"), 128),
-        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
+        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, True),
         "event_type": f(parse.choice, "event_type", v.get("event_type"), EVENT_TYPES),
-        "occurred_at": f(parse.moment, "occurred_at", v.get("occurred_at"), required=True),
+        "occurred_at": f(parse.moment, "occurred_at", v.get("occurred_at"), parse.SHANGHAI, True),
         "channel": f(parse.text, "channel", v.get("channel"), 32),
     }
-    if f.errors:
-        return f.errors
+    if errors:
+        return errors
     record["record_key"] = record["event_key"] or "|".join(
         (record["customer_ref"], record["event_type"], record["occurred_at"].isoformat()))
     return Parsed(line, record["record_key"], record["customer_ref"], record)
 
 
 def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
-    f = _Collect()
+    f, errors = _collector()
     record: dict[str, Any] = {
         "line": line,
-        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, required=True),
+        "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, True),
         "channel": f(parse.choice, "channel", v.get("channel"), CHANNELS),
         "purpose": f(parse.choice, "purpose", v.get("purpose"), PURPOSES),
-        "granted": f(parse.boolean, "granted", v.get("granted"), required=True),
-        "source": f(parse.text, "source", v.get("source"), 64, required=True),
+        "granted": f(parse.boolean, "granted", v.get("granted"), True),
+        "source": f(parse.text, "source", v.get("source"), 64, True),
         "wording_version": f(parse.text, "wording_version", v.get("wording_version"), 32),
-        "recorded_at": f(parse.moment, "recorded_at", v.get("recorded_at"), required=True),
+        "recorded_at": f(parse.moment, "recorded_at", v.get("recorded_at"), parse.SHANGHAI, True),
     }
     pre_ticked = f(parse.boolean, "pre_ticked", v.get("pre_ticked"))
-    if f.errors:
-        return f.errors
+    if errors:
+        return errors
     record["record_key"] = "|".join((record["customer_ref"], record["channel"],
                                      record["purpose"], record["recorded_at"].isoformat()))
     parsed = Parsed(line, record["record_key"], record["customer_ref"], record)
