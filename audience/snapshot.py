@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from audience.compile import compile_filter
 from audience.holdout import holdout_expr
 from audience.reach import granted_table, join_reach
+from db.campaigns import lock_campaign
 from models.contracts import ResearchResult
 from models.spec import CampaignSpec
 from models.tables import AudienceMember, Customer, CustomerProfile
@@ -30,6 +31,7 @@ def take_snapshot(session: Session, campaign_id: str, spec: CampaignSpec,
     """Refresh profiles if stale, store the audience with its holdout, and count it."""
     ensure_fresh(session, as_of)
     tune_for_bulk(session)
+    lock_campaign(session, campaign_id)
     channels = [p.channel for p in spec.channels]
     am = AudienceMember
     session.execute(delete(am).where(am.campaign_id == campaign_id))

@@ -219,27 +219,10 @@ def timed_run(url: str) -> dict[str, float]:
     return figures
 
 
-BULK_FKS = (("audience_members", "fk_audience_members_campaign_id_campaigns"),
-            ("audience_members", "fk_audience_members_customer_id_customers"),
-            ("planned_sends", "fk_planned_sends_campaign_id_campaigns"),
-            ("planned_sends", "fk_planned_sends_customer_id_customers"),
-            ("customer_profiles", "fk_customer_profiles_customer_id_customers"),
-            ("customer_tags", "fk_customer_tags_customer_id_customers"))
-
-
-def drop_bulk_fks(engine: Engine) -> None:
-    """Experiment only: measure what the per-row foreign-key checks of bulk tables cost."""
-    with engine.begin() as conn:
-        for table, name in BULK_FKS:
-            conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
-    parser.add_argument("--without-bulk-fks", action="store_true",
-                        help="experiment: drop the foreign keys of the bulk tables first")
     parser.add_argument("--run-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_only:
@@ -258,8 +241,6 @@ def main() -> None:
         print(f"database {name}: building {args.customers:,} customers …", flush=True)
         started = time.perf_counter()
         counts = load_base(engine, args.customers)
-        if args.without_bulk_fks:
-            drop_bulk_fks(engine)
         engine.dispose()
         print(f"  built {counts} in {time.perf_counter() - started:.1f} s", flush=True)
         run = subprocess.run([sys.executable, __file__, "--run-only", url], check=True,
@@ -270,8 +251,7 @@ def main() -> None:
         print(f"cold (first refresh + research + planning): {figures['cold_total_s']} s; "
               f"at campaign time (fresh profiles): research + planning "
               f"{figures['campaign_time_s']} s, scheduled refresh {figures['refresh_steady_s']} s;"
-              f" worker peak RSS {figures['peak_rss_mb']} MB"
-              f"{' (bulk-table foreign keys dropped)' if args.without_bulk_fks else ''}")
+              f" worker peak RSS {figures['peak_rss_mb']} MB")
     finally:
         if not args.keep:
             with admin.connect() as conn:

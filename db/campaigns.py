@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.spec import CampaignSpec
@@ -22,3 +23,15 @@ def get_campaign(session: Session, campaign_id: str) -> Campaign:
 
 def load_spec(session: Session, campaign_id: str) -> CampaignSpec:
     return CampaignSpec.model_validate(get_campaign(session, campaign_id).spec)
+
+
+def lock_campaign(session: Session, campaign_id: str) -> None:
+    """Hold the campaign row (FOR KEY SHARE) for a bulk write of its audience or sends.
+
+    What a foreign key's check would do for every row, done once for the statement: the bulk
+    tables carry no foreign key to campaigns, so their writers take this lock instead.
+    """
+    found = session.execute(select(Campaign.id).where(Campaign.id == campaign_id)
+                            .with_for_update(read=True, key_share=True)).scalar_one_or_none()
+    if found is None:
+        raise UnknownCampaign(campaign_id)

@@ -163,8 +163,9 @@ class Campaign(Base):
 
 class AudienceMember(Base):
     __tablename__ = "audience_members"
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    # Bulk, derived rows: no per-row FK check to customers (customer rows are never deleted).
+    # Bulk, derived rows: no per-row FK checks. The writer locks its campaign once
+    # (db.campaigns.lock_campaign); customer rows are never deleted.
+    campaign_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     holdout: Mapped[bool] = mapped_column(Boolean)
     segment: Mapped[str | None] = mapped_column(String(32))
@@ -176,8 +177,9 @@ class PlannedSend(Base):
 
     __tablename__ = "planned_sends"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
-    customer_id: Mapped[int] = mapped_column(Id)  # bulk rows: no per-row FK check
+    # Bulk rows: no per-row FK checks; the planner locks the campaign once (lock_campaign).
+    campaign_id: Mapped[str] = mapped_column(String(80))
+    customer_id: Mapped[int] = mapped_column(Id)
     channel: Mapped[str] = mapped_column(String(32))
     template: Mapped[str] = mapped_column(String(64))
     scheduled_at: Mapped[datetime] = mapped_column(UtcDateTime)

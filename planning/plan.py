@@ -15,6 +15,7 @@ from sqlalchemy import String, Table, case, cast, delete, exists, literal, selec
 from sqlalchemy.orm import Session
 
 from audience.reach import granted_table
+from db.campaigns import lock_campaign
 from models.contracts import PlanResult
 from models.spec import CampaignSpec
 from models.tables import PlannedSend
@@ -30,6 +31,7 @@ def make_plan(session: Session, campaign_id: str, spec: CampaignSpec,
               as_of: datetime) -> PlanResult:
     """Channel, send time and cost per targeted member; planned sends and the budget report."""
     tune_for_bulk(session)
+    lock_campaign(session, campaign_id)
     table = unit_costs()
     costs = {p.channel: unit_cost(p, table) for p in spec.channels}
     rates = history_rates(session, as_of, list(costs))
