@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,7 @@ from audience.snapshot import take_snapshot
 from db.campaigns import UnknownCampaign
 from models.tables import AudienceMember, PlannedSend
 from planning.plan import make_plan
+from tests.profiles.dbutil import postgres_engine
 from tests.profiles.seed import D, campaign, consent, customer, make_spec
 
 SMS = [{"channel": "sms", "template": "t", "body": "b"}]
@@ -34,18 +35,17 @@ def test_unknown_campaign_is_refused_and_nothing_is_written(session: Session) ->
     assert session.scalar(select(func.count()).select_from(PlannedSend)) == 0
 
 
-def test_the_campaign_row_is_held_while_its_audience_is_written(engine: Engine,
-                                                                session: Session) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row locks are PostgreSQL's")
-    customer(session, 1, phone_enc=b"p", city="上海")
-    consent(session, 1, "sms")
-    campaign(session, "held", _spec())
-    session.commit()
-    result = take_snapshot(session, "held", _spec(), D)  # its transaction stays open
-    assert result.audience == 1
-    with engine.connect() as other:
-        other.execute(text("SET lock_timeout = '200ms'"))
-        with pytest.raises(OperationalError, match="lock timeout"):
-            other.execute(text("DELETE FROM campaigns WHERE id = 'held'"))
-    session.rollback()
+def test_the_campaign_row_is_held_while_its_audience_is_written() -> None:
+    """On PostgreSQL (row locks are its own): a snapshot's transaction keeps the campaign."""
+    with postgres_engine() as engine, Session(engine) as session:
+        customer(session, 1, phone_enc=b"p", city="上海")
+        consent(session, 1, "sms")
+        campaign(session, "held", _spec())
+        session.commit()
+        result = take_snapshot(session, "held", _spec(), D)  # its transaction stays open
+        assert result.audience == 1
+        with engine.connect() as other:
+            other.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                other.execute(text("DELETE FROM campaigns WHERE id = 'held'"))
+        session.rollback()
