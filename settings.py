@@ -27,6 +27,7 @@ class Settings:
     send_lanes: int = 4
     send_max_items: int = 5000
     send_max_seconds: float = 5.0
+    profile_refresh_minutes: int = 10  # 0: the worker does not create the refresh schedule
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,4 +45,5 @@ class Settings:
             send_lanes=int(env.get("OMNIREACH_SEND_LANES", "4")),
             send_max_items=int(env.get("OMNIREACH_SEND_MAX_ITEMS", "5000")),
             send_max_seconds=float(env.get("OMNIREACH_SEND_MAX_SECONDS", "5")),
+            profile_refresh_minutes=int(env.get("OMNIREACH_PROFILE_REFRESH_MINUTES", "10")),
         )

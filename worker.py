@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from prometheus_client import REGISTRY
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -16,6 +17,7 @@ from observability.exporter import serve_metrics
 from observability.logs import setup_logging
 from observability.metrics import CampaignPhaseCollector
 from orchestration.client import connect
+from orchestration.profile_schedule import ensure_refresh_schedule, schedule_id
 from orchestration.worker_setup import build_worker
 from settings import Settings
 
@@ -32,6 +34,11 @@ async def main() -> None:
     REGISTRY.register(CampaignPhaseCollector(engine))
     serve_metrics(settings.metrics_port, sdk_port)
     client = await connect(settings, runtime)
+    if settings.profile_refresh_minutes > 0:
+        every = timedelta(minutes=settings.profile_refresh_minutes)
+        if await ensure_refresh_schedule(client, settings.task_queue, every):
+            logging.info("created schedule %s: profiles refresh every %s",
+                         schedule_id(settings.task_queue), every)
     worker = build_worker(client, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

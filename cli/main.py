@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-import click
+import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -15,6 +15,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     governance_commands,
     report_commands,
     results_commands,
+    schedule_commands,
 )
 from cli.common import app
 from cli.errors import OperatorError
@@ -45,10 +46,16 @@ def _run() -> int:
     except UnknownCampaign as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return 1
-    except click.exceptions.Abort:
+    except typer.Abort:
         return 130
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: the option, value and what is wrong
+        show = getattr(exc, "show", None)
+        if show is None:
+            err.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+        else:
+            show()
         return exc.exit_code
     except OperationalError as exc:
         err.print(f"[red]error:[/red] database unavailable or not migrated: {exc.orig}")

@@ -104,7 +104,8 @@ def main() -> int:
     try:
         say("starting the provider emulators: SMTP, Alibaba Cloud SMS, JPush")
         with wire_emulators(VAR) as wire:
-            say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics)")
+            say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics; "
+                "it schedules the profile refresh: Web UI → Schedules)")
             worker = spawn(
                 [sys.executable, str(ROOT / "worker.py")], VAR / "worker.log", env=wire.env
             )

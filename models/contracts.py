@@ -136,6 +136,14 @@ class ResearchResult(BaseModel):
     excluded: dict[str, int]
 
 
+class RefreshResult(BaseModel):
+    """A refresh of every customer's profile: as of when, over how many, how many moved."""
+
+    as_of: datetime
+    profiles: int
+    changed: int
+
+
 class PlanResult(BaseModel):
     planned: int
     by_channel: dict[str, int]

@@ -7,8 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import bookkeeping, compliance, governance, planning, research, review, sending
+from activities import (
+    bookkeeping,
+    compliance,
+    governance,
+    planning,
+    profiles,
+    research,
+    review,
+    sending,
+)
 from workflows.campaign import CampaignWorkflow
+from workflows.profile_refresh import ProfileRefreshWorkflow
 
 ACTIVITIES = [
     bookkeeping.register_campaign,
@@ -22,15 +32,17 @@ ACTIVITIES = [
     sending.send_due,
     sending.cancel_pending,
     review.review_campaign,
+    profiles.refresh_all_profiles,
 ]
 
 
 def build_worker(client: Client, task_queue: str, max_activities: int = 16) -> Worker:
-    """A worker for campaigns: workflows plus every activity, sync ones on a thread pool."""
+    """A worker for campaigns and profile refreshes: workflows plus every activity, sync ones
+    on a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow],
+        workflows=[CampaignWorkflow, ProfileRefreshWorkflow],
         activities=ACTIVITIES,
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,

@@ -57,3 +57,21 @@ def test_unreachable_temporal_is_one_line_not_a_traceback(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "cannot reach Temporal" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["approve", "cmp-1"], "Missing option '--as'"),
+    (["refresh-schedule", "--every", "0"], "Invalid value for '--every'"),
+    (["seed-demo", "--customers", "many"], "Invalid value for '--customers'"),
+    (["import", "customers"], "Missing argument 'file'"),
+    (["launch"], "No such command 'launch'"),
+])
+def test_usage_errors_name_the_option_with_exit_code_2(tmp_path: Path, args: list[str],
+                                                       expected: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:1",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    proc = subprocess.run([sys.executable, str(ROOT / "starter.py"), *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr

@@ -26,6 +26,7 @@ from governance.roles import grant
 from models.cap_tables import ContactLedger
 from models.contracts import CampaignInput, Decision, Phase
 from models.tables import Delivery, PlannedSend, SandboxOutbox
+from orchestration.profile_schedule import schedule_id
 from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
 from tests.conftest import create_database, drop_database, migrate
@@ -72,7 +73,7 @@ def start_worker(env: WorkflowEnvironment, url: str, queue: str, log: Path,
     target = env.client.service_client.config.target_host
     environ = dict(os.environ, DATABASE_URL=url, TEMPORAL_ADDRESS=target,
                    OMNIREACH_TASK_QUEUE=queue, OMNIREACH_METRICS_PORT=str(free_port()),
-                   **ring_env(), **extra)
+                   **ring_env(), **{"OMNIREACH_PROFILE_REFRESH_MINUTES": "0", **extra})
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], stdout=out,
                                 stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
@@ -153,12 +154,29 @@ async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
     assert not PHONE.search(text) and not EMAIL.search(text), "worker log shows PII"
 
 
+async def both_create_one_refresh_schedule(env: WorkflowEnvironment, queue: str,
+                                           logs: list[Path]) -> None:
+    """Workers starting at once: the profile refresh schedule exists, made by one of them."""
+    for _ in range(300):
+        if all(log.exists() and "polling" in log.read_text() for log in logs):
+            break
+        await asyncio.sleep(0.1)
+    handle = env.client.get_schedule_handle(schedule_id(queue))
+    desc = await handle.describe()
+    await handle.delete()
+    assert [i.every for i in desc.schedule.spec.intervals] == [timedelta(minutes=10)]
+    assert sum(log.read_text().count("created schedule") for log in logs) == 1
+
+
 async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
         dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
-    workers = [start_worker(dev_env, url, queue, tmp_path / f"w{i}.log") for i in range(2)]
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers = [start_worker(dev_env, url, queue, log, OMNIREACH_PROFILE_REFRESH_MINUTES="10")
+               for log in logs]
     try:
+        await both_create_one_refresh_schedule(dev_env, queue, logs)
         audience = {"consent": "email"}
         channel = [{"channel": "email", "template": "t-cap", "subject": "【广告】会员日",
                     "body": "{{ honorific }}您好，会员日礼券{{ end_time }}前有效。退订：{{ unsubscribe_url }}"}]
