@@ -6,6 +6,8 @@
 Generates CSV files (streamed to a temporary folder), imports customers, orders, events and
 consents in that order, prints rows/s per kind, the cost of PII encryption and the peak RSS of
 the importer and of its parsing child processes, then drops the database. About 1 % of customers repeat another's phone (merged).
+With a server on this machine it also prints where the CPU went per row: the importer, its
+parsing child and the PostgreSQL backend (read from /proc).
 For scale it also prints the floor of a customer import on this machine: the same customer
 rows, already parsed, encrypted and encoded, COPYed straight into a copy of the customers table
 with its indexes (no staging, upsert, merge or tags).
@@ -26,9 +28,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg2
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 START = datetime(2022, 1, 1, tzinfo=UTC)
@@ -100,6 +103,40 @@ def _peak_mb() -> float:
 def _rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+class _CpuMeter:
+    """CPU seconds of this process, its finished children and the engine's PostgreSQL backends
+    (those on this machine: /proc of their pids; elsewhere the backend share is None)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.pids: set[int] = set()
+        event.listen(engine, "connect", self._remember)
+
+    def _remember(self, dbapi: Any, _record: Any) -> None:
+        with dbapi.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            self.pids.add(cur.fetchone()[0])
+
+    def read(self) -> tuple[float, float, float | None]:
+        t = os.times()
+        backend: float | None = 0.0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                backend = None
+                break
+            backend += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return t.user + t.system, t.children_user + t.children_system, backend
+
+
+def _cpu_line(before: tuple[float, float, float | None],
+              after: tuple[float, float, float | None], rows: int) -> str:
+    parts = [f"{name} {(b - a) / rows * 1e6:.1f}" for name, a, b in zip(
+        ("importer", "parsing child", "PostgreSQL"), before, after, strict=True)
+        if a is not None and b is not None]
+    return "CPU µs per row: " + ", ".join(parts)
 
 
 def _crypto_cost(rows: int = 20000) -> float:
@@ -181,11 +218,13 @@ def main() -> None:
               "(4 AES-GCM encryptions + 2 HMAC blind indexes)")
         _admin(args.server, f"CREATE DATABASE {name}")
         engine = make_engine(args.server + name)
+        meter = _CpuMeter(engine)
         try:
             Base.metadata.create_all(engine)
             total_rows, total_s = 0, 0.0
             for kind, path in files.items():
                 rss = [_rss_mb()]
+                cpu = meter.read()
                 report = import_file(engine, kind, path, folder / f"{kind}.rejects.csv",
                                      progress=lambda _rows, rss=rss: rss.append(_rss_mb()))
                 total_rows += report.rows_read
@@ -194,6 +233,7 @@ def main() -> None:
                       f"{report.rows_per_second:>9,.0f} rows/s  (inserted {report.inserted:,}, "
                       f"merged {report.merged:,}; RSS {rss[0]:.0f} MB before, "
                       f"{max(rss):.0f} MB at most, {rss[-1]:.0f} MB at the end)")
+                print(f"{'':10} {_cpu_line(cpu, meter.read(), report.rows_read)}")
             print(f"{'all':10} {total_rows:>9,} rows in {total_s:7.2f} s = "
                   f"{total_rows / total_s:>9,.0f} rows/s")
             print("floor: the parsed customer rows COPYed straight into a table like customers "
