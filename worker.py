@@ -15,7 +15,7 @@ from channels.registry import build_channels
 from db.engine import engine_for
 from observability.exporter import serve_metrics
 from observability.logs import setup_logging
-from observability.metrics import CampaignPhaseCollector
+from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
 from orchestration.client import connect
 from orchestration.profile_schedule import ensure_refresh_schedule, schedule_id
 from orchestration.worker_setup import build_worker
@@ -32,6 +32,7 @@ async def main() -> None:
     engine = engine_for(settings.database_url)
     configure(WorkerContext(engine=engine, channels=build_channels(engine)))
     REGISTRY.register(CampaignPhaseCollector(engine))
+    REGISTRY.register(ProfileRefreshCollector(engine))
     serve_metrics(settings.metrics_port, sdk_port)
     client = await connect(settings, runtime)
     if settings.profile_refresh_minutes > 0:

@@ -9,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from models.tables import Campaign
+from models.tables import Campaign, ProfileRefresh
 
 SENDS = Counter("omnireach_sends", "Messages handled by the send engine", ["channel", "outcome"])
 APPROVALS = Counter("omnireach_approvals", "Budget approval decisions", ["decision"])
@@ -30,3 +30,27 @@ class CampaignPhaseCollector(Collector):
             for phase, count in rows:
                 family.add_metric([phase], count)
         yield family
+
+
+class ProfileRefreshCollector(Collector):
+    """The latest profile refresh, read at scrape time: alert on
+    `time() - omnireach_profiles_as_of_timestamp_seconds` when the refresh schedule stalls."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._engine.connect() as conn:
+            latest = conn.execute(
+                select(ProfileRefresh.as_of, ProfileRefresh.profiles, ProfileRefresh.changed)
+                .order_by(ProfileRefresh.id.desc()).limit(1)
+            ).first()
+        if latest is None:
+            return
+        yield GaugeMetricFamily("omnireach_profiles_as_of_timestamp_seconds",
+                                "As-of time of the latest profile refresh (Unix seconds)",
+                                value=latest.as_of.timestamp())
+        yield GaugeMetricFamily("omnireach_profiles", "Profiles after the latest refresh",
+                                value=latest.profiles)
+        yield GaugeMetricFamily("omnireach_profiles_changed",
+                                "Profiles the latest refresh rewrote", value=latest.changed)

@@ -11,12 +11,14 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -69,10 +71,11 @@ def ring_env() -> dict[str, str]:
 
 
 def start_worker(env: WorkflowEnvironment, url: str, queue: str, log: Path,
-                 **extra: str) -> subprocess.Popen[bytes]:
+                 metrics_port: int | None = None, **extra: str) -> subprocess.Popen[bytes]:
     target = env.client.service_client.config.target_host
     environ = dict(os.environ, DATABASE_URL=url, TEMPORAL_ADDRESS=target,
-                   OMNIREACH_TASK_QUEUE=queue, OMNIREACH_METRICS_PORT=str(free_port()),
+                   OMNIREACH_TASK_QUEUE=queue,
+                   OMNIREACH_METRICS_PORT=str(metrics_port or free_port()),
                    **ring_env(), **{"OMNIREACH_PROFILE_REFRESH_MINUTES": "0", **extra})
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], stdout=out,
@@ -154,6 +157,14 @@ async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
     assert not PHONE.search(text) and not EMAIL.search(text), "worker log shows PII"
 
 
+def scrape(port: int) -> dict[tuple[str, str], float]:
+    """A worker's /metrics, every sample as (name, its labels' values joined) → value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return {(s.name, ",".join(s.labels.values())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 async def both_create_one_refresh_schedule(env: WorkflowEnvironment, queue: str,
                                            logs: list[Path]) -> None:
     """Workers starting at once: the profile refresh schedule exists, made by one of them."""
@@ -173,8 +184,10 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
-    workers = [start_worker(dev_env, url, queue, log, OMNIREACH_PROFILE_REFRESH_MINUTES="10")
-               for log in logs]
+    ports = [free_port() for _ in logs]
+    workers = [start_worker(dev_env, url, queue, log, port,
+                            OMNIREACH_PROFILE_REFRESH_MINUTES="10")
+               for log, port in zip(logs, ports, strict=True)]
     try:
         await both_create_one_refresh_schedule(dev_env, queue, logs)
         audience = {"consent": "email"}
@@ -186,6 +199,7 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
                               channels=[dict(channel[0], template="t-cap-high")]))
         low_final, high_final = await asyncio.wait_for(
             asyncio.gather(low.result(), high.result()), 180)
+        scraped = [await asyncio.to_thread(scrape, port) for port in ports]
     finally:
         for w in workers:
             w.kill()
@@ -211,6 +225,11 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
     assert not low_sent_ids & high_planned_ids
     assert reasons[low_id] <= {"frequency_cap:priority", "frequency_cap:day"}
     assert count(engine, SandboxOutbox, low_id) == low_final.counters.sent
+    # what Prometheus sees: each worker's sends (together, every one), campaigns by phase, the SDK
+    sent = low_final.counters.sent + high_final.counters.sent
+    assert sum(m.get(("omnireach_sends_total", "email,sent"), 0) for m in scraped) == sent
+    assert all(m[("omnireach_campaigns", "completed")] >= 2 for m in scraped)
+    assert all(any(name.startswith("temporal_") for name, _ in m) for m in scraped)
 
 
 async def test_pause_resume_and_cancel_in_the_middle_of_sending(
