@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
@@ -111,3 +114,25 @@ def test_same_device_and_chains_across_chunks(pg, make_file) -> None:
     assert left == ["A", "B"]
     assert report.merged == 3
     assert [tuple(m) for m in merges] == [("C", "phone"), ("D", "device_id"), ("E", "phone")]
+
+
+def test_two_files_imported_at_once_still_merge_one_person(pg, make_file) -> None:
+    """Each import waits (inside its transaction, after its first chunk) for the other to get
+    that far too, up to a timeout: without turns taken, neither sees the other's profile."""
+    meet = threading.Barrier(2, timeout=3)
+
+    def wait_for_the_other(_rows: int) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+
+    files = [make_file("a.csv", HEAD + "A,13800138000,,,2023-01-01,\n"),
+             make_file("b.csv", HEAD + "B,+86 138-0013-8000,b@example.com,,2024-01-01,\n")]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda f: import_file(pg, "customers", f,
+                                                      progress=wait_for_the_other), files))
+    assert sum(r.merged for r in reports) == 1
+    with pg.connect() as conn:
+        survivor = conn.execute(select(Customer)).one()
+        alias = conn.execute(select(CustomerAlias)).one()
+    assert decrypt(survivor.email_enc, "email") == "b@example.com"
+    assert {survivor.external_id, alias.external_id} == {"A", "B"}
