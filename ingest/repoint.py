@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, inspect, text
 
-from models.tables import AudienceMember, CustomerProfile, CustomerTag, Delivery, PlannedSend
+from models.tables import (
+    AudienceMember,
+    BehaviorEvent,
+    CustomerProfile,
+    CustomerTag,
+    Delivery,
+    Order,
+    PlannedSend,
+)
 
 MERGE = "ing_merge"
 # Each survivor with itself and its duplicates: the ids whose rows become one customer's.
@@ -20,7 +28,8 @@ GROUPS = (f"SELECT survivor_id AS grp, survivor_id AS member FROM {MERGE} "
           f"UNION SELECT survivor_id, dup_id FROM {MERGE}")
 UNDECLARED = {
     table.__tablename__: "customer_id"
-    for table in (Delivery, PlannedSend, AudienceMember, CustomerProfile, CustomerTag)
+    for table in (Delivery, PlannedSend, AudienceMember, CustomerProfile, CustomerTag, Order,
+                  BehaviorEvent)
 }  # bulk or derived tables that skip the per-row foreign key check
 
 

@@ -40,9 +40,11 @@ ANALYZED: dict[Kind, tuple[str, ...]] = {
     "orders": ("import_flags",), "events": ("import_flags",), "consents": ("import_flags",),
 }
 
-# Customer imports take turns (PostgreSQL advisory lock; SQLite serializes writers anyway): two
-# files naming one person, imported at once, would otherwise each miss the other's uncommitted
-# profile and keep both.
+# PostgreSQL advisory lock (SQLite serializes writers anyway). Customer imports take it alone:
+# two files naming one person, imported at once, would otherwise each miss the other's
+# uncommitted profile and keep both. Other imports share it: their rows point at customers
+# without a per-row foreign key, and a customer import's merges are the only deletes of
+# customers.
 CUSTOMER_IMPORT_LOCK = 0x696D7063  # "impc"
 
 __all__ = ["ImportFileError", "ImportReport", "import_file"]
@@ -62,8 +64,10 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
     started, now = time.perf_counter(), datetime.now(UTC)
     path = Path(path)
     with RejectWriter(reject_path) as rejects, engine.begin() as conn:
-        if kind == "customers" and conn.dialect.name == "postgresql":
-            conn.execute(select(func.pg_advisory_xact_lock(CUSTOMER_IMPORT_LOCK)))
+        if conn.dialect.name == "postgresql":
+            take = (func.pg_advisory_xact_lock if kind == "customers"
+                    else func.pg_advisory_xact_lock_shared)
+            conn.execute(select(take(CUSTOMER_IMPORT_LOCK)))
         staging.create(conn)
         run_id = conn.execute(insert(ImportRun).values(
             kind=kind, file_name=path.name[:255], started_at=now).returning(ImportRun.id)

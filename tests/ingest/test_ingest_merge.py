@@ -136,3 +136,34 @@ def test_two_files_imported_at_once_still_merge_one_person(pg, make_file) -> Non
         alias = conn.execute(select(CustomerAlias)).one()
     assert decrypt(survivor.email_enc, "email") == "b@example.com"
     assert {survivor.external_id, alias.external_id} == {"A", "B"}
+
+
+def test_a_merge_waits_for_an_orders_import_naming_the_duplicate(pg, make_file) -> None:
+    """Orders carry no foreign key: an orders import shares the customer-import lock, so the
+    import that merges B away waits, then moves B's new orders too. The orders import holds
+    its transaction open until the customer import is done, or for 2 s while it is held off."""
+    import_file(pg, "customers", make_file("ab.csv", HEAD + "A,13800138000,,,2023-01-01,\n"
+                                                    "B,13900139000,,,2024-01-01,\n"))
+    orders = make_file("o.csv", "order_id,customer_id,ordered_at,amount\n"
+                                "O1,B,2024-05-01T10:00:00+08:00,10.00\n")
+    writing, merged = threading.Event(), threading.Event()
+
+    def hold(_rows: int) -> None:
+        writing.set()
+        merged.wait(2)
+
+    def merge_b_into_a() -> None:
+        writing.wait(10)
+        import_file(pg, "customers", make_file("b.csv", HEAD + "B,13800138000,,,2024-01-01,\n"))
+        merged.set()
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(import_file, pg, "orders", orders, progress=hold),
+                pool.submit(merge_b_into_a)]
+        for future in done:
+            future.result()
+    with pg.connect() as conn:
+        survivor = conn.execute(select(Customer)).one()
+        owners = conn.execute(select(Order.customer_id)).scalars().all()
+    assert survivor.external_id == "A"
+    assert owners == [survivor.id]  # moved to the survivor, not left on the deleted B
