@@ -14,7 +14,6 @@ from threading import Thread
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
 from db.engine import make_engine, session_scope
@@ -22,6 +21,7 @@ from models.tables import Campaign, ProfileRefresh
 from observability.exporter import serve_metrics
 from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
 from tests.conftest import migrate
+from tests.prometheus_text import samples
 
 AS_OF = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -36,13 +36,10 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def scrape(engine: Engine) -> dict[tuple[str, str], float]:
-    """Every sample as (name, its labels' values joined) → value."""
     registry = CollectorRegistry()
     registry.register(CampaignPhaseCollector(engine))
     registry.register(ProfileRefreshCollector(engine))
-    return {(s.name, ",".join(s.labels.values())): s.value
-            for family in text_string_to_metric_families(generate_latest(registry).decode())
-            for s in family.samples}
+    return samples(generate_latest(registry).decode())
 
 
 def campaign(cid: str, phase: str) -> Campaign:

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,6 +31,7 @@ from orchestration.profile_schedule import schedule_id
 from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
 from tests.conftest import create_database, drop_database, migrate
+from tests.prometheus_text import samples
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -158,11 +158,9 @@ async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
 
 
 def scrape(port: int) -> dict[tuple[str, str], float]:
-    """A worker's /metrics, every sample as (name, its labels' values joined) → value."""
+    """A worker's /metrics, as `samples`."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return {(s.name, ",".join(s.labels.values())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+        return samples(r.read().decode())
 
 
 async def both_create_one_refresh_schedule(env: WorkflowEnvironment, queue: str,
