@@ -17,7 +17,7 @@ from observability.exporter import serve_metrics
 from observability.logs import setup_logging
 from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
 from orchestration.client import connect
-from orchestration.profile_schedule import ensure_refresh_schedule, schedule_id
+from orchestration.profile_schedule import schedule_on_start
 from orchestration.worker_setup import build_worker
 from settings import Settings
 
@@ -37,9 +37,7 @@ async def main() -> None:
     client = await connect(settings, runtime)
     if settings.profile_refresh_minutes > 0:
         every = timedelta(minutes=settings.profile_refresh_minutes)
-        if await ensure_refresh_schedule(client, settings.task_queue, every):
-            logging.info("created schedule %s: profiles refresh every %s",
-                         schedule_id(settings.task_queue), every)
+        logging.info("%s", await schedule_on_start(client, settings.task_queue, every))
     worker = build_worker(client, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -24,6 +24,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError
 
 from workflows.profile_refresh import ProfileRefreshWorkflow
 
@@ -54,6 +55,19 @@ async def ensure_refresh_schedule(client: Client, task_queue: str,
     except ScheduleAlreadyRunningError:
         return False
     return True
+
+
+async def schedule_on_start(client: Client, task_queue: str, every: timedelta) -> str:
+    """What a starting worker did about the schedule, as a log line. Never fails the worker:
+    without the schedule, campaigns still refresh profiles they find stale."""
+    try:
+        created = await ensure_refresh_schedule(client, task_queue, every)
+    except RPCError as err:
+        return (f"could not create schedule {schedule_id(task_queue)} ({err.message}); "
+                "campaigns will refresh stale profiles themselves")
+    if created:
+        return f"created schedule {schedule_id(task_queue)}: profiles refresh every {every}"
+    return f"schedule {schedule_id(task_queue)} is there already"
 
 
 async def set_refresh_schedule(client: Client, task_queue: str,

@@ -16,13 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import session_scope
 from models.tables import Customer, ProfileRefresh
+from orchestration.client import connect
 from orchestration.profile_schedule import (
     ensure_refresh_schedule,
     schedule_id,
+    schedule_on_start,
     set_refresh_schedule,
 )
 from orchestration.worker_setup import build_worker
 from profiles.freshness import profiles_fresh
+from settings import Settings
 from workflows.profile_refresh import ProfileRefreshWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +80,23 @@ async def test_schedule_is_created_once_changed_and_runs_refreshes(
         assert len(started) == 1
     finally:
         await handle.delete()
+
+
+async def test_a_worker_starts_even_where_it_cannot_create_the_schedule(
+        dev_env: WorkflowEnvironment, task_queue: str) -> None:
+    target = dev_env.client.service_client.config.target_host
+    elsewhere = await connect(Settings(temporal_address=target, temporal_namespace="no-such-ns"))
+    said = await schedule_on_start(elsewhere, task_queue, timedelta(minutes=10))
+    assert said.startswith(f"could not create schedule {schedule_id(task_queue)}")
+    assert "refresh stale profiles themselves" in said
+    said = await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=10))
+    try:
+        assert said == (f"created schedule {schedule_id(task_queue)}: "
+                        "profiles refresh every 0:10:00")
+        assert (await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=5))
+                == f"schedule {schedule_id(task_queue)} is there already")
+    finally:
+        await dev_env.client.get_schedule_handle(schedule_id(task_queue)).delete()
 
 
 async def test_cli_sets_the_interval(dev_env: WorkflowEnvironment, task_queue: str) -> None:
