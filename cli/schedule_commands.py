@@ -11,11 +11,13 @@ from temporalio.client import ScheduleIntervalSpec
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
 from orchestration.profile_schedule import set_refresh_schedule
 from profiles.freshness import max_age
+from settings import Settings
 
 
 @app.command("refresh-schedule")
 def refresh_schedule_cmd(
-    every: Annotated[int, typer.Option(min=1, max=1440, help="Minutes between refreshes.")] = 10,
+    every: Annotated[int, typer.Option(min=1, max=1440, help="Minutes between refreshes.")] = (
+        Settings.profile_refresh_minutes),
     now: Annotated[bool, typer.Option("--now", help="Also refresh right away.")] = False,
     as_json: JsonOpt = False,
 ) -> None:

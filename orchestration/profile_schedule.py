@@ -28,8 +28,6 @@ from temporalio.service import RPCError
 
 from workflows.profile_refresh import ProfileRefreshWorkflow
 
-DEFAULT_EVERY = timedelta(minutes=10)
-
 
 def schedule_id(task_queue: str) -> str:
     return f"{task_queue}-profile-refresh"
@@ -38,16 +36,14 @@ def schedule_id(task_queue: str) -> str:
 def refresh_schedule(task_queue: str, every: timedelta) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            ProfileRefreshWorkflow.run, id=f"{task_queue}-profile-refresh",
-            task_queue=task_queue),
+            ProfileRefreshWorkflow.run, id=schedule_id(task_queue), task_queue=task_queue),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
         state=ScheduleState(note="RFM, lifecycle, best hour and data tags of every customer"),
     )
 
 
-async def ensure_refresh_schedule(client: Client, task_queue: str,
-                                  every: timedelta = DEFAULT_EVERY) -> bool:
+async def ensure_refresh_schedule(client: Client, task_queue: str, every: timedelta) -> bool:
     """Create the schedule unless it exists (an interval an operator set stays); True if
     created. Several workers starting at once create it once."""
     try:
@@ -66,7 +62,8 @@ async def schedule_on_start(client: Client, task_queue: str, every: timedelta) -
         return (f"could not create schedule {schedule_id(task_queue)} ({err.message}); "
                 "campaigns will refresh stale profiles themselves")
     if created:
-        return f"created schedule {schedule_id(task_queue)}: profiles refresh every {every}"
+        return (f"created schedule {schedule_id(task_queue)}: profiles refresh every "
+                f"{every // timedelta(minutes=1)} min")
     return f"schedule {schedule_id(task_queue)} is there already"
 
 

@@ -55,7 +55,7 @@ async def test_workflow_refreshes_every_profile(dev_env: WorkflowEnvironment, se
 async def test_schedule_is_created_once_changed_and_runs_refreshes(
         dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str) -> None:
     client = dev_env.client
-    assert await ensure_refresh_schedule(client, task_queue)
+    assert await ensure_refresh_schedule(client, task_queue, timedelta(minutes=10))
     assert not await ensure_refresh_schedule(client, task_queue, timedelta(minutes=2))
     handle = client.get_schedule_handle(schedule_id(task_queue))
     try:
@@ -92,7 +92,7 @@ async def test_a_worker_starts_even_where_it_cannot_create_the_schedule(
     said = await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=10))
     try:
         assert said == (f"created schedule {schedule_id(task_queue)}: "
-                        "profiles refresh every 0:10:00")
+                        "profiles refresh every 10 min")
         assert (await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=5))
                 == f"schedule {schedule_id(task_queue)} is there already")
     finally:
