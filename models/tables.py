@@ -166,7 +166,7 @@ class Campaign(Base):
 class AudienceMember(Base):
     __tablename__ = "audience_members"
     # Bulk, derived rows: no per-row FK checks. The writer locks its campaign once
-    # (db.campaigns.lock_campaign); customer rows are never deleted.
+    # (db.campaigns.lock_campaign); a merge moves them off a deleted customer (ingest/repoint.py).
     campaign_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     holdout: Mapped[bool] = mapped_column(Boolean)

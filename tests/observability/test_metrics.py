@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import Engine
 
 from db.engine import make_engine, session_scope
+from emulators.server import free_port
 from models.tables import Campaign, ProfileRefresh
 from observability.exporter import serve_metrics
 from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
@@ -61,12 +61,6 @@ def test_campaigns_by_phase_and_latest_profile_refresh(engine: Engine) -> None:
         ("omnireach_profiles_as_of_timestamp_seconds", ""): AS_OF.timestamp(),
         ("omnireach_profiles", ""): 12, ("omnireach_profiles_changed", ""): 3,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, str]:

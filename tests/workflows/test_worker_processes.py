@@ -8,7 +8,6 @@ import base64
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -23,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_scope
 from demo.seed import seed_demo
+from emulators.server import free_port
 from governance.roles import grant
 from models.cap_tables import ContactLedger
 from models.contracts import CampaignInput, Decision, Phase
@@ -53,12 +53,6 @@ def base() -> Iterator[tuple[str, Engine]]:
     yield url, engine
     engine.dispose()
     drop_database(url)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ring_env() -> dict[str, str]:
