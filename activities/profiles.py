@@ -6,6 +6,7 @@ from sqlalchemy import select
 from temporalio import activity
 
 from activities.context import current
+from activities.keepalive import heartbeating
 from db.engine import session_scope
 from models.contracts import RefreshResult
 from models.tables import ProfileRefresh
@@ -15,7 +16,7 @@ from profiles.refresh import refresh_profiles
 @activity.defn
 def refresh_all_profiles(as_of: datetime) -> RefreshResult:
     """Recompute every profile as of `as_of`; a retry recomputes the same values."""
-    with session_scope(current().engine) as session:
+    with heartbeating(), session_scope(current().engine) as session:
         refresh_profiles(session, as_of)
         done = session.execute(  # this refresh's record: refreshes take turns on a lock
             select(ProfileRefresh).order_by(ProfileRefresh.id.desc()).limit(1)

@@ -3,6 +3,7 @@
 from temporalio import activity
 
 from activities.context import current
+from activities.keepalive import heartbeating
 from db.engine import session_scope
 from models.contracts import CampaignRef, ReviewResult
 from reporting.review import compute_review
@@ -11,7 +12,7 @@ from reporting.store import save_report
 
 @activity.defn
 def review_campaign(ref: CampaignRef) -> ReviewResult:
-    with session_scope(current().engine) as session:
+    with heartbeating(), session_scope(current().engine) as session:
         report = compute_review(session, ref.campaign_id, ref.at)
         save_report(session, ref.campaign_id, "review", report, ref.at)
         total, groups = report["total"], report["groups"]

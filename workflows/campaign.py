@@ -35,8 +35,9 @@ SHORT = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10),
 )
-LONG = dict(  # set-based SQL over the whole base: long single statements, no heartbeats
+LONG = dict(  # set-based SQL over the whole base: long statements, heartbeats from the side
     start_to_close_timeout=timedelta(minutes=30),
+    heartbeat_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10),
 )
 SEND = dict(

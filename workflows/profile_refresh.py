@@ -25,7 +25,8 @@ class ProfileRefreshWorkflow:
         return await workflow.execute_activity(
             refresh_all_profiles,
             workflow.now(),
-            # set-based SQL over the whole base: long single statements, no heartbeats
+            # set-based SQL over the whole base: long statements, heartbeats from the side
             start_to_close_timeout=timedelta(hours=1),
+            heartbeat_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=5),
         )
