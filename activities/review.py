@@ -5,7 +5,7 @@ from temporalio import activity
 from activities.context import current
 from activities.keepalive import heartbeating
 from db.engine import session_scope
-from models.contracts import CampaignRef, ReviewResult
+from models.contracts import CampaignRef, Phase, ReviewResult
 from reporting.review import compute_review
 from reporting.store import save_report
 
@@ -14,6 +14,7 @@ from reporting.store import save_report
 def review_campaign(ref: CampaignRef) -> ReviewResult:
     with heartbeating(), session_scope(current().engine) as session:
         report = compute_review(session, ref.campaign_id, ref.at)
+        report["phase"] = Phase.COMPLETED  # the review is the campaign's last act
         save_report(session, ref.campaign_id, "review", report, ref.at)
         total, groups = report["total"], report["groups"]
         return ReviewResult(

@@ -1,20 +1,24 @@
-"""Sending phase: one activity sends everything due, in batches, heartbeating its progress."""
+"""Sending phase: send passes over the due sends in batches, the operator's halt, closing what
+will never be sent, and the counts the workflow's status settles on."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from temporalio import activity
 
 from activities.context import current
+from activities.keepalive import heartbeating_async
 from db.engine import session_scope
-from models.contracts import CampaignRef, SendBatchInput, SendBatchResult
-from models.tables import PlannedSend
+from models.contracts import CampaignRef, HaltInput, SendBatchInput, SendBatchResult, SendCounts
+from reporting.send_counts import send_counts
+from sending.close import close_open
 from sending.engine import SendEngine, SendPass
+from sending.halt import set_halt
 from settings import Settings
 
 
 @activity.defn
 async def send_due(inp: SendBatchInput) -> SendBatchResult:
+    """One pass; heartbeats from the side, so waiting on a slow rate limit is not a hang."""
     info = activity.info()
     ctx = current()
     settings = Settings.from_env()
@@ -26,21 +30,36 @@ async def send_due(inp: SendBatchInput) -> SendBatchResult:
         batch_size=settings.send_batch_size,
         max_seconds=settings.send_max_seconds,
     )
-    return await SendEngine(ctx.engine, ctx.channels, ctx.caps, ctx.limits).run(
-        job, lambda progress: activity.heartbeat(progress.sent, progress.failed)
-    )
+    async with heartbeating_async():
+        result = await SendEngine(ctx.engine, ctx.channels, ctx.caps, ctx.limits).run(
+            job, lambda progress: activity.heartbeat(progress.sent, progress.failed)
+        )
+    result.retried = info.attempt > 1
+    return result
+
+
+@activity.defn
+def halt_sends(inp: HaltInput) -> None:
+    """Stop (or let go) every send pass of the campaign, on every worker, before its next call."""
+    with session_scope(current().engine) as session:
+        set_halt(session, inp.campaign_id, inp.halt)
 
 
 @activity.defn
 def cancel_pending(ref: CampaignRef) -> int:
     """On cancel: every send not yet made is closed as cancelled, so nothing is left half-done."""
     with session_scope(current().engine) as session:
-        result = session.execute(
-            update(PlannedSend)
-            .where(
-                PlannedSend.campaign_id == ref.campaign_id,
-                PlannedSend.status.in_(("planned", "sending")),
-            )
-            .values(status="cancelled", reason="campaign_cancelled")
-        )
-        return result.rowcount or 0
+        return close_open(session, ref.campaign_id, "cancelled", "campaign_cancelled", ref.at)
+
+
+@activity.defn
+def fail_pending(ref: CampaignRef) -> int:
+    """When the campaign failed: every send not yet made is closed as failed."""
+    with session_scope(current().engine) as session:
+        return close_open(session, ref.campaign_id, "failed", "campaign_failed", ref.at)
+
+
+@activity.defn
+def count_sends(ref: CampaignRef) -> SendCounts:
+    with session_scope(current().engine) as session:
+        return send_counts(session, ref.campaign_id)

@@ -20,6 +20,7 @@ class Outcome(StrEnum):
     RATE_LIMITED = "rate_limited"  # 429 / provider flow control: defer
     PERMANENT = "permanent"  # invalid number, bad template: never retry
     OPTED_OUT = "opted_out"  # provider says the recipient unsubscribed: suppress
+    HALTED = "halted"  # never offered: an operator paused or cancelled first; planned again
 
 
 @dataclass(frozen=True)

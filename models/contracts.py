@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -38,21 +38,35 @@ TERMINAL = {
 }
 
 
-class Counters(BaseModel):
-    audience: int = 0
-    holdout: int = 0
-    planned: int = 0
+class SendCounts(BaseModel):
+    """What happened to a campaign's planned sends, as the database records it."""
+
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
+    suppressed_by: dict[str, int] = Field(default_factory=dict)  # reason → sends
+    cancelled: int = 0
+    spent: Decimal = Decimal(0)  # cost of the sends made
+
+
+class Counters(SendCounts):
+    audience: int = 0
+    holdout: int = 0
+    planned: int = 0
     deferred: int = 0
-    spent: Decimal = Decimal(0)
 
     def add(self, batch: SendBatchResult) -> None:
         self.sent += batch.sent
         self.failed += batch.failed
         self.suppressed += batch.suppressed
+        for reason, n in batch.suppressed_by.items():
+            self.suppressed_by[reason] = self.suppressed_by.get(reason, 0) + n
         self.spent += batch.spent
+
+    def settle(self, counts: SendCounts) -> None:
+        """Take the database's counts as they are (after a retry or at a phase's end)."""
+        for name in SendCounts.model_fields:
+            setattr(self, name, getattr(counts, name))
 
 
 class SendingState(BaseModel):
@@ -61,6 +75,7 @@ class SendingState(BaseModel):
     counters: Counters
     approved_by: list[str]
     paused: bool = False
+    cancelled: bool = False
     budget_exhausted: bool = False
 
 
@@ -178,32 +193,53 @@ class SendBatchInput(BaseModel):
     max_items: int = 5000
 
 
+class HaltInput(BaseModel):
+    campaign_id: str
+    halt: str | None  # "pause", "cancel", or None to let sends go
+
+
 class SendBatchResult(BaseModel):
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
+    suppressed_by: dict[str, int] = Field(default_factory=dict)
     deferred: int = 0
     spent: Decimal = Decimal(0)
     budget_exhausted: bool = False
+    budget_waiting: bool = False  # the budget is held by sends in flight: try again later
+    halted: bool = False  # stopped by a pause or cancel
+    retried: bool = False  # a retry: an earlier attempt's work is not in these counts
     next_due_at: datetime | None = None
     remaining: int = 0
     saturated: bool = False  # stopped at its item or time bound: call again at once
+
+    def count_suppressed(self, reasons: Iterable[str]) -> None:
+        for reason in reasons:
+            self.suppressed += 1
+            self.suppressed_by[reason] = self.suppressed_by.get(reason, 0) + 1
 
     @classmethod
     def merge(cls, parts: Sequence[SendBatchResult]) -> SendBatchResult:
         """Combine side-by-side passes; `remaining` is the latest view (the smallest)."""
         dues = [p.next_due_at for p in parts if p.next_due_at is not None]
-        return cls(
+        merged = cls(
             sent=sum(p.sent for p in parts),
             failed=sum(p.failed for p in parts),
-            suppressed=sum(p.suppressed for p in parts),
             deferred=sum(p.deferred for p in parts),
             spent=sum((p.spent for p in parts), Decimal(0)),
             budget_exhausted=any(p.budget_exhausted for p in parts),
+            budget_waiting=any(p.budget_waiting for p in parts),
+            halted=any(p.halted for p in parts),
+            retried=any(p.retried for p in parts),
             next_due_at=min(dues) if dues else None,
             remaining=min(p.remaining for p in parts),
             saturated=any(p.saturated for p in parts),
         )
+        for p in parts:
+            for reason, n in p.suppressed_by.items():
+                merged.suppressed += n
+                merged.suppressed_by[reason] = merged.suppressed_by.get(reason, 0) + n
+        return merged
 
 
 class ReviewResult(BaseModel):

@@ -159,6 +159,8 @@ class Campaign(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     budget_limit: Mapped[Decimal] = mapped_column(Money)
     spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    # "pause" or "cancel" while an operator has stopped sending: send passes stop at once
+    send_halt: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -31,6 +31,9 @@ ACTIVITIES = [
     governance.current_plan_digest,
     sending.send_due,
     sending.cancel_pending,
+    sending.fail_pending,
+    sending.halt_sends,
+    sending.count_sends,
     review.review_campaign,
     profiles.refresh_all_profiles,
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.tables import Campaign
+from models.tables import Campaign, PlannedSend
 
 
 def reserve(session: Session, campaign_id: str, costs: Sequence[Decimal]) -> int:
@@ -29,6 +29,22 @@ def reserve(session: Session, campaign_id: str, costs: Sequence[Decimal]) -> int
         fitted += 1
     campaign.spent = campaign.spent + total
     return fitted
+
+
+def spent_for_good(
+    session: Session, campaign_id: str, next_cost: Decimal, excluding: Sequence[int]
+) -> bool:
+    """Whether the next send could never fit: not even if every other send in flight (reserved,
+    outcome unknown, perhaps on a worker that died) were refunded. Call after `reserve`."""
+    campaign = session.execute(select(Campaign).where(Campaign.id == campaign_id)).scalar_one()
+    in_flight = session.execute(
+        select(func.coalesce(func.sum(PlannedSend.unit_cost), 0)).where(
+            PlannedSend.campaign_id == campaign_id,
+            PlannedSend.status == "sending",
+            PlannedSend.id.notin_(list(excluding)),
+        )
+    ).scalar_one()
+    return campaign.spent - Decimal(in_flight) + next_cost > campaign.budget_limit
 
 
 def refund(session: Session, campaign_id: str, amount: Decimal) -> None:

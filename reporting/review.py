@@ -25,7 +25,7 @@ def _ratio(num: Decimal | float | int, den: Decimal | float | int) -> float | No
     return float(num) / float(den) if den else None
 
 
-def _channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, Any]]:
+def channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, Any]]:
     rows = session.execute(
         select(PlannedSend.channel, PlannedSend.status, PlannedSend.reason, func.count())
         .where(PlannedSend.campaign_id == campaign_id)
@@ -36,7 +36,8 @@ def _channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, A
         line = out.setdefault(channel, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
         line[status if status in STATUSES else "planned"] += n
         if status == "suppressed":
-            line["suppressed_by"][reason or "unknown"] = line["suppressed_by"].get(reason, 0) + n
+            why = reason or "unknown"
+            line["suppressed_by"][why] = line["suppressed_by"].get(why, 0) + n
     for line in out.values():
         line["planned"] = sum(line[s] for s in STATUSES)
     return out
@@ -109,7 +110,7 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
     campaign = get_campaign(session, campaign_id)
     spec = load_spec(session, campaign_id)
     window = spec.review.attribution_window
-    channels = _channel_counts(session, campaign_id)
+    channels = channel_counts(session, campaign_id)
     for ch, (buyers, revenue, cost) in _attributed(session, campaign_id, window).items():
         line = channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
         line.update(

@@ -73,7 +73,7 @@ def screen(
         [
             (c.customer_id, c.channel, c.template)
             for c in claimed
-            if c.channel in WECHAT_CHANNELS and c.id not in blocked
+            if c.channel in WECHAT_CHANNELS and c.id not in blocked and not c.reserved
         ],
     )
     recipients = load_recipients(
@@ -86,7 +86,8 @@ def screen(
         recipient = recipients.get((c.customer_id, c.channel))
         if recipient is None:
             out.suppressed.append((c, "erased"))
-        elif c.channel in WECHAT_CHANNELS and (c.customer_id, c.channel, c.template) not in quota:
+        elif (c.channel in WECHAT_CHANNELS and not c.reserved
+              and (c.customer_id, c.channel, c.template) not in quota):
             out.suppressed.append((c, "no_subscription"))
         elif not recipient.address:
             out.failed.append((c, "no_address"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +25,8 @@ class Claimed:
     unit_cost: Decimal
     idempotency_key: str
     attempts: int
+    # re-claimed from a pass that died: its budget and quota were taken with its first claim
+    reserved: bool = False
 
 
 def claim_due(
@@ -37,13 +39,15 @@ def claim_due(
     exclude: Collection[str] = (),
 ) -> list[Claimed]:
     """Mark up to `limit` due sends as ours. Our own earlier claims (a retried activity) and
-    expired claims (a crashed worker) are taken again first; the provider key makes that safe.
+    expired claims (a crashed worker) are taken again first; the provider key makes that safe,
+    and they come back `reserved`: the claim that died took their budget with it.
 
     Two statements, one per status, so each walks the (campaign, status, time, id) index in
     order and stops at `limit`: one OR across statuses would sort every due send per claim."""
     stale = and_(PS.status == "sending",
                  or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE))
-    claimed = _claim(session, campaign_id, stale, limit, claimer, now, exclude)
+    claimed = [replace(c, reserved=True)
+               for c in _claim(session, campaign_id, stale, limit, claimer, now, exclude)]
     if len(claimed) < limit:
         due = and_(PS.status == "planned", PS.scheduled_at <= due_before)
         claimed += _claim(session, campaign_id, due, limit - len(claimed), claimer, now, exclude)

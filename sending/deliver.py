@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
 from content.render import TemplateError, render_message
@@ -54,20 +54,29 @@ def build_message(
 
 
 async def deliver(
-    channel: Channel, limiter: RateLimiter | None, messages: Sequence[OutboundMessage]
+    channel: Channel,
+    limiter: RateLimiter | None,
+    messages: Sequence[OutboundMessage],
+    may_send: Callable[[], Awaitable[bool]] | None = None,
 ) -> list[SendResult]:
-    """Send through the adapter in rate-limited chunks; an adapter crash is retryable."""
+    """Send through the adapter in rate-limited chunks; an adapter crash is retryable. Right
+    before each provider call `may_send` is asked; a chunk it refuses is answered HALTED."""
     if not messages:
         return []
     size = len(messages) if limiter is None else max(1, min(len(messages), int(limiter.rate)))
     parts = [messages[i : i + size] for i in range(0, len(messages), size)]
 
+    async def call(part: Sequence[OutboundMessage]) -> list[SendResult]:
+        if may_send is not None and not await may_send():
+            return [SendResult(m.idempotency_key, Outcome.HALTED) for m in part]
+        return await channel.send_batch(part)
+
     async def one(part: Sequence[OutboundMessage]) -> list[SendResult]:
         try:
             if limiter is None:
-                return await channel.send_batch(part)
+                return await call(part)
             async with limiter.slot(len(part)):
-                return await channel.send_batch(part)
+                return await call(part)
         except Exception as exc:  # noqa: BLE001 - one broken adapter call must not lose sends
             log.warning(
                 "channel %s failed a batch of %d: %s", channel.name, len(part), type(exc).__name__

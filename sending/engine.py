@@ -21,17 +21,18 @@ from models.spec import CampaignSpec
 from models.tables import PlannedSend
 from observability.metrics import SENDS
 from optout.apply import opt_out_from_provider
-from policy.budget import refund, reserve
+from policy.budget import refund, reserve, spent_for_good
 from policy.frequency_cap import CapRules, Wanted, release_contacts, reserve_contacts
 from policy.subscription_quota import release
 from sending.checks import Screened, screen
 from sending.claim import Claimed, claim_due, next_due
 from sending.deliver import build_message, deliver
+from sending.halt import HaltWatch
 from sending.holds import FAILED_BATCHES_TO_HOLD, held_channels, hold_channel
 from sending.quota import quota_ended, settle_quota, take_quota, wechat_pairs
 from sending.rate_limit import RateLimiter
 from sending.recipients import Recipient
-from sending.record import Recorded, record_results, set_status
+from sending.record import UNCLAIMED, Recorded, record_results, set_status
 
 TRANSIENT = {Outcome.RETRYABLE, Outcome.RATE_LIMITED}
 
@@ -68,25 +69,38 @@ class SendEngine:
     ) -> SendBatchResult:
         spec, name, priority = await asyncio.to_thread(self._campaign, job.campaign_id)
         held = await asyncio.to_thread(self._held, job)
+        watch = HaltWatch(self._engine, job.campaign_id)
+        size = self._claim_size(job, spec)
         streaks: dict[str, int] = defaultdict(int)
         total = SendBatchResult()
         handled = 0
         deadline = time.monotonic() + job.max_seconds
-        while not total.budget_exhausted:
+        while not (total.budget_exhausted or total.budget_waiting):
+            if await watch.stopped():
+                break
             if handled >= job.max_items or time.monotonic() >= deadline:
                 total.saturated = True
                 break
-            claimed = await asyncio.to_thread(self._claim, job, held)
-            if not claimed:
+            batch = await asyncio.to_thread(self._claim_and_screen, job, spec, priority, held, size)
+            if batch is None:
                 break
-            handled += len(claimed)
-            results = await self._batch(job, spec, name, priority, claimed, total)
+            handled += batch.claimed
+            results = await self._batch(job, spec, name, batch, total, watch)
             for channel in self._failing(results, streaks):
                 await asyncio.to_thread(self._hold, job, channel)
                 held.add(channel)
             progress(total)
+        total.halted = watch.halt is not None
         total.next_due_at, total.remaining = await asyncio.to_thread(self._open, job.campaign_id)
         return total
+
+    def _claim_size(self, job: SendPass, spec: CampaignSpec) -> int:
+        """At most what the slowest rate-limited channel can send within the pass's time bound,
+        so a claim is never held for minutes (its lease) and a pass ends when it should."""
+        rates = [self._limits[c.channel].rate for c in spec.channels if c.channel in self._limits]
+        if not rates:
+            return job.batch_size
+        return max(1, min(job.batch_size, int(min(rates) * job.max_seconds)))
 
     @staticmethod
     def _failing(
@@ -122,18 +136,6 @@ class SendEngine:
             campaign = get_campaign(session, campaign_id)
             return load_spec(session, campaign_id), campaign.name, campaign.priority
 
-    def _claim(self, job: SendPass, held: set[str]) -> list[Claimed]:
-        with session_scope(self._engine) as session:
-            return claim_due(
-                session,
-                job.campaign_id,
-                job.due_before,
-                job.batch_size,
-                job.claimer,
-                datetime.now(UTC),
-                exclude=held,
-            )
-
     def _open(self, campaign_id: str) -> tuple[datetime | None, int]:
         with session_scope(self._engine) as session:
             return next_due(session, campaign_id)
@@ -143,42 +145,66 @@ class SendEngine:
         job: SendPass,
         spec: CampaignSpec,
         name: str,
-        priority: int,
-        claimed: Sequence[Claimed],
+        batch: Batch,
         total: SendBatchResult,
+        watch: HaltWatch,
     ) -> list[tuple[Claimed, SendResult]]:
-        screened, fitted = await asyncio.to_thread(self._screen, job, spec, priority, claimed)
-        total.suppressed += len(screened.suppressed)
+        screened = batch.screened
+        total.count_suppressed(r for _, r in screened.suppressed)
         total.failed += len(screened.failed)
         total.deferred += len(screened.deferred)
-        if fitted < len(screened.ready):
-            total.budget_exhausted = True
-        ready = screened.ready[:fitted]
-        results = await self._send(job, spec, name, ready)
+        total.budget_exhausted = batch.budget_stopped > 0
+        total.budget_waiting = batch.unfunded > 0 and not batch.budget_stopped
+        total.count_suppressed(["budget_exhausted"] * batch.budget_stopped)
+        results = await self._send(job, spec, name, screened.ready, watch)
         recorded = await asyncio.to_thread(self._record, job, results)
         total.sent += recorded.counts["sent"]
         total.failed += recorded.counts["failed"]
-        total.suppressed += recorded.counts["suppressed"]
-        total.spent += sum((c.unit_cost for c, _ in ready), Decimal(0)) - recorded.refund
+        total.count_suppressed(["provider_opt_out"] * recorded.counts["suppressed"])
+        total.spent += recorded.cost
         return results
 
-    def _screen(
-        self, job: SendPass, spec: CampaignSpec, priority: int, claimed: Sequence[Claimed]
-    ) -> tuple[Screened, int]:
-        """Re-check, take contact slots (caps) and budget, all in one transaction."""
+    def _claim_and_screen(
+        self, job: SendPass, spec: CampaignSpec, priority: int, held: set[str], size: int
+    ) -> Batch | None:
+        """Claim, re-check, take contact slots (caps), quota and budget, in one transaction:
+        a send is `sending` exactly while its budget is reserved, whatever crashes when."""
         with session_scope(self._engine) as session:
+            claimed = claim_due(
+                session,
+                job.campaign_id,
+                job.due_before,
+                size,
+                job.claimer,
+                datetime.now(UTC),
+                exclude=held,
+            )
+            if not claimed:
+                return None
             screened = screen(session, claimed, spec, job.due_before)
             self._apply_caps(session, job, spec, priority, screened)
             take_quota(session, screened, job.due_before)
-            fitted = reserve(session, job.campaign_id, [c.unit_cost for c, _ in screened.ready])
-            release_contacts(session, [c.id for c, _ in screened.ready[fitted:]])
-            release(session, wechat_pairs(c for c, _ in screened.ready[fitted:]), job.due_before)
+            fresh = [(c, r) for c, r in screened.ready if not c.reserved]
+            fitted = reserve(session, job.campaign_id, [c.unit_cost for c, _ in fresh])
+            unfunded = fresh[fitted:]
+            screened.ready = [(c, r) for c, r in screened.ready if c.reserved] + fresh[:fitted]
+            going = {c.id for c, _ in screened.ready}
+            _give_back(session, job, [c for c in claimed if c.id not in going])
+            release_contacts(session, [c.id for c, _ in unfunded])
+            release(session, wechat_pairs(c for c, _ in unfunded), job.due_before)
             set_status(session, _screen_updates(screened))
-            if fitted < len(screened.ready):
-                _stop_for_budget(session, job.campaign_id, screened.ready[fitted:])
+            stopped = 0
+            if unfunded:
+                next_cost = unfunded[0][0].unit_cost
+                ids = [c.id for c in claimed]
+                if spent_for_good(session, job.campaign_id, next_cost, ids):
+                    stopped = _stop_for_budget(session, job.campaign_id, unfunded)
+                else:  # sends in flight may yet be refunded: try these again after them
+                    set_status(session, [{"id": c.id, "status": "planned",
+                                          "attempts": UNCLAIMED} for c, _ in unfunded])
         for c, reason in screened.suppressed:
-            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason.split(':')[0]}").inc()
-        return screened, fitted
+            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason}").inc()
+        return Batch(len(claimed), screened, len(unfunded), stopped)
 
     def _apply_caps(
         self, session: Session, job: SendPass, spec: CampaignSpec, priority: int, screened: Screened
@@ -204,6 +230,7 @@ class SendEngine:
         spec: CampaignSpec,
         name: str,
         ready: Sequence[tuple[Claimed, Recipient]],
+        watch: HaltWatch,
     ) -> list[tuple[Claimed, SendResult]]:
         by_channel: dict[str, list[tuple[Claimed, OutboundMessage | None]]] = defaultdict(list)
         for claim, recipient in ready:
@@ -216,7 +243,8 @@ class SendEngine:
             answers: dict[str, SendResult] = {}
             if channel is not None:
                 limiter = self._limits.get(channel_name)
-                answers = {r.idempotency_key: r for r in await deliver(channel, limiter, messages)}
+                sent = await deliver(channel, limiter, messages, lambda: _go(watch))
+                answers = {r.idempotency_key: r for r in sent}
             for claim, message in items:
                 result = answers.get(claim.idempotency_key) or SendResult(
                     claim.idempotency_key,
@@ -246,6 +274,29 @@ class SendEngine:
             return recorded
 
 
+async def _go(watch: HaltWatch) -> bool:
+    return not await watch.stopped()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One claim, screened and funded: what may go, and what the budget held back."""
+
+    claimed: int
+    screened: Screened
+    unfunded: int  # ready sends the budget could not take now
+    budget_stopped: int  # sends closed because the budget is spent for good
+
+
+def _give_back(session: Session, job: SendPass, reclaimed: Sequence[Claimed]) -> None:
+    """Re-claimed sends that will not go now give back what their first claim reserved."""
+    reserved = [c for c in reclaimed if c.reserved]
+    if reserved:
+        refund(session, job.campaign_id, sum((c.unit_cost for c in reserved), Decimal(0)))
+        release_contacts(session, [c.id for c in reserved])
+        release(session, wechat_pairs(reserved), job.due_before)
+
+
 def _screen_updates(screened: Screened) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = [
         {"id": c.id, "status": "suppressed", "reason": r} for c, r in screened.suppressed
@@ -260,14 +311,16 @@ def _screen_updates(screened: Screened) -> list[dict[str, object]]:
 
 def _stop_for_budget(
     session: Session, campaign_id: str, unfunded: Sequence[tuple[Claimed, Recipient]]
-) -> None:
-    """The next send would pass the budget: close it and every send still planned."""
+) -> int:
+    """The next send would pass the budget for good: close it and every send still planned;
+    returns how many were closed."""
     set_status(
         session,
         [{"id": c.id, "status": "suppressed", "reason": "budget_exhausted"} for c, _ in unfunded],
     )
-    session.execute(
+    rest = session.execute(
         update(PlannedSend)
         .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
         .values(status="suppressed", reason="budget_exhausted")
     )
+    return len(unfunded) + (rest.rowcount or 0)

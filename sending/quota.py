@@ -25,13 +25,14 @@ def wechat_pairs(claims: Iterable[Claimed]) -> list[Pair]:
 
 
 def take_quota(session: Session, screened: Screened, at: datetime) -> None:
-    """Each ready WeChat send takes a unit; one left without (another worker or an earlier send
-    of this batch took the last) is suppressed and its contact slot freed."""
-    got = consume(session, wechat_pairs(c for c, _ in screened.ready), at)
+    """Each ready WeChat send takes a unit (a re-claimed one holds its own); one left without
+    (another worker or an earlier send of this batch took the last) is suppressed and its
+    contact slot freed."""
+    got = consume(session, wechat_pairs(c for c, _ in screened.ready if not c.reserved), at)
     kept: list[tuple[Claimed, Recipient]] = []
     lost: list[Claimed] = []
     for c, r in screened.ready:
-        if c.channel in WECHAT_CHANNELS:
+        if c.channel in WECHAT_CHANNELS and not c.reserved:
             if _pair(c) not in got:
                 lost.append(c)
                 continue

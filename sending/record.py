@@ -16,6 +16,7 @@ from models.tables import Delivery, PlannedSend
 from sending.claim import Claimed
 
 MAX_ATTEMPTS = 6
+UNCLAIMED = PlannedSend.attempts - 1  # a halted send was never offered: not an attempt
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -37,6 +38,7 @@ class Recorded:
         default_factory=lambda: {"sent": 0, "failed": 0, "suppressed": 0, "retry": 0}
     )
     refund: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)  # of the sends made
     unsent: list[int] = field(default_factory=list)  # planned send ids that did not go out
     opted_out: list[tuple[Claimed, str]] = field(default_factory=list)  # with provider code
 
@@ -54,8 +56,14 @@ def record_results(
     updates: list[dict[str, Any]] = []
     out = Recorded()
     for claim, result in sent:
+        if result.outcome == Outcome.HALTED:
+            out.refund += claim.unit_cost
+            out.unsent.append(claim.id)
+            updates.append({"id": claim.id, "status": "planned", "attempts": UNCLAIMED})
+            continue
         if result.outcome == Outcome.SENT:
             out.counts["sent"] += 1
+            out.cost += claim.unit_cost
             updates.append({"id": claim.id, "status": "sent", "reason": None})
             deliveries.append(_delivery(campaign_id, claim, result, at, claim.unit_cost))
             continue

@@ -21,11 +21,13 @@ with workflow.unsafe.imports_passed_through():
         Counters,
         Decision,
         DecisionRecord,
+        HaltInput,
         Phase,
         PhaseChange,
         RegisterInput,
         SendBatchInput,
         SendBatchResult,
+        SendCounts,
         SendingState,
     )
     from models.search_attributes import CAMPAIGN_PHASE
@@ -51,6 +53,14 @@ SEND = dict(
 )
 
 
+# Campaigns started before this patch keep their old behaviour when replayed: no halt of sends
+# in flight, no settling of counters, and a failure that completes the workflow. New runs
+# (including a continue-as-new of an old campaign) take the new path. See README, "Shipping a
+# workflow change".
+CONTROLS = "controls-hold-under-faults"
+SETTLES = {Phase.AWAITING_REVIEW, Phase.CANCELLED, Phase.FAILED}
+
+
 def workflow_id(campaign_id: str) -> str:
     return f"campaign-{campaign_id}"
 
@@ -66,11 +76,14 @@ class CampaignWorkflow:
         self._counters = Counters()
         self._paused = False
         self._cancelled = False
+        self._halt_applied: str | None = None
+        self._controls = True
         self._approval = Gate("budget approval", "")
         self._review_gate = Gate("compliance review", "")
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignStatus:
+        self._controls = workflow.patched(CONTROLS)
         self._campaign_id = inp.campaign_id
         self._approval = Gate(
             "budget approval", inp.requested_by, list(inp.spec.approval.approvers)
@@ -86,8 +99,17 @@ class CampaignWorkflow:
             if self._phase == Phase.AWAITING_REVIEW:
                 await self._review(inp)
         except ActivityError as err:
-            await self._enter(Phase.FAILED, f"{type(err.cause).__name__}: {err.cause}")
+            await self._fail(f"{type(err.cause).__name__}: {err.cause}")
         return self.status()
+
+    async def _fail(self, detail: str) -> None:
+        """Close every send not made, then end as a failed execution (Failed in the UI)."""
+        if not self._controls:
+            await self._enter(Phase.FAILED, detail)
+            return
+        await workflow.execute_activity(sending.fail_pending, self._ref(), **SHORT)
+        await self._enter(Phase.FAILED, detail)
+        raise ApplicationError(f"campaign {self._campaign_id} failed: {detail}", non_retryable=True)
 
     def _ref(self) -> CampaignRef:
         return CampaignRef(campaign_id=self._campaign_id, at=workflow.now())
@@ -176,7 +198,16 @@ class CampaignWorkflow:
         return True
 
     async def _send_all(self, inp: CampaignInput) -> None:
-        """Sleep until sends fall due, send them in batches; widen to parallel lanes under load."""
+        """Sleep until sends fall due, send them in batches; widen to parallel lanes under load.
+        A pause or cancel reaches the passes in flight through the halt keeper."""
+        keeper = asyncio.create_task(self._keep_halt()) if self._controls else None
+        try:
+            await self._send_rounds(inp)
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+
+    async def _send_rounds(self, inp: CampaignInput) -> None:
         slot = timedelta(seconds=inp.slot_seconds)
         lanes = 1
         detail = ""
@@ -184,9 +215,13 @@ class CampaignWorkflow:
             await workflow.wait_condition(lambda: not self._paused or self._cancelled)
             if self._cancelled:
                 break
+            if self._controls:
+                await workflow.wait_condition(self._halt_in_step)
             now = workflow.now()
             batch = await self._send_lanes(now, lanes, inp.send_max_items)
             self._counters.add(batch)
+            if self._controls and batch.retried:  # an attempt that died took its counts along
+                await self._settle()
             if batch.budget_exhausted:
                 detail = "budget_exhausted"
                 break
@@ -197,6 +232,10 @@ class CampaignWorkflow:
             if (info.is_continue_as_new_suggested()
                     or info.get_current_history_length() >= inp.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._controls:
+                    await workflow.wait_condition(self._halt_in_step)
+                    if self._cancelled:
+                        break
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state()}))
             if batch.saturated:
                 continue
@@ -211,6 +250,30 @@ class CampaignWorkflow:
             await self._cancel("cancelled during sending")
             return
         await self._enter(Phase.AWAITING_REVIEW, detail)
+
+    def _halt_wanted(self) -> str | None:
+        return "cancel" if self._cancelled else "pause" if self._paused else None
+
+    def _halt_in_step(self) -> bool:
+        return self._halt_applied == self._halt_wanted()
+
+    async def _keep_halt(self) -> None:
+        """Mirror pause/cancel into the database the moment they arrive: every send pass in
+        flight reads it before each provider call, on whichever worker it runs."""
+        while True:
+            await workflow.wait_condition(lambda: not self._halt_in_step())
+            wanted = self._halt_wanted()
+            await workflow.execute_activity(
+                sending.halt_sends, HaltInput(campaign_id=self._campaign_id, halt=wanted), **SHORT
+            )
+            self._halt_applied = wanted
+
+    async def _settle(self) -> None:
+        """Take the database's send counts: exact after any crash or retry."""
+        counts: SendCounts = await workflow.execute_activity(
+            sending.count_sends, self._ref(), **SHORT
+        )
+        self._counters.settle(counts)
 
     async def _send_lanes(self, now: datetime, lanes: int, max_items: int) -> SendBatchResult:
         """Run `lanes` send activities side by side (they claim disjoint sends) and merge them."""
@@ -246,6 +309,8 @@ class CampaignWorkflow:
         await self._enter(Phase.CANCELLED, detail)
 
     async def _enter(self, phase: Phase, detail: str = "") -> None:
+        if self._controls and phase in SETTLES:
+            await self._settle()
         self._phase, self._detail = phase, detail
         workflow.upsert_search_attributes([CAMPAIGN_PHASE.value_set(phase.value)])
         await workflow.execute_activity(
@@ -258,7 +323,10 @@ class CampaignWorkflow:
 
     def _state(self) -> SendingState:
         return SendingState(
-            counters=self._counters, approved_by=self._approval.approved_by, paused=self._paused
+            counters=self._counters,
+            approved_by=self._approval.approved_by,
+            paused=self._paused,
+            cancelled=self._cancelled,
         )
 
     def _restore(self, state: SendingState) -> None:
@@ -266,6 +334,8 @@ class CampaignWorkflow:
         self._counters = state.counters
         self._approval.approved_by = list(state.approved_by)
         self._paused = state.paused
+        self._cancelled = state.cancelled
+        self._halt_applied = self._halt_wanted()  # the run before waited until it was applied
 
     async def _decide(self, gate: Gate, kind: str, decision: Decision, verdict_kind: str) -> str:
         """Verify the decider (role, plan shown) in an activity, record it, apply it to the gate."""
