@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -39,14 +41,19 @@ ACTIVITIES = [
 ]
 
 
-def build_worker(client: Client, task_queue: str, max_activities: int = 16) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    max_activities: int = 16,
+    activities: Sequence[Callable[..., Any]] = tuple(ACTIVITIES),
+) -> Worker:
     """A worker for campaigns and profile refreshes: workflows plus every activity, sync ones
     on a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CampaignWorkflow, ProfileRefreshWorkflow],
-        activities=ACTIVITIES,
+        activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,
     )
