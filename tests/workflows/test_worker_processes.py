@@ -14,10 +14,11 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_scope
@@ -26,7 +27,7 @@ from emulators.server import free_port
 from governance.roles import grant
 from models.cap_tables import ContactLedger
 from models.contracts import CampaignInput, Decision, Phase
-from models.tables import Delivery, PlannedSend, SandboxOutbox
+from models.tables import Campaign, Delivery, PlannedSend, SandboxOutbox
 from orchestration.profile_schedule import schedule_id
 from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
@@ -98,7 +99,11 @@ async def until_sent(engine: Engine, cid: str, n: int, handle: object) -> None:
     raise AssertionError(f"fewer than {n} sent; {await handle.query(CampaignWorkflow.status)}")  # type: ignore[attr-defined]
 
 
-async def approved_campaign(env: WorkflowEnvironment, queue: str, **overrides: object):  # type: ignore[no-untyped-def]
+async def approved_campaign(env: WorkflowEnvironment, queue: str,
+                            budget_to_plan: Engine | None = None,
+                            **overrides: object):  # type: ignore[no-untyped-def]
+    """Started, planned and approved; with `budget_to_plan` the budget is cut to exactly the
+    plan's cost before approval, so a single send reserved twice would show."""
     now = datetime.now(UTC)
     cid = new_id()
     spec = spec_at(now, send_window={"start": now + timedelta(seconds=1),
@@ -110,34 +115,49 @@ async def approved_campaign(env: WorkflowEnvironment, queue: str, **overrides: o
                       send_lanes=2, send_max_items=200),
         id=workflow_id(cid), task_queue=queue)
     planned = (await until_phase(handle, Phase.AWAITING_APPROVAL, 120)).counters.planned
+    if budget_to_plan is not None:
+        with budget_to_plan.begin() as conn:
+            cost = conn.execute(select(func.sum(PlannedSend.unit_cost))
+                                .where(PlannedSend.campaign_id == cid)).scalar_one()
+            conn.execute(update(Campaign).where(Campaign.id == cid).values(budget_limit=cost))
     await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
     return handle, cid, planned
 
 
-async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
+PRICED_PUSH = [{"channel": "app_push", "template": "t-priced", "priority": 1, "unit_cost": "0.01",
+                "body": "{{ honorific }}，会员日礼券已到账，{{ end_time }}前有效。"}]
+
+
+async def test_two_kill_9_mid_batch_then_restart_send_every_planned_message_once_on_budget(
         dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    """Budget = exactly the plan's cost; the worker is killed twice with a batch in flight.
+    Every planned send is made once, none is refused for budget, spend is exactly what was
+    sent, and the status counters say what the database says."""
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
     throttle = {"OMNIREACH_RATE_LIMITS": "app_push=150/s:2", "OMNIREACH_SEND_BATCH_SIZE": "50"}
     log = tmp_path / "worker.log"
     worker = start_worker(dev_env, url, queue, log, **throttle)
+    kills: list[tuple[int, int]] = []
     try:
-        handle, cid, planned = await approved_campaign(dev_env, queue)
+        handle, cid, planned = await approved_campaign(dev_env, queue, budget_to_plan=engine,
+                                                       channels=PRICED_PUSH)
         assert planned > 500
-        for _ in range(600):
-            made, in_flight = progress(engine, cid)
-            if made > planned // 5 and in_flight:
-                worker.send_signal(signal.SIGKILL)
-                break
-            await asyncio.sleep(0.02)
-        worker.wait(10)
-        assert 0 < made < planned, "the kill must land in the middle of sending"
-        worker = start_worker(dev_env, url, queue, log, **throttle)
-        final = await asyncio.wait_for(handle.result(), 180)
+        for share in (5, 2):
+            for _ in range(1500):
+                made, in_flight = progress(engine, cid)
+                if made > planned // share and in_flight:
+                    worker.send_signal(signal.SIGKILL)
+                    kills.append((made, in_flight))
+                    break
+                await asyncio.sleep(0.02)
+            worker.wait(10)
+            worker = start_worker(dev_env, url, queue, log, **throttle)
+        final = await asyncio.wait_for(handle.result(), 240)
     finally:
         worker.kill()
         worker.wait(10)
-    assert in_flight > 0, "a batch was in flight when the worker died"
+    assert len(kills) == 2 and all(0 < made < planned and n for made, n in kills), kills
     assert final.phase == Phase.COMPLETED
     assert count(engine, SandboxOutbox, cid) == planned
     assert count(engine, Delivery, cid) == planned
@@ -145,10 +165,42 @@ async def test_kill_9_mid_batch_then_restart_sends_every_planned_message_once(
         statuses = dict(conn.execute(select(PlannedSend.status, func.count())
                                      .where(PlannedSend.campaign_id == cid)
                                      .group_by(PlannedSend.status)).all())
+        spent, limit = conn.execute(select(Campaign.spent, Campaign.budget_limit)
+                                    .where(Campaign.id == cid)).one()
+        made_cost = conn.execute(select(func.sum(Delivery.cost))
+                                 .where(Delivery.campaign_id == cid)).scalar_one()
     assert statuses == {"sent": planned}
+    assert spent == made_cost == limit == Decimal("0.01") * planned
+    assert (final.counters.sent, final.counters.suppressed, final.counters.spent) == \
+        (planned, 0, spent)
     text = log.read_text(errors="replace")
     assert "polling" in text
     assert not PHONE.search(text) and not EMAIL.search(text), "worker log shows PII"
+
+
+async def test_a_campaign_progresses_at_one_send_a_second(
+        dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    """At 1/s a pass claims what it can send in its time bound and heartbeats while it waits
+    on the limiter: no heartbeat timeout, no retried batch, every send made once."""
+    url, engine = base
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    worker = start_worker(dev_env, url, queue, tmp_path / "w.log",
+                          OMNIREACH_RATE_LIMITS="app_push=1/s:1",
+                          OMNIREACH_CAPS_FILE=str(ROOT / "tests" / "workflows" / "no_caps.yaml"))
+    try:
+        service = [dict(PRICED_PUSH[0], marketing=False)]  # no contact slot: caps not in play
+        handle, cid, planned = await approved_campaign(
+            dev_env, queue, channels=service, budget={"limit": "0.25"})
+        final = await asyncio.wait_for(handle.result(), 150)
+    finally:
+        worker.kill()
+        worker.wait(10)
+    assert 15 <= planned <= 25
+    assert final.phase == Phase.COMPLETED and final.counters.sent == planned
+    assert count(engine, SandboxOutbox, cid) == planned
+    timeouts = [e async for e in handle.fetch_history_events()
+                if e.HasField("activity_task_timed_out_event_attributes")]
+    assert not timeouts
 
 
 def scrape(port: int) -> dict[tuple[str, str], float]:
@@ -224,11 +276,21 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
     assert all(any(name.startswith("temporal_") for name, _ in m) for m in scraped)
 
 
-async def test_pause_resume_and_cancel_in_the_middle_of_sending(
+def last_offer(engine: Engine, cid: str) -> datetime:
+    """When the provider (the sandbox outbox) last received a message of the campaign."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(SandboxOutbox.received_at))
+                            .where(SandboxOutbox.campaign_id == cid)).scalar_one()
+
+
+async def test_pause_and_cancel_stop_sends_in_flight_within_seconds(
         dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path) -> None:
+    """A provider limit of 40/s and passes allowed 30 s: a batch in flight would keep sending
+    for half a minute. After `pause` or `cancel` returns, no message reaches the provider more
+    than 5 s later; resume continues; status and the database agree on sent and cancelled."""
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
-    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=40/s:1", "OMNIREACH_SEND_BATCH_SIZE": "50", "OMNIREACH_SEND_MAX_SECONDS": "1",
+    throttle = {"OMNIREACH_RATE_LIMITS": "app_push=40/s:1", "OMNIREACH_SEND_MAX_SECONDS": "30",
                 "OMNIREACH_CAPS_FILE": str(ROOT / "tests" / "workflows" / "no_caps.yaml")}
     worker = start_worker(dev_env, url, queue, tmp_path / "w.log", **throttle)
     channel = [{"channel": "app_push", "template": "t-points", "marketing": False,
@@ -238,18 +300,21 @@ async def test_pause_resume_and_cancel_in_the_middle_of_sending(
             dev_env, queue, audience={"consent": "app_push"}, channels=channel)
         await until_sent(engine, cid, planned // 5, handle)
         await handle.signal(CampaignWorkflow.pause)
-        await asyncio.sleep(3)  # the batch in flight finishes, no new claims
+        paused_at = datetime.now(UTC)
+        await asyncio.sleep(8)
         held = progress(engine, cid)[0]
-        await asyncio.sleep(2)
-        assert progress(engine, cid)[0] == held < planned
+        assert last_offer(engine, cid) <= paused_at + timedelta(seconds=5)
+        assert held < planned
         assert (await handle.query(CampaignWorkflow.status)).paused
         await handle.signal(CampaignWorkflow.resume)
         await until_sent(engine, cid, min(planned, held + planned // 5), handle)
         await handle.signal(CampaignWorkflow.cancel)
+        cancelled_at = datetime.now(UTC)
         final = await asyncio.wait_for(handle.result(), 60)
     finally:
         worker.kill()
         worker.wait(10)
+    assert last_offer(engine, cid) <= cancelled_at + timedelta(seconds=5)
     assert final.phase == Phase.CANCELLED
     with engine.connect() as conn:
         statuses = dict(conn.execute(select(PlannedSend.status, func.count())
@@ -257,3 +322,5 @@ async def test_pause_resume_and_cancel_in_the_middle_of_sending(
                                      .group_by(PlannedSend.status)).all())
     assert set(statuses) <= {"sent", "cancelled"} and statuses.get("cancelled", 0) > 0
     assert statuses["sent"] == count(engine, SandboxOutbox, cid) > held
+    assert (final.counters.sent, final.counters.cancelled) == \
+        (statuses["sent"], statuses["cancelled"])
