@@ -4,6 +4,10 @@ Real Temporal dev server, real PostgreSQL, the sandbox channel. Builds N custome
 consent and N planned sends (COPY), starts the campaign workflow straight in its sending
 phase, and measures sends per second, workflow history per run, and worker peak memory —
 with one worker process and with two.
+For scale it also prints, per row, the floor of that send on this machine: PostgreSQL alone
+writing the rows those sends write (claim, contact ledger, budget, sandbox outbox, delivery,
+final status), set-based in the engine's batches of 1,000, for a second campaign's planned sends
+in the same database right after the measured one; and the measured sends/s as a % of it.
 
     .venv/bin/python -m bench.send_throughput --customers 1000000 --workers 1 2
 """
@@ -22,11 +26,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Connection, create_engine, func, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from content.render import render_message  # noqa: E402
 from demo.processes import spawn, stop, wait_for_port  # noqa: E402
 from models.contracts import CampaignInput, Counters, SendingState  # noqa: E402
 from models.spec import CampaignSpec  # noqa: E402
@@ -62,6 +67,21 @@ def copy(conn, table: str, columns: str, rows: io.StringIO) -> None:  # type: ig
         f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", rows)
 
 
+def plan(conn: Connection, campaign_id: str, spec: CampaignSpec, n: int, now: datetime) -> None:
+    """The campaign row and one planned SMS to each of customers 1..n, all due now (COPY)."""
+    conn.execute(insert(Campaign).values(
+        id=campaign_id, name="bench", objective="promote", owner="bench", requested_by="bench",
+        priority=5, spec=spec.model_dump(mode="json", by_alias=True), phase="sending",
+        budget_limit=spec.budget.limit, spent=Decimal(0), created_at=now, updated_at=now))
+    buf = io.StringIO()
+    due = (now - timedelta(minutes=1)).isoformat()
+    for i in range(1, n + 1):
+        buf.write(f"{campaign_id}\t{i}\tsms\tbench-sms\t{due}\t0.0100\t"
+                  f"{campaign_id}:{i}:sms:1\tplanned\t0\n")
+    copy(conn, "planned_sends", "campaign_id, customer_id, channel, template, scheduled_at, "
+         "unit_cost, idempotency_key, status, attempts", buf)
+
+
 def build(url: str, n: int, campaign_id: str, spec: CampaignSpec) -> float:
     """Customers, consents and planned sends for one campaign; returns seconds taken."""
     started = time.perf_counter()
@@ -79,20 +99,73 @@ def build(url: str, n: int, campaign_id: str, spec: CampaignSpec) -> float:
         for i in range(1, n + 1):
             buf.write(f"{i}\tsms\tmarketing\tt\tbench\t{now.isoformat()}\n")
         copy(conn, "consent_events", "customer_id, channel, purpose, granted, source, recorded_at", buf)
-        conn.execute(Campaign.__table__.insert().values(
-            id=campaign_id, name="bench", objective="promote", owner="bench", requested_by="bench",
-            priority=5, spec=spec.model_dump(mode="json", by_alias=True), phase="sending",
-            budget_limit=spec.budget.limit, spent=Decimal(0), created_at=now, updated_at=now))
-        buf = io.StringIO()
-        due = (now - timedelta(minutes=1)).isoformat()
-        for i in range(1, n + 1):
-            buf.write(f"{campaign_id}\t{i}\tsms\tbench-sms\t{due}\t0.0100\t{campaign_id}:{i}:sms:1\tplanned\t0\n")
-        copy(conn, "planned_sends", "campaign_id, customer_id, channel, template, scheduled_at, "
-             "unit_cost, idempotency_key, status, attempts", buf)
+        plan(conn, campaign_id, spec, n, now)
         conn.execute(text("SELECT setval('customers_id_seq', :n)"), {"n": n})
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
+
+
+FLOOR_BATCH = 1000  # the engine's batch (sending.engine.SendPass.batch_size)
+IDS = "id >= :lo AND id < :hi"  # one batch of the floor campaign's planned sends
+# What one send writes, set-based per batch, grouped in the engine's transactions: claim,
+# contact slot and budget (claim and screen); the sandbox outbox (channel); status and delivery.
+FLOOR_WRITES = (
+    ("UPDATE planned_sends SET status = 'sending', claimed_by = 'floor', claimed_at = :at, "
+     f"attempts = attempts + 1 WHERE {IDS}",
+     "INSERT INTO contact_ledger (customer_id, channel, campaign_id, template, planned_send_id, at)"
+     f" SELECT customer_id, channel, campaign_id, template, id, :at FROM planned_sends WHERE {IDS}",
+     "UPDATE campaigns SET spent = spent + "
+     f"(SELECT sum(unit_cost) FROM planned_sends WHERE {IDS}) WHERE id = :campaign"),
+    ("INSERT INTO sandbox_outbox (idempotency_key, campaign_id, customer_id, channel, address_enc,"
+     " subject, body, received_at) SELECT idempotency_key, campaign_id, customer_id, channel,"
+     f" :address, NULL, :body, :at FROM planned_sends WHERE {IDS}"
+     " ON CONFLICT (idempotency_key) DO NOTHING",),
+    (f"UPDATE planned_sends SET status = 'sent', reason = NULL WHERE {IDS}",
+     "INSERT INTO deliveries (planned_send_id, campaign_id, customer_id, channel, template,"
+     " outcome, provider_message_id, error_code, cost, sent_at) SELECT id, campaign_id,"
+     " customer_id, channel, template, 'sent', 'sbx-' || idempotency_key, NULL, unit_cost, :at"
+     f" FROM planned_sends WHERE {IDS} ON CONFLICT (planned_send_id) DO NOTHING"),
+)
+
+
+def send_floor(url: str, campaign_id: str, spec: CampaignSpec, sends: int) -> float:
+    """Sends/s of PostgreSQL alone writing the rows of `sends` sends: no Temporal, channel,
+    screening reads or Python per row, so what the engine adds on top of its writes shows.
+
+    A second campaign's planned sends to the same customers are made first (untimed); then
+    each batch of 1,000 takes the engine's statements (FLOOR_WRITES) and commits."""
+    if not sends:
+        return float("nan")
+    floor_id = f"{campaign_id}-floor"
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        plan(conn, floor_id, spec, sends, now)
+        conn.execute(text("ANALYZE planned_sends"))
+        starts = list(conn.execute(text(
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM planned_sends"
+            " WHERE campaign_id = :c) AS s WHERE r % :b = 1 ORDER BY id"),
+            {"c": floor_id, "b": FLOOR_BATCH}).scalars())
+        end = conn.execute(text("SELECT max(id) + 1 FROM planned_sends WHERE campaign_id = :c"),
+                           {"c": floor_id}).scalar_one()
+    writes = [[text(sql) for sql in tx] for tx in FLOOR_WRITES]
+    body = render_message(None, spec.channel("sms").body, {"honorific": "张女士"}).body
+    params = {"campaign": floor_id, "at": now, "body": body,
+              "address": encrypt(f"139{sends:08d}", "address_outbox")}
+    started = time.perf_counter()
+    for lo, hi in zip(starts, [*starts[1:], end], strict=True):
+        for tx in writes:
+            with engine.begin() as conn:
+                for stmt in tx:
+                    conn.execute(stmt, params | {"lo": lo, "hi": hi})
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        made = conn.execute(text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"),
+                            {"c": floor_id}).scalar_one()
+    engine.dispose()
+    assert made == sends, f"floor wrote {made} deliveries for {sends} sends"
+    return sends / seconds
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -147,10 +220,11 @@ async def run_campaign(url: str, n: int, workers: int) -> dict[str, float]:
         outbox = conn.execute(select(func.count()).select_from(SandboxOutbox)
                               .where(SandboxOutbox.campaign_id == campaign_id)).scalar_one()
     engine.dispose()
+    floor = send_floor(url, campaign_id, spec, status.counters.sent)
     return {"customers": n, "workers": workers, "build_s": build_seconds, "send_s": elapsed,
             "sends_per_s": status.counters.sent / elapsed, "sent": status.counters.sent,
             "outbox": outbox, "runs": runs, "longest_run_events": longest,
-            "peak_rss_mb": max(rss)}
+            "peak_rss_mb": max(rss), "floor_per_s": floor}
 
 
 def main() -> None:
@@ -168,7 +242,8 @@ def main() -> None:
     try:
         wait_for_port("127.0.0.1", PORT, 60, "temporal dev server")
         print(f"{'customers':>10} {'workers':>7} {'build s':>8} {'send s':>8} {'sends/s':>9} "
-              f"{'outbox':>9} {'runs':>5} {'events/run':>10} {'peak MB':>8}", flush=True)
+              f"{'outbox':>9} {'runs':>5} {'events/run':>10} {'peak MB':>8} {'floor/s':>9} "
+              f"{'% of floor':>10}", flush=True)
         for n in args.customers:
             for w in args.workers:
                 url = create_db()
@@ -176,10 +251,11 @@ def main() -> None:
                     r = asyncio.run(run_campaign(url, n, w))
                 finally:
                     drop_db(url)
+                share = 100 * r["sends_per_s"] / r["floor_per_s"]
                 print(f"{r['customers']:>10} {r['workers']:>7} {r['build_s']:>8.1f} "
                       f"{r['send_s']:>8.1f} {r['sends_per_s']:>9.0f} {r['outbox']:>9} "
-                      f"{r['runs']:>5} {r['longest_run_events']:>10} {r['peak_rss_mb']:>8.0f}",
-                      flush=True)
+                      f"{r['runs']:>5} {r['longest_run_events']:>10} {r['peak_rss_mb']:>8.0f} "
+                      f"{r['floor_per_s']:>9.0f} {share:>9.1f}%", flush=True)
     finally:
         stop(server)
 
