@@ -59,3 +59,16 @@ async def test_an_unguarded_reordering_fails_replay() -> None:
         load(Path(__file__).parent / "histories" / "v1" / "campaign_awaiting_approval.json"),
         raise_on_replay_failure=False)
     assert "nondeterminism" in str(result.replay_failure).lower()
+
+
+async def test_the_patch_is_what_keeps_older_campaigns_replaying(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the guard away (every run behaves as new) and an older campaign that was cancelled
+    no longer replays: the guard is needed, not decoration."""
+    monkeypatch.setattr(workflow, "patched", lambda _patch_id: True)
+    replayer = Replayer(workflows=[CampaignWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(
+        load(Path(__file__).parent / "histories" / "v1" /
+             "campaign_cancelled_awaiting_approval.json"),
+        raise_on_replay_failure=False)
+    assert "nondeterminism" in str(result.replay_failure).lower()
