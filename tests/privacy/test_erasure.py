@@ -25,7 +25,7 @@ from models.tables import (
 )
 from privacy.cipher import encrypt
 from privacy.erasure import forget
-from reporting.review import _channel_counts, _group_rates
+from reporting.review import _group_rates, channel_counts
 from tests.campaigns import spec_at
 from tests.governance.dbkit import NOW, engine, is_contactable, make_customer  # noqa: F401
 
@@ -62,7 +62,7 @@ def _campaign(s, cid: int, other: int) -> str:  # type: ignore[no-untyped-def]
 def _report_counts(s, campaign_id: str) -> tuple[object, object]:  # type: ignore[no-untyped-def]
     """The counting parts of the review report. (compute_review itself currently fails on
     PostgreSQL in its attribution join: UtcDateTime + timedelta; reported to the lead.)"""
-    return (_channel_counts(s, campaign_id),
+    return (channel_counts(s, campaign_id),
             _group_rates(s, campaign_id, NOW, NOW + timedelta(days=2)))
 
 
