@@ -91,7 +91,8 @@ def record_decision(rec: DecisionRecord) -> None:
             actor=rec.by,
             action=f"budget.{rec.decision}",
             campaign_id=rec.campaign_id,
-            detail={"comment": rec.comment},
+            detail={"comment": rec.comment}
+            | ({"signed": rec.signed.model_dump()} if rec.signed else {}),
         )
     APPROVALS.labels(decision=rec.decision).inc()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.context import current
-from activities.keepalive import heartbeating_async
+from activities.keepalive import heartbeating, heartbeating_async
 from db.engine import session_scope
 from models.contracts import CampaignRef, HaltInput, SendBatchInput, SendBatchResult, SendCounts
 from reporting.send_counts import send_counts
@@ -48,18 +48,19 @@ def halt_sends(inp: HaltInput) -> None:
 @activity.defn
 def cancel_pending(ref: CampaignRef) -> int:
     """On cancel: every send not yet made is closed as cancelled, so nothing is left half-done."""
-    with session_scope(current().engine) as session:
+    with heartbeating(), session_scope(current().engine) as session:
         return close_open(session, ref.campaign_id, "cancelled", "campaign_cancelled", ref.at)
 
 
 @activity.defn
 def fail_pending(ref: CampaignRef) -> int:
     """When the campaign failed: every send not yet made is closed as failed."""
-    with session_scope(current().engine) as session:
+    with heartbeating(), session_scope(current().engine) as session:
         return close_open(session, ref.campaign_id, "failed", "campaign_failed", ref.at)
 
 
 @activity.defn
 def count_sends(ref: CampaignRef) -> SendCounts:
-    with session_scope(current().engine) as session:
+    """One pass over the campaign's sends: seconds at a million, so it heartbeats too."""
+    with heartbeating(), session_scope(current().engine) as session:
         return send_counts(session, ref.campaign_id)

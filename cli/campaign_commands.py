@@ -14,8 +14,13 @@ from rich.console import Console
 from cli import views
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
 from cli.operations import decide, signal, start_campaign, status
+from cli.people_commands import KeyOpt, signed_by
 from cli.spec_file import load_spec_file
+from db.campaigns import get_campaign
+from db.engine import engine_for, session_scope
+from governance.plan_digest import plan_digest
 from models.contracts import Decision
+from settings import Settings
 
 
 @app.command()
@@ -39,8 +44,22 @@ def start(
     typer.echo(cid)
 
 
-def _decision(campaign_id: str, update: str, decision: Decision) -> None:
+def current_digest(cfg: Settings, campaign_id: str) -> str:
+    """The fingerprint of the plan as it stands: what `plan` shows the approver."""
+    with session_scope(engine_for(cfg.database_url)) as session:
+        get_campaign(session, campaign_id)
+        return plan_digest(session, campaign_id)
+
+
+def _decision(campaign_id: str, update: str, by: str, key: str | None, comment: str = "",
+              plan: str | None = None) -> None:
+    """Sign the decision with the decider's key and send it; approvals bind to the plan
+    fingerprint shown (the current one when --plan is not given)."""
     cfg = load_settings()
+    if plan is None and update == "approve":
+        plan = current_digest(cfg, campaign_id)
+    signed = signed_by(key, by, update, campaign_id, plan_digest=plan, comment=comment)
+    decision = Decision(by=by, comment=comment, plan_digest=plan, signed=signed)
 
     async def go() -> str:
         return await decide(await client(cfg), campaign_id, update, decision)
@@ -48,7 +67,7 @@ def _decision(campaign_id: str, update: str, decision: Decision) -> None:
     console.print(run(go()))
 
 
-AsOpt = Annotated[str, typer.Option("--as", help="Who decides.")]
+AsOpt = Annotated[str, typer.Option("--as", help="Who decides (your enrolled name).")]
 
 
 @app.command()
@@ -57,9 +76,10 @@ def approve(
     as_: AsOpt,
     comment: Annotated[str, typer.Option(help="Why.")] = "",
     plan: Annotated[str | None, typer.Option(help="The plan fingerprint shown by `plan`.")] = None,
+    key: KeyOpt = None,
 ) -> None:
     """Approve a campaign's plan and budget (as an approver; never your own campaign)."""
-    _decision(campaign_id, "approve", Decision(by=as_, comment=comment, plan_digest=plan))
+    _decision(campaign_id, "approve", as_, key, comment, plan)
 
 
 @app.command()
@@ -67,25 +87,32 @@ def reject(
     campaign_id: str,
     as_: AsOpt,
     reason: Annotated[str, typer.Option(help="Why (required).")],
+    key: KeyOpt = None,
 ) -> None:
     """Reject a campaign's plan and budget."""
-    _decision(campaign_id, "reject", Decision(by=as_, comment=reason))
+    _decision(campaign_id, "reject", as_, key, reason)
 
 
 @app.command("compliance-ok")
 def compliance_ok(
-    campaign_id: str, as_: AsOpt, comment: Annotated[str, typer.Option(help="Why.")] = ""
+    campaign_id: str,
+    as_: AsOpt,
+    comment: Annotated[str, typer.Option(help="Why.")] = "",
+    key: KeyOpt = None,
 ) -> None:
     """Clear a campaign held for compliance review (as a compliance officer)."""
-    _decision(campaign_id, "compliance_ok", Decision(by=as_, comment=comment))
+    _decision(campaign_id, "compliance_ok", as_, key, comment)
 
 
 @app.command("compliance-reject")
 def compliance_reject(
-    campaign_id: str, as_: AsOpt, reason: Annotated[str, typer.Option(help="Why (required).")]
+    campaign_id: str,
+    as_: AsOpt,
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    key: KeyOpt = None,
 ) -> None:
     """Stop a campaign held for compliance review."""
-    _decision(campaign_id, "compliance_reject", Decision(by=as_, comment=reason))
+    _decision(campaign_id, "compliance_reject", as_, key, reason)
 
 
 def _signal(campaign_id: str, name: str) -> None:

@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
+from cli.people_commands import KeyOpt, signed_by
 from consent.customers import resolve_customer
 from db.engine import engine_for, session_scope
 from governance import roles
+from governance.enrollment import change_role
+from models.identity import identity
 from optout.apply import CHANNELS, opt_out
 from privacy.erasure import forget
 from privacy.masking import scrub
@@ -97,11 +100,11 @@ def opt_out_cmd(
         console.print(f"customer #{cid} was already opted out on {where}; nothing changed")
 
 
-def _roles_change(change: str, user: str, role: str, by: str) -> None:
-    do = roles.grant if change == "grant" else roles.revoke
+def _roles_change(change: str, user: str, role: str, by: str, key: str | None) -> None:
     try:
+        signed = signed_by(key, by, f"role_{change}", f"{identity(user)}:{role}")
         with session_scope(engine_for(load_settings().database_url)) as session:
-            changed = do(session, user, role, by=by, at=datetime.now(UTC))
+            changed = change_role(session, signed, change, user, role, datetime.now(UTC))
     except ValueError as exc:
         raise OperatorError(str(exc), BAD_INPUT) from None
     except roles.NotAllowed as exc:
@@ -111,18 +114,16 @@ def _roles_change(change: str, user: str, role: str, by: str) -> None:
 
 
 @roles_app.command("grant")
-def roles_grant(user: str, role: str, as_: AsOpt) -> None:
-    """Give USER the ROLE: approver, compliance_officer, operator or admin.
-
-    Only an admin may grant; while no admin exists the first grant must be admin (bootstrap).
-    """
-    _roles_change("grant", user, role, as_)
+def roles_grant(user: str, role: str, as_: AsOpt, key: KeyOpt = None) -> None:
+    """Give USER the ROLE: approver, compliance_officer, operator or admin (admins only,
+    signed with your key; the first admin comes from `setup-admin`)."""
+    _roles_change("grant", user, role, as_, key)
 
 
 @roles_app.command("revoke")
-def roles_revoke(user: str, role: str, as_: AsOpt) -> None:
-    """Take ROLE away from USER (admins only; the last admin stays)."""
-    _roles_change("revoke", user, role, as_)
+def roles_revoke(user: str, role: str, as_: AsOpt, key: KeyOpt = None) -> None:
+    """Take ROLE away from USER (admins only, signed; the last admin stays)."""
+    _roles_change("revoke", user, role, as_, key)
 
 
 @roles_app.command("list")
@@ -136,7 +137,7 @@ def roles_list(as_json: JsonOpt = False) -> None:
         print_json(rows)
         return
     if not rows:
-        console.print("no roles granted yet (bootstrap: roles grant NAME admin --as NAME)")
+        console.print("no roles granted yet (bootstrap: setup-admin NAME --key FILE)")
     for r in rows:
         console.print(f"{r['user']:<24} {r['role']:<20} by {r['granted_by']} at {r['granted_at']}")
 

@@ -13,6 +13,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     campaign_commands,
     data_commands,
     governance_commands,
+    people_commands,
     report_commands,
     results_commands,
     schedule_commands,

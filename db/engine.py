@@ -36,7 +36,11 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A worker killed mid-statement leaves its backend running (and holding its locks) until
+    # the backend next talks to it; checking the client every 5 s ends such a backend in time
+    # for the retry on another worker, even while it waits on a lock.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"options": "-c client_connection_check_interval=5000"})
 
 
 @lru_cache(maxsize=4)

@@ -21,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 
 from db.engine import engine_for, session_scope
+from demo.people import enroll_people, key_file
 from demo.processes import spawn, start_temporal, stop
 from demo.shoppers import simulate_purchases
 from demo.wire import wire_emulators
@@ -29,6 +30,7 @@ from policy.quiet_hours import in_quiet_hours
 from settings import ROOT, Settings
 
 VAR = ROOT / "var"
+KEYS = VAR / "keys"
 EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
 REQUESTER, APPROVER, ADMIN = "王芳", "李娜", "管理员"
 
@@ -96,9 +98,9 @@ def main() -> int:
     command.upgrade(cfg, "head")
     say("seeding the demo customer base")
     cli("seed-demo")
-    say(f"roles: {APPROVER} may approve budgets")
-    cli("roles", "grant", ADMIN, "admin", "--as", ADMIN)
-    cli("roles", "grant", APPROVER, "approver", "--as", ADMIN)
+    say(f"people: {ADMIN} (admin) enrolls {APPROVER} (approver) and {REQUESTER}, each with "
+        "a key of their own; every decision is signed")
+    enroll_people(cli, settings.database_url, KEYS, ADMIN, {APPROVER: "approver", REQUESTER: ""})
     say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
     temporal = start_temporal(VAR)
     try:
@@ -132,12 +134,14 @@ def run_campaign(settings: Settings) -> str:
     print(cli("plan", cid).stdout)
     digest = json.loads(cli("plan", cid, "--json").stdout)["plan_digest"]
     say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
-    if cli("approve", cid, "--as", REQUESTER, check=False).returncode == 0:
+    if cli("approve", cid, "--as", REQUESTER, "--key", str(key_file(KEYS, REQUESTER)),
+           check=False).returncode == 0:
         raise RuntimeError("self-approval was accepted")
     say(f"{APPROVER} approves")
     print(
         cli(
-            "approve", cid, "--as", APPROVER, "--plan", digest, "--comment", "预算合理，同意执行"
+            "approve", cid, "--as", APPROVER, "--plan", digest, "--comment", "预算合理，同意执行",
+            "--key", str(key_file(KEYS, APPROVER)),
         ).stdout
     )
     st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)

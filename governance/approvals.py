@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from governance.roles import NotAllowed, has_role, normalize_user
+from governance.roles import NotAllowed, has_role
+from models.identity import identity
 
 
 def _check(session: Session, *, campaign_id: str, person: str, requested_by: str, role: str,
            what: str) -> None:
-    if normalize_user(person) == normalize_user(requested_by):
+    if identity(person) == identity(requested_by):
         raise NotAllowed(f"{person} requested campaign {campaign_id} and cannot {what} it")
     if not has_role(session, person, role):
         raise NotAllowed(f"{person} does not hold the {role} role and cannot {what} "

@@ -3,7 +3,7 @@
 Only an admin grants or revokes. Bootstrap: while no admin exists, the one thing anybody may
 do is grant the `admin` role (`roles grant alice admin --as alice`), so a fresh installation
 can get its first admin; from then on an admin is required, and the last admin cannot be
-revoked (that would reopen the bootstrap door). Names compare trimmed and case-insensitive,
+revoked (that would reopen the bootstrap door). Names compare as `models.identity` makes them,
 as the workflow compares requester and approver. Every change goes to the audit log.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from audit.log import append as audit
 from models.governance_tables import UserRole
+from models.identity import identity
 
 ROLES = ("approver", "compliance_officer", "operator", "admin")
 ADMIN = "admin"
@@ -35,13 +36,6 @@ class RoleGrant:
     granted_at: datetime
 
 
-def normalize_user(name: str) -> str:
-    user = name.strip().casefold()
-    if not user or len(user) > 100:
-        raise ValueError(f"user: {name!r} is not a valid name (1 to 100 characters)")
-    return user
-
-
 def _role(role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"role: unknown role {role!r} (one of {', '.join(ROLES)})")
@@ -49,7 +43,7 @@ def _role(role: str) -> str:
 
 
 def has_role(session: Session, user: str, role: str) -> bool:
-    return session.get(UserRole, (normalize_user(user), _role(role))) is not None
+    return session.get(UserRole, (identity(user), _role(role))) is not None
 
 
 def _admins(session: Session) -> int:
@@ -69,7 +63,7 @@ def _require_admin(session: Session, by: str, what: str) -> None:
 
 def grant(session: Session, user: str, role: str, *, by: str, at: datetime) -> bool:
     """Give `user` the role; returns False if they already hold it."""
-    user, role, by = normalize_user(user), _role(role), normalize_user(by)
+    user, role, by = identity(user), _role(role), identity(by)
     _lock(session)
     bootstrap = _admins(session) == 0
     if bootstrap and role != ADMIN:
@@ -87,7 +81,7 @@ def grant(session: Session, user: str, role: str, *, by: str, at: datetime) -> b
 
 def revoke(session: Session, user: str, role: str, *, by: str, at: datetime) -> bool:
     """Take the role away; returns False if `user` did not hold it."""
-    user, role, by = normalize_user(user), _role(role), normalize_user(by)
+    user, role, by = identity(user), _role(role), identity(by)
     _lock(session)
     _require_admin(session, by, f"revoke {role}")
     if session.get(UserRole, (user, role)) is None:

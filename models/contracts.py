@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from models.signed import Signed
 from models.spec import CampaignSpec
 
 
@@ -93,11 +94,12 @@ class CampaignInput(BaseModel):
 
 class Decision(BaseModel):
     """An approver's (or compliance officer's) decision, with who and why, and the fingerprint
-    of the plan they were shown (approvals bind to it)."""
+    of the plan they were shown (approvals bind to it); `signed` proves who made it."""
 
     by: str = Field(min_length=1, max_length=100)
     comment: str = Field(default="", max_length=2000)
     plan_digest: str | None = None
+    signed: Signed | None = None
 
 
 class ApprovalCheck(BaseModel):
@@ -106,11 +108,16 @@ class ApprovalCheck(BaseModel):
     by: str
     requested_by: str
     plan_digest: str | None = None
+    decision: str = ""  # the update: approve, reject, compliance_ok, compliance_reject
+    comment: str = ""
+    signed: Signed | None = None
+    use: str = ""  # the workflow and update the signed statement is spent on
 
 
 class ApprovalVerdict(BaseModel):
     digest: str
     approvals_needed: int
+    refused: str | None = None  # why the decision does not count (one line, no traceback)
 
 
 class CampaignStatus(BaseModel):
@@ -141,6 +148,7 @@ class DecisionRecord(BaseModel):
     by: str
     comment: str
     at: datetime
+    signed: Signed | None = None  # kept in the audit log, so anyone can verify it again
 
 
 class ResearchResult(BaseModel):

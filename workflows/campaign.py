@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         SendCounts,
         SendingState,
     )
+    from models.identity import identity
     from models.search_attributes import CAMPAIGN_PHASE
     from workflows.gate import Gate
 
@@ -107,7 +108,7 @@ class CampaignWorkflow:
         if not self._controls:
             await self._enter(Phase.FAILED, detail)
             return
-        await workflow.execute_activity(sending.fail_pending, self._ref(), **SHORT)
+        await workflow.execute_activity(sending.fail_pending, self._ref(), **LONG)
         await self._enter(Phase.FAILED, detail)
         raise ApplicationError(f"campaign {self._campaign_id} failed: {detail}", non_retryable=True)
 
@@ -271,7 +272,7 @@ class CampaignWorkflow:
     async def _settle(self) -> None:
         """Take the database's send counts: exact after any crash or retry."""
         counts: SendCounts = await workflow.execute_activity(
-            sending.count_sends, self._ref(), **SHORT
+            sending.count_sends, self._ref(), **LONG
         )
         self._counters.settle(counts)
 
@@ -305,7 +306,7 @@ class CampaignWorkflow:
 
     async def _cancel(self, detail: str) -> None:
         """Close every send not yet made, then end as cancelled: nothing is left half-done."""
-        await workflow.execute_activity(sending.cancel_pending, self._ref(), **SHORT)
+        await workflow.execute_activity(sending.cancel_pending, self._ref(), **LONG)
         await self._enter(Phase.CANCELLED, detail)
 
     async def _enter(self, phase: Phase, detail: str = "") -> None:
@@ -337,8 +338,22 @@ class CampaignWorkflow:
         self._cancelled = state.cancelled
         self._halt_applied = self._halt_wanted()  # the run before waited until it was applied
 
-    async def _decide(self, gate: Gate, kind: str, decision: Decision, verdict_kind: str) -> str:
-        """Verify the decider (role, plan shown) in an activity, record it, apply it to the gate."""
+    async def _decide(
+        self, gate: Gate, kind: str, decision: Decision, verdict_kind: str, update: str
+    ) -> str:
+        """Verify the decider (signature, role, plan shown) in an activity, record it, apply it
+        to the gate. While one decision of a person is verified, another of theirs is refused."""
+        person = identity(decision.by)
+        gate.deciding.add(person)
+        try:
+            return await self._verified(gate, kind, decision, verdict_kind, update)
+        finally:
+            gate.deciding.discard(person)
+
+    async def _verified(
+        self, gate: Gate, kind: str, decision: Decision, verdict_kind: str, update: str
+    ) -> str:
+        info = workflow.current_update_info()
         try:
             verdict: ApprovalVerdict = await workflow.execute_activity(
                 governance.verify_decision,
@@ -348,13 +363,21 @@ class CampaignWorkflow:
                     by=decision.by,
                     requested_by=gate.requested_by,
                     plan_digest=decision.plan_digest,
+                    decision=update,
+                    comment=decision.comment,
+                    signed=decision.signed,
+                    use=f"{self._campaign_id}/{info.id if info else ''}"[:200],
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except ActivityError as err:
             raise ApplicationError(getattr(err.cause, "message", None) or str(err.cause)) from None
+        if verdict.refused:
+            raise ApplicationError(verdict.refused)
+        gate.deciding.discard(identity(decision.by))
         gate.check(decision, self._campaign_id, self._phase.value, kind.endswith("rejected"))
+        gate.deciding.add(identity(decision.by))
         await workflow.execute_activity(
             bookkeeping.record_decision,
             DecisionRecord(
@@ -363,13 +386,14 @@ class CampaignWorkflow:
                 by=decision.by,
                 comment=decision.comment,
                 at=workflow.now(),
+                signed=decision.signed,
             ),
             **SHORT,
         )
         if kind.endswith("rejected"):
             gate.rejection = decision
             return f"{kind.replace('_', ' ')} by {decision.by}"
-        gate.approved_by.append(decision.by)
+        gate.approved_by.append(identity(decision.by))
         gate.digest = gate.digest or verdict.digest
         gate.needed = verdict.approvals_needed if verdict_kind == "approve" else 1
         missing = gate.needed - len(gate.approved_by)
@@ -391,7 +415,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def approve(self, decision: Decision) -> str:
-        return await self._decide(self._approval, "approved", decision, "approve")
+        return await self._decide(self._approval, "approved", decision, "approve", "approve")
 
     @approve.validator
     def _check_approve(self, decision: Decision) -> None:
@@ -399,7 +423,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def reject(self, decision: Decision) -> str:
-        return await self._decide(self._approval, "rejected", decision, "approve")
+        return await self._decide(self._approval, "rejected", decision, "approve", "reject")
 
     @reject.validator
     def _check_reject(self, decision: Decision) -> None:
@@ -407,7 +431,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def compliance_ok(self, decision: Decision) -> str:
-        return await self._decide(self._review_gate, "compliance_approved", decision, "compliance")
+        return await self._decide(self._review_gate, "compliance_approved", decision, "compliance", "compliance_ok")
 
     @compliance_ok.validator
     def _check_compliance_ok(self, decision: Decision) -> None:
@@ -415,7 +439,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def compliance_reject(self, decision: Decision) -> str:
-        return await self._decide(self._review_gate, "compliance_rejected", decision, "compliance")
+        return await self._decide(self._review_gate, "compliance_rejected", decision, "compliance", "compliance_reject")
 
     @compliance_reject.validator
     def _check_compliance_reject(self, decision: Decision) -> None:

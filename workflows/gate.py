@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from temporalio.exceptions import ApplicationError
 
 from models.contracts import Decision
+from models.identity import identity
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Gate:
     allowed: list[str] = field(default_factory=list)
     open: bool = False
     approved_by: list[str] = field(default_factory=list)
+    deciding: set[str] = field(default_factory=set)  # decisions being verified, by identity
     needed: int = 1
     digest: str | None = None
     rejection: Decision | None = None
@@ -38,16 +40,20 @@ class Gate:
             raise ApplicationError(
                 f"campaign {campaign_id} is in phase {phase}, not awaiting {self.name}"
             )
-        if decision.by.strip().casefold() == self.requested_by.strip().casefold():
+        try:
+            person = identity(decision.by)
+        except ValueError as exc:
+            raise ApplicationError(str(exc)) from None
+        if person == identity(self.requested_by):
             raise ApplicationError(
                 f"the requester cannot decide the {self.name} of their own campaign"
             )
-        if self.allowed and decision.by not in self.allowed:
+        if self.allowed and person not in {identity(a) for a in self.allowed}:
             raise ApplicationError(
                 f"{decision.by} is not listed for the {self.name} of this "
                 f"campaign (listed: {', '.join(self.allowed)})"
             )
-        if decision.by in self.approved_by:
+        if person in {identity(a) for a in self.approved_by} | self.deciding:
             raise ApplicationError(
                 f"{decision.by} has already approved; a second approver must be someone else"
             )
@@ -56,3 +62,4 @@ class Gate:
 
     def reopen(self) -> None:
         self.open, self.approved_by, self.rejection, self.digest = True, [], None, None
+        self.deciding = set()

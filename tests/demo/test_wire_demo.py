@@ -26,14 +26,14 @@ from channels.sms_aliyun import rpc_signature
 from db.engine import make_engine, session_scope
 from demo.seed import seed_demo
 from demo.wire import SENDER, wire_emulators
-from governance.roles import grant
-from models.contracts import CampaignInput, Decision, Phase
+from models.contracts import CampaignInput, Phase
 from models.tables import Customer, Delivery, PlannedSend
 from orchestration.worker_setup import build_worker
 from policy.frequency_cap import CapRules
 from privacy.cipher import decrypt
 from tests.campaigns import new_id, send_statuses, spec_at
 from tests.conftest import ROOT, create_database, drop_database, migrate
+from tests.people import decide, enroll_people
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -50,9 +50,7 @@ def base() -> Iterator[Engine]:
     engine = make_engine(url)
     with session_scope(engine) as session:
         seed_demo(session, customers=120)
-        now = datetime.now(UTC)
-        grant(session, "管理员", "admin", by="管理员", at=now)
-        grant(session, "李娜", "approver", by="管理员", at=now)
+        enroll_people(session, "李娜")
     yield engine
     engine.dispose()
     drop_database(url)
@@ -92,7 +90,7 @@ async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, 
             CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=2),
             id=workflow_id(cid), task_queue=queue)
         planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜", comment="同意"))
+        await decide(handle, "approve", by="李娜", comment="同意")
         final = await handle.result()
     assert final.counters.sent == planned, final.detail
     return cid, planned, final.phase

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 import cli.governance_commands  # noqa: F401  (registers the commands)
+import cli.people_commands  # noqa: F401
 from cli.common import app
 from cli.errors import OperatorError
 from db.engine import session_scope
@@ -32,20 +34,38 @@ def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(app, list(args), env=env)
 
 
-def test_roles_commands(db: tuple[Engine, dict[str, str]]) -> None:
+def public_key(output: str) -> str:
+    return output.split("public key ", 1)[1].split()[0]
+
+
+def test_people_are_enrolled_and_roles_change_only_on_an_admins_signature(
+        db: tuple[Engine, dict[str, str]], tmp_path: Path) -> None:
     _, env = db
+    li, wang = str(tmp_path / "li.pem"), str(tmp_path / "wang.pem")
     assert "no roles granted yet" in run(env, "roles", "list").output
-    refused = run(env, "roles", "grant", "wang", "approver", "--as", "wang")
-    assert isinstance(refused.exception, OperatorError)
-    assert "first grant must be the admin role" in str(refused.exception)
-    assert run(env, "roles", "grant", "li", "admin", "--as", "li").exit_code == 0
-    ok = run(env, "roles", "grant", "wang", "approver", "--as", "li")
+    assert run(env, "setup-admin", "li", "--key", li).exit_code == 0
+    again = run(env, "setup-admin", "wang", "--key", wang)
+    assert isinstance(again.exception, OperatorError)
+    assert "already enrolled" in str(again.exception)
+    made = run(env, "keys", "new", wang)
+    assert made.exit_code == 0 and Path(wang).stat().st_mode & 0o077 == 0
+    unenrolled = run(env, "roles", "grant", "wang", "approver", "--as", "wang", "--key", wang)
+    assert "not enrolled" in str(unenrolled.exception)
+    assert run(env, "enroll", "wang", public_key(made.output), "--as", "li",
+               "--key", li).exit_code == 0
+    ok = run(env, "roles", "grant", "wang", "approver", "--as", "li", "--key", li)
     assert ok.exit_code == 0 and "approver granted for wang" in ok.output
-    bad = run(env, "roles", "grant", "wang", "boss", "--as", "li")
+    not_admin = run(env, "roles", "grant", "wang", "admin", "--as", "wang", "--key", wang)
+    assert "not an admin" in str(not_admin.exception)
+    typed = run(env, "roles", "grant", "zhao", "approver", "--as", "li", "--key", wang)
+    assert "belongs to wang, not li" in str(typed.exception)
+    unsigned = run(env, "roles", "grant", "zhao", "approver", "--as", "li")
+    assert isinstance(unsigned.exception, OperatorError) and unsigned.exception.code == 2
+    bad = run(env, "roles", "grant", "wang", "boss", "--as", "li", "--key", li)
     assert isinstance(bad.exception, OperatorError) and bad.exception.code == 2
     listed = json.loads(run(env, "roles", "list", "--json").output)
     assert [(r["user"], r["role"]) for r in listed] == [("li", "admin"), ("wang", "approver")]
-    assert run(env, "roles", "revoke", "wang", "approver", "--as", "li").exit_code == 0
+    assert run(env, "roles", "revoke", "wang", "approver", "--as", "li", "--key", li).exit_code == 0
     assert [r["role"] for r in json.loads(run(env, "roles", "list", "--json").output)] == [
         "admin"]
 

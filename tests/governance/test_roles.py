@@ -67,7 +67,7 @@ def test_bad_names_and_roles_are_named(empty: Engine) -> None:
     with session_scope(empty) as s:
         with pytest.raises(ValueError, match="role: unknown role 'boss'"):
             roles.grant(s, "a", "boss", by="a", at=NOW)
-        with pytest.raises(ValueError, match="user: '  ' is not a valid name"):
+        with pytest.raises(ValueError, match="person: '  ' is not a valid name"):
             roles.grant(s, "  ", "admin", by="a", at=NOW)
 
 

@@ -20,9 +20,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts import CampaignInput, CampaignStatus, Decision, Phase
+from models.contracts import CampaignInput, CampaignStatus, Phase
 from orchestration.worker_setup import build_worker
 from tests.campaigns import new_id, spec_at
+from tests.people import decide
 from workflows.campaign import CampaignWorkflow, workflow_id
 from workflows.profile_refresh import ProfileRefreshWorkflow
 
@@ -78,7 +79,7 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
     sending = await start(skipping_env, client, queue, send_max_items=5, send_lanes=1,
                           history_limit=60)
     await wait_for(sending, lambda s: s.phase == Phase.AWAITING_APPROVAL)
-    await sending.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(sending, "approve", by="李娜")
     await skipping_env.sleep(timedelta(minutes=3))
     await wait_for(sending, lambda s: s.counters.sent > 0)
     await save(sending, "campaign_mid_send")
@@ -92,7 +93,7 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
 
     done = await start(skipping_env, client, queue)
     await wait_for(done, lambda s: s.phase == Phase.AWAITING_APPROVAL)
-    await done.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(done, "approve", by="李娜")
     await skipping_env.sleep(timedelta(hours=4))
     await wait_for(done, lambda s: s.phase == Phase.COMPLETED)
     await save(done, "campaign_completed")

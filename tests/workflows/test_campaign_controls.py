@@ -15,10 +15,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import sending
-from models.contracts import CampaignStatus, Decision, Phase, SendBatchInput, SendBatchResult
+from models.contracts import CampaignStatus, Phase, SendBatchInput, SendBatchResult
 from models.tables import Campaign, CampaignReport, Delivery
 from orchestration.worker_setup import ACTIVITIES, build_worker
 from tests.campaigns import send_statuses
+from tests.people import decide
 from tests.workflows.test_campaign_workflow import start, until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -80,7 +81,7 @@ async def test_cancel_arriving_as_the_run_continues_as_new_is_honoured(
                 CampaignWorkflow.cancel)
 
     hooks[cid] = cancel_first_round
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     final = await handle.result()
     assert final.phase == Phase.CANCELLED
     statuses = send_statuses(seeded, cid)
@@ -100,7 +101,7 @@ async def test_a_send_activity_failing_for_good_fails_the_workflow_and_closes_op
             raise ApplicationError("provider account suspended", non_retryable=True)
 
     hooks[cid] = fail_second_round
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
     assert "provider account suspended" in str(failed.value.cause)
@@ -121,7 +122,7 @@ async def test_status_counters_equal_the_database_and_the_stored_report_says_com
                "body": "{{ honorific }}，会员日礼券已到账，{{ end_time }}前有效。"}
     handle = await start(skipping_env, hooked, channels=[channel], budget={"limit": "0.5"})
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     final = await handle.result()
     cid = final.campaign_id
     assert final.phase == Phase.COMPLETED

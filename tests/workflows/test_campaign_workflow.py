@@ -11,10 +11,14 @@ from sqlalchemy import Engine, func, select, update
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from governance.signing import check_signature
 from models.contracts import CampaignInput, CampaignStatus, Decision, Phase
-from models.tables import Campaign, CampaignReport, Delivery
+from models.governance_tables import PersonKey
+from models.signed import Signed
+from models.tables import AuditEntry, Campaign, CampaignReport, Delivery
 from orchestration.worker_setup import build_worker
 from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
+from tests.people import decide, signed_decision
 from workflows.campaign import CampaignWorkflow, workflow_id
 
 Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
@@ -52,7 +56,7 @@ async def test_happy_path_sends_every_planned_message_once(
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
     assert waiting.counters.planned > 0
     assert waiting.counters.holdout > 0
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜", comment="ok"))
+    await decide(handle, "approve", by="李娜", comment="ok")
     final = await handle.result()
     cid = final.campaign_id
     assert final.phase == Phase.COMPLETED
@@ -69,7 +73,7 @@ async def test_history_stays_bounded_by_continuing_as_new(
     handle = await start(skipping_env, worker,
                          sending={"send_max_items": 5, "send_lanes": 1, "history_limit": limit})
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     final = await handle.result()
     assert final.phase == Phase.COMPLETED
     assert final.counters.sent == waiting.counters.planned > 5 * 10
@@ -99,7 +103,7 @@ async def test_review_fires_after_the_delay(skipping_env: WorkflowEnvironment, w
                                             seeded: Engine) -> None:
     handle = await start(skipping_env, worker, review={"delay": "5h", "attribution_window": "1d"})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     final = await handle.result()
     with seeded.connect() as conn:
         last_send = conn.execute(select(func.max(Delivery.sent_at))
@@ -114,7 +118,7 @@ async def test_rejection_sends_nothing(skipping_env: WorkflowEnvironment, worker
                                        seeded: Engine) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.reject, Decision(by="李娜", comment="预算过高"))
+    await decide(handle, "reject", by="李娜", comment="预算过高")
     final = await handle.result()
     assert final.phase == Phase.REJECTED
     assert "预算过高" in final.detail
@@ -135,14 +139,14 @@ async def test_requester_cannot_approve_and_wrong_phase_is_refused(
     handle = await start(skipping_env, worker, approval={"deadline": "1h", "approvers": ["李娜"]})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as own:
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="王芳"))
+        await decide(handle, "approve", by="王芳")
     assert "requester" in str(own.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as stranger:
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="路人甲"))
+        await decide(handle, "approve", by="路人甲")
     assert "not listed" in str(stranger.value.cause)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     with pytest.raises(WorkflowUpdateFailedError) as again:
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+        await decide(handle, "approve", by="李娜")
     assert "not awaiting budget approval" in str(again.value.cause)
     assert (await handle.result()).phase == Phase.COMPLETED
 
@@ -153,7 +157,7 @@ async def test_compliance_block_sends_nothing(skipping_env: WorkflowEnvironment,
     handle = await start(skipping_env, worker, channels=[
         {"channel": "app_push", "template": "t-bad", "body": body}])
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     final = await handle.result()
     assert final.phase == Phase.COMPLIANCE_FAILED
     assert "CN-" in final.detail
@@ -166,7 +170,7 @@ async def test_pause_holds_and_resume_continues(skipping_env: WorkflowEnvironmen
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     await asyncio.sleep(1.5)
     held = await handle.query(CampaignWorkflow.status)
     assert held.paused and held.counters.sent == 0
@@ -181,7 +185,7 @@ async def test_cancel_while_paused_in_sending_closes_every_open_send(
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     await asyncio.sleep(1.5)
     await handle.signal(CampaignWorkflow.cancel)
     final = await handle.result()
@@ -203,7 +207,7 @@ async def test_approver_needs_the_role(skipping_env: WorkflowEnvironment, worker
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="路人甲"))
+        await decide(handle, "approve", by="路人甲")
     assert "approver role" in str(err.value.cause)
     await handle.signal(CampaignWorkflow.cancel)
     assert (await handle.result()).phase == Phase.CANCELLED
@@ -213,13 +217,13 @@ async def test_big_budget_needs_two_different_approvers(
         skipping_env: WorkflowEnvironment, worker: str) -> None:
     handle = await start(skipping_env, worker, budget={"limit": 500000})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    first = await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    first = await decide(handle, "approve", by="李娜")
     assert "1 more approver" in first
     with pytest.raises(WorkflowUpdateFailedError) as twice:
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+        await decide(handle, "approve", by="李娜")
     assert "already approved" in str(twice.value.cause)
     assert (await handle.query(CampaignWorkflow.status)).phase == Phase.AWAITING_APPROVAL
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="赵强"))
+    await decide(handle, "approve", by="赵强")
     assert (await handle.result()).phase == Phase.COMPLETED
 
 
@@ -228,7 +232,7 @@ async def test_plan_changed_after_approval_needs_approval_again(
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     await asyncio.sleep(1.5)
     cid = (await handle.query(CampaignWorkflow.status)).campaign_id
     with seeded.begin() as conn:
@@ -237,10 +241,9 @@ async def test_plan_changed_after_approval_needs_approval_again(
     again = await until_phase(handle, Phase.AWAITING_APPROVAL)
     assert "changed after it was approved" in again.detail
     with pytest.raises(WorkflowUpdateFailedError) as stale:
-        await handle.execute_update(CampaignWorkflow.approve,
-                                    Decision(by="赵强", plan_digest="0000000000000000"))
+        await decide(handle, "approve", by="赵强", plan_digest="0000000000000000")
     assert "plan changed" in str(stale.value.cause)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="赵强"))
+    await decide(handle, "approve", by="赵强")
     assert (await handle.result()).phase == Phase.COMPLETED
 
 
@@ -250,7 +253,7 @@ async def test_review_finding_holds_until_a_compliance_officer_decides(
     handle = await start(skipping_env, worker, channels=[
         {"channel": "app_push", "template": "t-review", "body": body}])
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     held = await until_phase(handle, Phase.COMPLIANCE_CHECK)
     for _ in range(50):
         held = await handle.query(CampaignWorkflow.status)
@@ -259,8 +262,48 @@ async def test_review_finding_holds_until_a_compliance_officer_decides(
         await asyncio.sleep(0.1)
     assert "awaiting compliance review" in held.detail and held.counters.sent == 0
     with pytest.raises(WorkflowUpdateFailedError) as not_officer:
-        await handle.execute_update(CampaignWorkflow.compliance_ok, Decision(by="李娜"))
+        await decide(handle, "compliance_ok", by="李娜")
     assert "compliance_officer" in str(not_officer.value.cause)
-    await handle.execute_update(CampaignWorkflow.compliance_ok, Decision(by="陈静", comment="有据可查"))
+    await decide(handle, "compliance_ok", by="陈静", comment="有据可查")
     final = await handle.result()
     assert final.phase == Phase.COMPLETED and final.counters.sent > 0
+
+
+async def test_one_person_is_never_two_approvers(skipping_env: WorkflowEnvironment,
+                                                 worker: str) -> None:
+    """Another spelling of the same name, or two approvals sent at once, count once."""
+    handle = await start(skipping_env, worker, budget={"limit": 500000})
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    outcomes = await asyncio.gather(decide(handle, "approve", by="李娜"),
+                                    decide(handle, "approve", by="李娜"), return_exceptions=True)
+    assert sum(isinstance(o, WorkflowUpdateFailedError) for o in outcomes) == 1, outcomes
+    with pytest.raises(WorkflowUpdateFailedError) as spelled:
+        await decide(handle, "approve", by="李娜 ")
+    assert "already approved" in str(spelled.value.cause)
+    assert (await handle.query(CampaignWorkflow.status)).phase == Phase.AWAITING_APPROVAL
+    await decide(handle, "approve", by="赵强")
+    assert (await handle.result()).phase == Phase.COMPLETED
+
+
+async def test_unsigned_and_forged_decisions_are_refused(skipping_env: WorkflowEnvironment,
+                                                         worker: str, seeded: Engine) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    cid = handle.id.removeprefix("campaign-")
+    with pytest.raises(WorkflowUpdateFailedError) as unsigned:
+        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    assert "unsigned approve" in str(unsigned.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as forged:
+        await handle.execute_update(CampaignWorkflow.approve,
+                                    signed_decision(cid, "approve", "李娜", signer="赵强"))
+    assert "signed by 赵强, not 李娜" in str(forged.value.cause)
+    approval = signed_decision(cid, "approve", "李娜", comment="同意")
+    await handle.execute_update(CampaignWorkflow.approve, approval)
+    assert (await handle.result()).phase == Phase.COMPLETED
+    with seeded.connect() as conn:
+        kept = conn.execute(select(AuditEntry.detail).where(
+            AuditEntry.campaign_id == cid, AuditEntry.action == "budget.approved")).scalar_one()
+        public = conn.execute(select(PersonKey.public_key).where(
+            PersonKey.key_id == kept["signed"]["key_id"])).scalar_one()
+    statement = check_signature(public, Signed.model_validate(kept["signed"]))
+    assert (statement.by, statement.subject, statement.comment) == ("李娜", cid, "同意")

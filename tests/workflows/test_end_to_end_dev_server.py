@@ -8,12 +8,13 @@ from sqlalchemy import Engine, func, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts import CampaignInput, Decision, Phase
+from models.contracts import CampaignInput, Phase
 from models.search_attributes import CAMPAIGN_OBJECTIVE, CAMPAIGN_PHASE
 from models.tables import Customer, Delivery, SandboxOutbox
 from orchestration.worker_setup import build_worker
 from privacy.cipher import decrypt
 from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
+from tests.people import decide
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -42,7 +43,7 @@ async def test_demo_campaign_end_to_end(dev_env: WorkflowEnvironment, seeded: En
                 SearchAttributePair(CAMPAIGN_PHASE, "research"),
                 SearchAttributePair(CAMPAIGN_OBJECTIVE, "reactivate")]))
         planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜", comment="同意"))
+        await decide(handle, "approve", by="李娜", comment="同意")
         final = await handle.result()
         desc = await handle.describe()
     assert final.phase == Phase.COMPLETED, final.detail
@@ -75,7 +76,7 @@ async def test_pii_is_ciphertext_at_rest_and_absent_from_temporal_history(
             CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=1),
             id=workflow_id(cid), task_queue=task_queue)
         await until_phase(handle, Phase.AWAITING_APPROVAL)
-        await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+        await decide(handle, "approve", by="李娜")
         assert (await handle.result()).phase == Phase.COMPLETED
         history = b"".join([e.SerializeToString() async for e in handle.fetch_history_events()])
     with seeded.connect() as conn:

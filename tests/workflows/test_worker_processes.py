@@ -21,18 +21,16 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from temporalio.testing import WorkflowEnvironment
 
-from db.engine import make_engine, session_scope
-from demo.seed import seed_demo
 from emulators.server import free_port
-from governance.roles import grant
 from models.cap_tables import ContactLedger
-from models.contracts import CampaignInput, Decision, Phase
+from models.contracts import CampaignInput, Phase
 from models.tables import Campaign, Delivery, PlannedSend, SandboxOutbox
 from orchestration.profile_schedule import schedule_id
 from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
-from tests.conftest import create_database, drop_database, migrate
+from tests.people import decide
 from tests.prometheus_text import samples
+from tests.workflows.conftest import seeded_base
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -43,17 +41,7 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[tuple[str, Engine]]:
-    url = create_database("omni_proc")
-    migrate(url)
-    engine = make_engine(url)
-    with session_scope(engine) as session:
-        seed_demo(session, customers=2500, seed=5)
-        now = datetime.now(UTC)
-        grant(session, "管理员", "admin", by="管理员", at=now)
-        grant(session, "李娜", "approver", by="管理员", at=now)
-    yield url, engine
-    engine.dispose()
-    drop_database(url)
+    yield from seeded_base("omni_proc", customers=2500, seed=5)
 
 
 def ring_env() -> dict[str, str]:
@@ -120,7 +108,7 @@ async def approved_campaign(env: WorkflowEnvironment, queue: str,
             cost = conn.execute(select(func.sum(PlannedSend.unit_cost))
                                 .where(PlannedSend.campaign_id == cid)).scalar_one()
             conn.execute(update(Campaign).where(Campaign.id == cid).values(budget_limit=cost))
-    await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
+    await decide(handle, "approve", by="李娜")
     return handle, cid, planned
 
 
