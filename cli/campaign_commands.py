@@ -13,13 +13,16 @@ from rich.console import Console
 
 from cli import views
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
+from cli.errors import OperatorError
 from cli.operations import decide, signal, start_campaign, status
 from cli.people_commands import KeyOpt, signed_by
 from cli.spec_file import load_spec_file
+from compliance.check import Severity, check_content
 from db.campaigns import get_campaign
 from db.engine import engine_for, session_scope
 from governance.plan_digest import plan_digest
 from models.contracts import Decision
+from models.spec import CampaignSpec
 from settings import Settings
 
 
@@ -31,6 +34,7 @@ def start(
 ) -> None:
     """Validate SPEC_FILE and start its campaign workflow."""
     spec = load_spec_file(spec_file, datetime.now(UTC))
+    refuse_unsafe_content(spec)
     requester = as_ or os.environ.get("OMNIREACH_USER") or getpass.getuser()
     cfg = load_settings()
 
@@ -42,6 +46,17 @@ def start(
         f"started campaign [bold]{cid}[/bold] ({spec.name}) requested by {requester}"
     )
     typer.echo(cid)
+
+
+def refuse_unsafe_content(spec: CampaignSpec) -> None:
+    """Templates compile and the content rules pass before a campaign starts: an approver is
+    never asked to approve content the compliance check would block."""
+    findings = check_content(spec)
+    blocks = [f for f in findings if f.severity is Severity.BLOCK]
+    if blocks:
+        lines = "; ".join(f"{f.rule_id} ({f.channel or 'all channels'}): {f.message}"
+                          for f in blocks)
+        raise OperatorError(f"spec refused by the content rules: {lines}", 2)
 
 
 def current_digest(cfg: Settings, campaign_id: str) -> str:

@@ -15,7 +15,7 @@ from models.spec import CampaignSpec, ChannelPlan
 
 __all__ = [
     "CampaignSpec", "ComplianceConfig", "Finding", "PlanStats", "Severity",
-    "check_campaign", "load_config", "minimum_age", "passed",
+    "check_campaign", "check_content", "load_config", "minimum_age", "passed",
 ]
 
 CAMPAIGN_STAGES = frozenset({Stage.CONTENT, Stage.PLAN})
@@ -72,3 +72,13 @@ def minimum_age(config: ComplianceConfig | None = None) -> int:
         return MinorParams().min_age
     params: MinorParams = config.params("CN-26")
     return params.min_age
+
+
+def check_content(spec: CampaignSpec, config: ComplianceConfig | None = None) -> list[Finding]:
+    """The content rules alone (templates, wording), before any audience is known: run when a
+    campaign is started, so content they block never reaches an approver."""
+    config = config or load_config()
+    rules = all_rules()
+    content = config.model_copy(update={"rules": {
+        rule_id: s for rule_id, s in config.rules.items() if rules[rule_id].stage is Stage.CONTENT}})
+    return check_campaign(spec, PlanStats(), content)

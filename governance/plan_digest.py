@@ -13,7 +13,9 @@ from models.tables import PlannedSend as PS
 
 
 def plan_digest(session: Session, campaign_id: str) -> str:
-    """sha256 over the budget limit and, per channel and template, the planned count and cost."""
+    """sha256 over everything an approver approves: the spec as stored (audience filter,
+    holdout, channels with their templates, subjects and bodies, send window, quiet hours,
+    budget, steps), the budget limit, and per channel and template the planned count and cost."""
     campaign = get_campaign(session, campaign_id)
     lines = session.execute(
         select(PS.channel, PS.template, func.count(), func.sum(PS.unit_cost))
@@ -21,6 +23,6 @@ def plan_digest(session: Session, campaign_id: str) -> str:
         .group_by(PS.channel, PS.template)
         .order_by(PS.channel, PS.template)
     ).all()
-    doc = {"budget": str(campaign.budget_limit),
+    doc = {"budget": str(campaign.budget_limit), "spec": campaign.spec,
            "lines": [[ch, tpl, n, str(cost)] for ch, tpl, n, cost in lines]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
