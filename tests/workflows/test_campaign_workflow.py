@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -307,3 +308,17 @@ async def test_unsigned_and_forged_decisions_are_refused(skipping_env: WorkflowE
             PersonKey.key_id == kept["signed"]["key_id"])).scalar_one()
     statement = check_signature(public, Signed.model_validate(kept["signed"]))
     assert (statement.by, statement.subject, statement.comment) == ("李娜", cid, "同意")
+
+
+async def test_a_refused_decision_logs_one_line_and_no_traceback(
+        skipping_env: WorkflowEnvironment, worker: str, caplog: pytest.LogCaptureFixture) -> None:
+    handle = await start(skipping_env, worker)
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    caplog.clear()
+    with caplog.at_level(logging.INFO), pytest.raises(WorkflowUpdateFailedError):  # as workers log
+        await decide(handle, "approve", by="路人甲")
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len([r for r in shown if "approver role" in r.getMessage()]) == 1
+    assert not [r for r in shown if r.exc_info], "a traceback was logged"
+    await handle.signal(CampaignWorkflow.cancel)
+    assert (await handle.result()).phase == Phase.CANCELLED
