@@ -15,7 +15,11 @@ from channels.registry import build_channels
 from db.engine import engine_for
 from observability.exporter import serve_metrics
 from observability.logs import setup_logging
-from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
+from observability.metrics import (
+    AuditHeadCollector,
+    CampaignPhaseCollector,
+    ProfileRefreshCollector,
+)
 from orchestration.client import connect
 from orchestration.profile_schedule import schedule_on_start
 from orchestration.worker_setup import build_worker
@@ -33,6 +37,7 @@ async def main() -> None:
     configure(WorkerContext(engine=engine, channels=build_channels(engine)))
     REGISTRY.register(CampaignPhaseCollector(engine))
     REGISTRY.register(ProfileRefreshCollector(engine))
+    REGISTRY.register(AuditHeadCollector(engine))
     serve_metrics(settings.metrics_port, sdk_port)
     client = await connect(settings, runtime)
     if settings.profile_refresh_minutes > 0:

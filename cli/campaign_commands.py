@@ -43,7 +43,8 @@ def start(
 
     cid = run(go())
     Console(stderr=True, soft_wrap=True).print(
-        f"started campaign [bold]{cid}[/bold] ({spec.name}) requested by {requester}"
+        f"started campaign [bold]{views.shown(cid)}[/bold] ({views.shown(spec.name)}) "
+        f"requested by {views.shown(requester)}"
     )
     typer.echo(cid)
 
@@ -79,7 +80,7 @@ def _decision(campaign_id: str, update: str, by: str, key: str | None, comment: 
     async def go() -> str:
         return await decide(await client(cfg), campaign_id, update, decision)
 
-    console.print(run(go()))
+    console.print(views.shown(run(go())))
 
 
 AsOpt = Annotated[str, typer.Option("--as", help="Who decides (your enrolled name).")]

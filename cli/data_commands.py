@@ -112,7 +112,8 @@ def export_cmd(
     file: Path,
     as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: now)")] = None,
 ) -> None:
-    """Write customer id, R, F, M, scores, segment, lifecycle and best hour for every customer."""
+    """Write customer id, R, F, M, scores, segment, lifecycle and best hour for every customer
+    (text cells neutralised: a spreadsheet never runs one as a formula)."""
     if what != "profiles":
         raise OperatorError(f"cannot export {what!r}: only 'profiles'", 2)
     try:

@@ -20,6 +20,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
 )
 from cli.common import app
 from cli.errors import OperatorError
+from cli.views import shown
 from db.campaigns import UnknownCampaign
 from observability.logs import setup_logging
 
@@ -42,10 +43,10 @@ def _run() -> int:
         result = app(standalone_mode=False)
         return result if isinstance(result, int) else 0
     except OperatorError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
         return exc.code
     except UnknownCampaign as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
         return 1
     except typer.Abort:
         return 130
@@ -54,16 +55,16 @@ def _run() -> int:
     except typer.TyperException as exc:  # usage errors: the option, value and what is wrong
         show = getattr(exc, "show", None)
         if show is None:
-            err.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+            err.print(f"[red]error:[/red] {shown(exc.format_message())}", highlight=False)
         else:
             show()
         return exc.exit_code
     except OperationalError as exc:
-        err.print(f"[red]error:[/red] database unavailable or not migrated: {exc.orig}")
+        err.print(f"[red]error:[/red] database unavailable or not migrated: {shown(exc.orig)}")
         return 1
     except SQLAlchemyError as exc:
         err.print(f"[red]error:[/red] database error: {type(exc).__name__}")
         return 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback to operators
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {shown(exc)}")
         return 1

@@ -88,10 +88,13 @@ def compliance_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
 @app.command("audit")
 def audit_cmd(
     campaign_id: Annotated[str | None, typer.Argument()] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain and its head checkpoint.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The audit log (of one campaign, or all); --verify recomputes the hash chain."""
+    """The audit log (of one campaign, or all); --verify recomputes the keyed hash chain and
+    compares its head with the signed checkpoint: one line per finding, exit 1 if any."""
     with session_scope(engine_for(load_settings().database_url)) as session:
         query = select(AuditEntry).order_by(AuditEntry.id)
         if campaign_id:
@@ -108,21 +111,30 @@ def audit_cmd(
             }
             for e in session.execute(query).scalars()
         ]
-        check = verify_chain(session) if verify else None
+        check = verify_chain(session, require_checkpoint=True) if verify else None
     if as_json:
         print_json(
             {
                 "entries": rows,
                 "verified": None if check is None else check.ok,
                 "broken_at": None if check is None else check.broken_at,
+                "findings": None if check is None else list(check.findings),
             }
         )
     else:
         views.show_audit(console, rows)
-    if check is not None:
-        if not check.ok:
-            raise OperatorError(f"audit chain broken at entry {check.broken_at}: {check.reason}")
-        console.print(f"[green]audit chain intact[/green] ({check.entries} entries)")
+    if check is None:
+        return
+    if not check.ok:
+        for finding in check.findings[:-1]:
+            typer.echo(f"error: {finding}", err=True)
+        raise OperatorError(check.findings[-1])
+    head = check.checkpoint
+    console.print(
+        f"[green]audit chain intact[/green] ({check.entries} entries); "
+        + ("no checkpoint yet (no keyed entries)" if head is None else
+           f"head matches its checkpoint ({head.entries} entries, entry {head.last_id})")
+    )
 
 
 @app.command("plan")

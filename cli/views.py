@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from content.neutralize import printable
 from models.contracts import CampaignStatus
+
+
+def shown(value: object) -> str:
+    """Names, owners, details and messages come from specs, imports and approvers: control
+    codes are made visible and rich markup is printed as text, never applied."""
+    return escape(printable(str(value)))
 
 
 def _pct(value: float | None) -> str:
@@ -21,9 +29,10 @@ def _num(value: float | None) -> str:
 def show_status(console: Console, st: CampaignStatus) -> None:
     c = st.counters
     paused = " (paused)" if st.paused else ""
-    console.print(f"[bold]{st.campaign_id}[/bold]  phase: [cyan]{st.phase.value}[/cyan]{paused}")
+    console.print(f"[bold]{shown(st.campaign_id)}[/bold]  phase: "
+                  f"[cyan]{shown(st.phase.value)}[/cyan]{paused}")
     if st.detail:
-        console.print(f"  {st.detail}")
+        console.print(f"  {shown(st.detail)}")
     console.print(
         f"  audience {c.audience}  holdout {c.holdout}  planned {c.planned}  "
         f"sent {c.sent}  failed {c.failed}  suppressed {c.suppressed}  spent {c.spent}"
@@ -34,15 +43,16 @@ def show_list(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table("id", "name", "objective", "owner", "phase", "updated")
     for r in rows:
         table.add_row(
-            r["id"], r["name"], r["objective"], r["owner"], r["phase"], r["updated_at"][:19]
+            *(shown(r[k]) for k in ("id", "name", "objective", "owner", "phase")),
+            r["updated_at"][:19],
         )
     console.print(table)
 
 
 def show_report(console: Console, report: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Review · {report['name']}[/bold] ({report['campaign_id']}, "
-        f"{report['objective']}, phase {report['phase']})"
+        f"[bold]Review · {shown(report['name'])}[/bold] ({shown(report['campaign_id'])}, "
+        f"{shown(report['objective'])}, phase {shown(report['phase'])})"
     )
     table = Table(
         "channel",
@@ -63,7 +73,7 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
     rows = list(report["channels"].items()) + [("total", report["total"])]
     for name, line in rows:
         table.add_row(
-            name,
+            shown(name),
             *(
                 str(line.get(k, ""))
                 for k in (
@@ -86,7 +96,7 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
     for name, line in report["channels"].items():
         if line.get("suppressed_by"):
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(line["suppressed_by"].items()))
-            console.print(f"  {name} suppressed: {reasons}")
+            console.print(f"  {shown(name)} suppressed: {shown(reasons)}")
     if report.get("broadcast"):
         lines = Table(
             "line",
@@ -103,7 +113,7 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         for b in report["broadcast"]:
             lines.add_row(
                 *(
-                    str(b.get(k, ""))
+                    shown(b.get(k, ""))
                     for k in (
                         "line",
                         "channel",
@@ -131,15 +141,18 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
 
 def show_findings(console: Console, campaign_id: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
-        console.print(f"{campaign_id}: no compliance findings recorded (not checked yet, or clean)")
+        console.print(f"{shown(campaign_id)}: no compliance findings recorded "
+                      "(not checked yet, or clean)")
         return
     table = Table(
-        "rule", "severity", "finding", "evidence", "blocked", title=f"compliance · {campaign_id}"
+        "rule", "severity", "finding", "evidence", "blocked",
+        title=f"compliance · {shown(campaign_id)}",
     )
     colour = {"block": "red", "review": "yellow", "warn": "cyan"}
     for r in rows:
-        sev = f"[{colour.get(r['severity'], 'white')}]{r['severity']}[/]"
-        table.add_row(r["rule_id"], sev, r["message"], r["evidence"], r["blocked"])
+        sev = f"[{colour.get(r['severity'], 'white')}]{shown(r['severity'])}[/]"
+        table.add_row(shown(r["rule_id"]), sev,
+                      *(shown(r[k]) for k in ("message", "evidence", "blocked")))
     console.print(table)
 
 
@@ -148,6 +161,7 @@ def show_audit(console: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         detail = ", ".join(f"{k}={v}" for k, v in r["detail"].items())
         table.add_row(
-            str(r["id"]), r["at"][:19], r["actor"], r["action"], r["campaign_id"] or "", detail
+            str(r["id"]), r["at"][:19],
+            *(shown(v) for v in (r["actor"], r["action"], r["campaign_id"] or "", detail)),
         )
     console.print(table)

@@ -42,24 +42,12 @@ from engagement.tracking import tracking_routes
 from engagement.wechat_events import parse_push, signature_ok
 from optout.inbound import MIN_SECRET_LENGTH, SIGNATURE_HEADER, BadPayload, authentic
 from optout.pages import answer
+from web.body import read_capped
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 WECHAT_CHANNELS = ("wechat_oa", "wechat_mini")
 MAX_BODY = 1024 * 1024  # a provider's batch push of receipts can hold hundreds of reports
-
-
-async def read_body(request: Request) -> bytes | None:
-    """The request body, or None when it is (or says it is) larger than MAX_BODY."""
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
 
 
 def callback_secret(env: str, environ: Mapping[str, str] | None, fallback: str | None = None
@@ -96,7 +84,7 @@ def routes(engine: Engine | None = None, *, environ: Mapping[str, str] | None = 
             return answer({"error": "temporarily unavailable"}, 503)
 
     async def body_of(request: Request) -> bytes | Response:
-        body = await read_body(request)
+        body = await read_capped(request, MAX_BODY)
         if body is None:
             return answer({"error": f"body larger than {MAX_BODY} bytes"}, 413)
         return body

@@ -1,9 +1,10 @@
 """Append consent records to the ledger, only where they change the state it already holds.
 
 The ledger is append-only and its newest event per (customer, channel, purpose) is the
-current state. So a row is appended only if it is newer than that event and differs from the
-state before it (granted, wording version); older rows would wrongly override a later opt-out.
-Re-importing the same file therefore appends nothing.
+current state. So a row is appended only if it is newer than every event of its key and differs
+from the state before it (granted, wording version): an older grant would override a later
+opt-out. Rows dated in the future were rejected when read (ingest.rows.CLOCK_SKEW). Re-importing
+the same file therefore appends nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from ingest.batches import Batch
 from ingest.chunk import Context, record_flags, resolve_customers, stage
 from ingest.report import ChunkCounts
 
-# Latest ledger event per key by index lookups (scalar subqueries), whatever the table's size.
+# A key's newest ledger event (by id) and latest time, by index lookups (scalar subqueries),
+# whatever the table's size.
 _LATEST = """(SELECT e.{col} FROM consent_events e WHERE e.id = x.last_id)"""
+_OF_KEY = """(SELECT {agg} FROM consent_events e WHERE e.customer_id = {s}.customer_id
+            AND e.channel = {s}.channel AND e.purpose = {s}.purpose)"""
 APPEND = f"""
 INSERT INTO consent_events (customer_id, channel, purpose, granted, source, wording_version,
                             recorded_at)
@@ -28,12 +32,10 @@ SELECT customer_id, channel, purpose, granted, source, wording_version, recorded
            {_LATEST.format(col="granted")} AS last_granted,
            {_LATEST.format(col="wording_version")} AS last_wording
     FROM (
-        SELECT s.*, (
-            SELECT MAX(e.id) FROM consent_events e WHERE e.customer_id = s.customer_id
-            AND e.channel = s.channel AND e.purpose = s.purpose) AS last_id
+        SELECT s.*, {_OF_KEY.format(s="s", agg="MAX(e.id)")} AS last_id
         FROM {staging.CONSENTS.name} s
     ) x
-    WHERE x.last_id IS NULL OR x.recorded_at > {_LATEST.format(col="recorded_at")}
+    WHERE x.last_id IS NULL OR x.recorded_at > {_OF_KEY.format(s="x", agg="MAX(e.recorded_at)")}
     WINDOW w AS (PARTITION BY x.customer_id, x.channel, x.purpose ORDER BY x.recorded_at, x.line)
 ) y
 WHERE CASE WHEN y.rn = 1

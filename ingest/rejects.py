@@ -1,5 +1,8 @@
 """The reject file: one CSV line per problem (line, field, value, reason), PII masked.
 
+Clerks open it in a spreadsheet and every cell comes from an untrusted file, so each text cell
+is written through content.neutralize.csv_cell (no formula runs, no control code survives).
+
 It is written to a temporary name beside the target and renamed at the end, so a failed
 import never leaves a half-written reject file behind.
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from content.neutralize import csv_cell
 from ingest.report import ImportFileError
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone, scrub
 
@@ -29,6 +33,10 @@ def shown(field: str, value: str | None) -> str:
     mask = MASKS.get(field)
     text = mask(value) if mask else scrub(value)
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
+def _cell(text: str) -> str:
+    return str(csv_cell(text))
 
 
 class RejectWriter:
@@ -54,7 +62,7 @@ class RejectWriter:
 
     def add(self, line: int, field: str, value: str | None, reason: str) -> None:
         if self._csv is not None:
-            self._pending.append((line, field, shown(field, value), reason))
+            self._pending.append((line, _cell(field), _cell(shown(field, value)), _cell(reason)))
 
     def flush(self) -> None:
         """Write what was collected, sorted by line (chunks cover consecutive lines)."""

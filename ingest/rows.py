@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, TypeVar, get_args
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar, cast, get_args
 
 from ingest import parse
 from ingest.parse import FieldError
@@ -21,12 +21,16 @@ EVENT_TYPES = frozenset(get_args(EventType))
 CHANNELS = frozenset(get_args(ChannelName))
 PURPOSES = frozenset({"marketing", "service", "profiling"})
 INVALID_CONSENT_SOURCES = frozenset({"default", "bundled"})
+# How far ahead of the import's clock a sender's clock may run. Anything dated later is an
+# error, not a fact: a consent dated 2030 would outrank every opt-out recorded before 2030.
+CLOCK_SKEW = timedelta(minutes=5)
 T = TypeVar("T")
 
 
 @dataclass(slots=True)
 class Parsed:
-    """A valid row: its staging record, the key that identifies it, flags and manual tags."""
+    """A valid row: its staging record, the key that identifies it, flags and manual tags, and
+    the retailer's id (column, value) that a file may hold only once."""
 
     line: int
     record_key: str
@@ -34,6 +38,7 @@ class Parsed:
     record: dict[str, Any]
     flags: list[tuple[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    unique: tuple[str, str] | None = None
 
 
 def _collector() -> tuple[Callable[..., Any], list[FieldError]]:
@@ -49,6 +54,15 @@ def _collector() -> tuple[Callable[..., Any], list[FieldError]]:
             return None
 
     return call, errors
+
+
+def _until(field: str, value: str | None, now: datetime) -> datetime:
+    """A required timestamp no later than `now` plus CLOCK_SKEW (orders, events, consents)."""
+    moment = cast(datetime, parse.moment(field, value, parse.SHANGHAI, True))  # required
+    if moment > now + CLOCK_SKEW:
+        raise FieldError(field, value, "in the future (more than "
+                                       f"{CLOCK_SKEW.seconds // 60} minutes after the import time)")
+    return moment
 
 
 def _age(born: date, today: date) -> int:
@@ -80,7 +94,7 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
                   email_enc=encrypt(email, "email"), address_enc=encrypt(address, "address"),
                   phone_index=blind_index("phone", phone), email_index=blind_index("email", email))
     parsed = Parsed(line, record["external_id"], record["external_id"], record,
-                    tags=sorted({t for t in tags if t}))
+                    tags=sorted({t for t in tags if t}), unique=("customer_id", ext))
     today = now.date()
     if born and born > today:
         parsed.flags.append(("birthday_in_future", "birthday is after the import date"))
@@ -97,7 +111,7 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
         "line": line,
         "external_id": f(parse.text, "order_id", v.get("order_id"), 64, True),
         "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, True),
-        "ordered_at": f(parse.moment, "ordered_at", v.get("ordered_at"), parse.SHANGHAI, True),
+        "ordered_at": f(_until, "ordered_at", v.get("ordered_at"), now),
         "amount": f(parse.amount, "amount", v.get("amount")),
         "category": f(parse.text, "category", v.get("category"), 64),
         "store": f(parse.text, "store", v.get("store"), 64),
@@ -105,10 +119,8 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
     if errors:
         return errors
     record["record_key"] = record["external_id"]
-    parsed = Parsed(line, record["external_id"], record["customer_ref"], record)
-    if record["ordered_at"] > now:
-        parsed.flags.append(("ordered_in_future", "ordered_at is after the import time"))
-    return parsed
+    return Parsed(line, record["external_id"], record["customer_ref"], record,
+                  unique=("order_id", record["external_id"]))
 
 
 def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
@@ -118,14 +130,16 @@ def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
         "event_key": f(parse.text, "event_id", v.get("event_id"), 128),
         "customer_ref": f(parse.text, "customer_id", v.get("customer_id"), 64, True),
         "event_type": f(parse.choice, "event_type", v.get("event_type"), EVENT_TYPES),
-        "occurred_at": f(parse.moment, "occurred_at", v.get("occurred_at"), parse.SHANGHAI, True),
+        "occurred_at": f(_until, "occurred_at", v.get("occurred_at"), now),
         "channel": f(parse.text, "channel", v.get("channel"), 32),
     }
     if errors:
         return errors
-    record["record_key"] = record["event_key"] or "|".join(
+    key = record["event_key"]
+    record["record_key"] = key or "|".join(
         (record["customer_ref"], record["event_type"], record["occurred_at"].isoformat()))
-    return Parsed(line, record["record_key"], record["customer_ref"], record)
+    return Parsed(line, record["record_key"], record["customer_ref"], record,
+                  unique=("event_id", key) if key else None)
 
 
 def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
@@ -138,7 +152,7 @@ def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list
         "granted": f(parse.boolean, "granted", v.get("granted"), True),
         "source": f(parse.text, "source", v.get("source"), 64, True),
         "wording_version": f(parse.text, "wording_version", v.get("wording_version"), 32),
-        "recorded_at": f(parse.moment, "recorded_at", v.get("recorded_at"), parse.SHANGHAI, True),
+        "recorded_at": f(_until, "recorded_at", v.get("recorded_at"), now),
     }
     pre_ticked = f(parse.boolean, "pre_ticked", v.get("pre_ticked"))
     if errors:

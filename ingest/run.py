@@ -1,6 +1,7 @@
 """`import customers|orders|events|consents FILE`: the entry point the CLI calls.
 
-The whole file is one transaction, read and written in chunks (memory stays flat): if the file
+The whole file is one transaction, read and written in chunks (memory stays flat, but for the
+ids seen, kept to reject a repeated one: ingest.batches.read_batches): if the file
 turns out not to be what it claims (even near its end), nothing is imported. Bad rows do not
 stop the import; they go to the reject file and the rest is imported.
 """

@@ -13,6 +13,30 @@ from models.audience import ChannelName, Filter
 from models.durations import Duration
 
 Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
+# What the database holds: money columns are Numeric(14, 4) (models/tables.py `Money`), so a
+# larger budget or cost passes here and the worker then fails with "numeric field overflow".
+MONEY_MAX = Decimal("9999999999.9999")
+KPI_MAX = 1_000_000.0  # targets are stored as JSON numbers: finite, and far below this
+MAX_FILTER_DEPTH = 20  # all/any/not levels; deeper is unreadable and recursion-deep to check
+
+
+def _filter_depth(node: object) -> int:
+    """How many all/any/not levels nest in a filter (raw mapping or Filter), counted without
+    recursion; stops once past the limit."""
+    deepest, stack = 0, [(node, 0)]
+    while stack and deepest <= MAX_FILTER_DEPTH:
+        item, above = stack.pop()
+        if isinstance(item, Filter):
+            item = {"all": item.all, "any": item.any, "not": item.not_}
+        if not isinstance(item, dict):
+            continue
+        children = [c for key in ("all", "any") if isinstance(item.get(key), list)
+                    for c in item[key]]
+        children += [item[key] for key in ("not", "not_") if item.get(key) is not None]
+        if children:
+            deepest = max(deepest, above + 1)
+            stack.extend((child, above + 1) for child in children)
+    return deepest
 
 
 class _Spec(BaseModel):
@@ -27,7 +51,7 @@ class ChannelPlan(_Spec):
     template: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     subject: str | None = Field(default=None, max_length=200)
     body: str = Field(min_length=1, max_length=2000)
-    unit_cost: Decimal | None = Field(default=None, ge=0)
+    unit_cost: Decimal | None = Field(default=None, ge=0, le=MONEY_MAX)
     marketing: bool = True
 
 
@@ -58,15 +82,17 @@ class QuietHours(_Spec):
 
 
 class Budget(_Spec):
-    limit: Decimal = Field(gt=0)
+    limit: Decimal = Field(gt=0, le=MONEY_MAX)
     currency: Literal["CNY", "USD", "EUR", "HKD"] = "CNY"
 
 
 class Kpi(_Spec):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
     reach_rate: float | None = Field(default=None, ge=0, le=1)
     conversion_rate: float | None = Field(default=None, ge=0, le=1)
-    roi: float | None = Field(default=None, ge=0)
-    lift: float | None = None
+    roi: float | None = Field(default=None, ge=0, le=KPI_MAX)
+    lift: float | None = Field(default=None, ge=-1, le=KPI_MAX)  # (treated - holdout) / holdout
 
 
 class ApprovalPolicy(_Spec):
@@ -103,6 +129,15 @@ class CampaignSpec(_Spec):
     approval: ApprovalPolicy = ApprovalPolicy()
     review: ReviewPolicy = ReviewPolicy()
     broadcast: BroadcastLines = []
+
+    @field_validator("audience", mode="before")
+    @classmethod
+    def _shallow(cls, value: object) -> object:
+        """Checked before the filter is parsed: parsing a deep one recurses until it fails."""
+        if _filter_depth(value) > MAX_FILTER_DEPTH:
+            raise ValueError(f"all/any/not nest more than {MAX_FILTER_DEPTH} levels deep "
+                             "(the limit)")
+        return value
 
     @model_validator(mode="after")
     def _unique_channels(self) -> CampaignSpec:

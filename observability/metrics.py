@@ -9,7 +9,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from models.tables import Campaign, ProfileRefresh
+from audit.checkpoint import ForgedCheckpoint, checkpoint_path, holds, read
+from models.tables import AuditEntry, Campaign, ProfileRefresh
 
 SENDS = Counter("omnireach_sends", "Messages handled by the send engine", ["channel", "outcome"])
 APPROVALS = Counter("omnireach_approvals", "Budget approval decisions", ["decision"])
@@ -54,3 +55,30 @@ class ProfileRefreshCollector(Collector):
                                 value=latest.profiles)
         yield GaugeMetricFamily("omnireach_profiles_changed",
                                 "Profiles the latest refresh rewrote", value=latest.changed)
+
+
+class AuditHeadCollector(Collector):
+    """The audit log's head at scrape time, so Prometheus keeps a record the table's writer cannot
+    rewrite: alert when `omnireach_audit_entries < omnireach_audit_checkpoint_entries` (entries
+    deleted, table truncated) or `omnireach_audit_checkpoint_valid == 0`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._engine.connect() as conn:
+            entries = conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+            try:
+                head = read(checkpoint_path(self._engine.url))
+                valid = head is None or holds(conn, head)
+            except ForgedCheckpoint:
+                head, valid = None, False
+        yield GaugeMetricFamily("omnireach_audit_entries", "Entries in the audit log",
+                                value=entries)
+        if head is not None:
+            yield GaugeMetricFamily("omnireach_audit_checkpoint_entries",
+                                    "Entries in the signed audit head checkpoint",
+                                    value=head.entries)
+        yield GaugeMetricFamily("omnireach_audit_checkpoint_valid",
+                                "1 if the checkpoint's signature holds and the table still has "
+                                "its last entry unchanged", value=int(valid))

@@ -36,6 +36,7 @@ from optout.inbound import PROVIDERS, SIGNATURE_HEADER, BadPayload, Reply, authe
 from optout.links import BadToken, read_token
 from optout.pages import answer, channel_label, page
 from optout.replies import apply_reply
+from web.body import read_capped
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -48,12 +49,11 @@ class TooLarge(ValueError):
 
 
 async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY:
-        raise TooLarge(declared)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise TooLarge(str(len(body)))
+    """Streamed and cut at MAX_BODY before any signature check: a chunked body with no
+    Content-Length must not be held in memory whole just to be refused."""
+    body = await read_capped(request, MAX_BODY)
+    if body is None:
+        raise TooLarge(request.headers.get("content-length", "chunked"))
     return body
 
 

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 
 from privacy.codec import CodecError, EncryptionCodec
+from web.body import read_capped
 
 UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
 MAX_BODY = 4 * 1024 * 1024
@@ -52,8 +53,8 @@ def _endpoint(transform: Transform, token: str) -> Callable[[Request], Awaitable
             return _error(401, "missing or wrong bearer token")
         if not request.headers.get("content-type", "").startswith("application/json"):
             return _error(415, "send the payloads as application/json")
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
             return _error(413, f"body larger than {MAX_BODY} bytes")
         try:
             payloads = json_format.Parse(body, Payloads())

@@ -5,6 +5,10 @@ tags and the derived profile are deleted, sandbox copies of sent messages are bl
 stays is the internal id, so orders, deliveries, audience rows and campaign reports still add
 up (as anonymous counts), and the phone and email blind indexes, kept only as suppression rows
 for every channel, so a later import of the same phone or email stays suppressed.
+
+The customer's open planned sends, in any campaign, are closed (`suppressed`, reason `erased`,
+as the send-time check would): left open, they count as planned to a suppressed address and
+compliance rule CN-02 would stop every campaign the customer was planned in.
 """
 
 from __future__ import annotations
@@ -19,11 +23,19 @@ from sqlalchemy.orm import Session
 from audit.log import append as audit
 from consent.customers import ERASED_PREFIX, erased_external_id
 from models.ingest_tables import CustomerAlias, CustomerMerge, ImportFlag
-from models.tables import Base, Customer, CustomerProfile, CustomerTag, SandboxOutbox
+from models.tables import (
+    Base,
+    Customer,
+    CustomerProfile,
+    CustomerTag,
+    PlannedSend,
+    SandboxOutbox,
+)
 from optout.apply import EVERY_CHANNEL, UnknownCustomer, lock_customer, suppress
 from privacy.cipher import encrypt
 
 REASON = "erasure"
+SEND_REASON = "erased"  # as sending.checks.screen names it
 PERSONAL = (
     "name_enc", "phone_enc", "email_enc", "address_enc", "phone_index", "email_index",
     "device_id", "wechat_openid", "gender", "birth_year", "city", "district", "member_level",
@@ -40,6 +52,7 @@ class ErasureReport:
     profile_deleted: int = 0
     aliases_deleted: int = 0
     outbox_blanked: int = 0
+    sends_closed: int = 0
 
 
 def _has_personal_data(session: Session, customer: Customer) -> bool:
@@ -81,6 +94,11 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
         update(SandboxOutbox).where(SandboxOutbox.customer_id == customer_id).values(
             body="", subject=None, address_enc=encrypt("", "address_outbox"))
     )).rowcount
+    closed = cast(CursorResult[Any], session.execute(
+        update(PlannedSend).where(PlannedSend.customer_id == customer_id,
+                                  PlannedSend.status == "planned")
+        .values(status="suppressed", reason=SEND_REASON)
+    )).rowcount
     session.execute(update(CustomerMerge).where(CustomerMerge.survivor_id == customer_id)
                     .values(merged_external_id=REASON))
     report = ErasureReport(
@@ -92,12 +110,14 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
                                 customer_id),
         aliases_deleted=_delete(session, CustomerAlias, CustomerAlias.customer_id, customer_id),
         outbox_blanked=outbox,
+        sends_closed=closed,
     )
     _delete(session, ImportFlag, ImportFlag.customer_id, customer_id)
     audit(session, at=at, actor=actor, action="erasure", detail={
         "customer_id": customer_id, "suppressions_added": suppressed,
         "tags_deleted": report.tags_deleted, "profile_deleted": report.profile_deleted,
         "aliases_deleted": report.aliases_deleted, "outbox_blanked": outbox,
+        "sends_closed": closed,
     })
     session.expire(customer)
     return report

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.ledger import current_consents
+from content.neutralize import csv_cell
 from models.tables import Customer, CustomerProfile, CustomerTag
 from privacy.cipher import decrypt
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone
@@ -102,13 +103,14 @@ def _rows(session: Session) -> Iterator[tuple[Any, ...]]:
 
 
 def export_profiles(session: Session, path: Path, as_of: datetime) -> int:
-    """Refresh profiles as of `as_of` and write one CSV row per customer; returns rows written."""
+    """Refresh profiles as of `as_of` and write one CSV row per customer; returns rows written.
+    Cells go through csv_cell: the customer id is the retailer's text and may hold a formula."""
     refresh_profiles(session, as_of)
     written = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(EXPORT_COLUMNS)
         for row in _rows(session):
-            out.writerow(["" if v is None else v for v in row])
+            out.writerow([csv_cell("" if v is None else v) for v in row])
             written += 1
     return written

@@ -16,6 +16,9 @@ def test_compose_topology_matches_the_code() -> None:
     services = doc["services"]
     assert {"postgres", "temporal", "temporal-ui", "worker", "prometheus"} <= set(services)
     assert services["worker"]["command"] == ["python", "worker.py"]
+    checkpoint = Path(services["worker"]["environment"]["OMNIREACH_AUDIT_CHECKPOINT"])
+    mounts = [v.split(":")[1] for v in services["worker"]["volumes"]]
+    assert str(checkpoint.parent) in mounts  # the audit head outlives the container
     scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
     assert scrape["scrape_configs"][0]["dns_sd_configs"][0]["port"] == 9464
 

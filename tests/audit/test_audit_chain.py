@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -48,9 +49,10 @@ def test_an_altered_entry_is_detected(audit_db: tuple[str, Engine]) -> None:
     with session_scope(engine) as session:
         check = verify(session)
     assert not check.ok and check.broken_at == third and "altered" in check.reason
+    keys = {k: v for k, v in os.environ.items() if k.startswith("OMNIREACH_")}  # the audit key
     proc = subprocess.run([sys.executable, str(ROOT / "starter.py"), "audit", "--verify"],
-                          capture_output=True, text=True, cwd=ROOT, env={"DATABASE_URL": url,
-                                                                       "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, cwd=ROOT,
+                          env=keys | {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1 and f"broken at entry {third}" in proc.stderr
 
 

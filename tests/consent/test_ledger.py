@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -74,3 +74,22 @@ def test_unknown_customer_is_named(engine: Engine) -> None:
                                                                          "customer with id -5"):
         record_consent(s, customer_id=-5, channel="sms", purpose="marketing", granted=True,
                        source="web", wording_version=None, at=NOW)
+
+
+def test_a_grant_never_overrides_a_later_opt_out_nor_comes_from_the_future(
+        engine: Engine) -> None:
+    with session_scope(engine) as s:
+        cid = make_customer(s, grant=()).id
+        record_consent(s, customer_id=cid, channel="wechat_oa", purpose="marketing",
+                       granted=False, source="call_center", wording_version=None, at=NOW)
+        for at, words in ((NOW - timedelta(hours=1), "would override the opt-out recorded at"),
+                          (NOW, "would override the opt-out recorded at"),
+                          (datetime.now(UTC) + timedelta(days=365), "is in the future")):
+            with pytest.raises(InvalidConsent, match=words):
+                record_consent(s, customer_id=cid, channel="wechat_oa", purpose="marketing",
+                               granted=True, source="import", wording_version="v9", at=at)
+        assert current_consents(s, cid) == {("wechat_oa", "marketing"): False}
+        record_consent(s, customer_id=cid, channel="wechat_oa", purpose="marketing",
+                       granted=True, source="app_settings", wording_version="v9",
+                       at=NOW + timedelta(minutes=1))
+        assert current_consents(s, cid) == {("wechat_oa", "marketing"): True}

@@ -30,12 +30,12 @@ def test_events_reject_unknown_types_and_dedupe(pg, make_file, read_rejects, cou
     path = make_file("e.csv", rows)
     reject = path.with_name("e.rejects.csv")
     report = import_file(pg, "events", path, reject_path=reject)
-    assert (report.rows_read, report.inserted, report.unchanged, report.rejected) == (6, 2, 2, 2)
+    assert (report.rows_read, report.inserted, report.unchanged, report.rejected) == (6, 2, 1, 3)
     assert [(r["line"], r["field"], r["value"]) for r in read_rejects(reject)] == [
-        ("3", "event_type", "teleport"), ("4", "customer_id", "C9")]
+        ("3", "event_type", "teleport"), ("4", "customer_id", "C9"), ("7", "event_id", "E1")]
     before = counts(pg)
     again = import_file(pg, "events", path)
-    assert (again.inserted, again.unchanged) == (0, 4)
+    assert (again.inserted, again.unchanged) == (0, 3)
     assert counts(pg) == before
     with pg.connect() as conn:
         kinds = conn.execute(select(BehaviorEvent.event_type, BehaviorEvent.channel)

@@ -96,7 +96,7 @@ def test_orders_bad_rows_and_order_before_registration(pg, make_file, read_rejec
     report = import_file(pg, "orders", path, reject_path=reject)
     assert (report.rows_read, report.inserted, report.rejected, report.flagged) == (8, 2, 6, 1)
     assert _by_line(read_rejects(reject)) == {
-        "3": [("amount", "-5", "negative amount")],
+        "3": [("amount", "'-5", "negative amount")],  # never a formula in a spreadsheet
         "4": [("amount", "5.555", "more than 2 decimal places")],
         "5": [("amount", "1,234.00", "not a decimal number (digits and an optional '.')")],
         "6": [("ordered_at", "2023/05/01",
@@ -146,14 +146,18 @@ def test_progress_is_reported_per_batch(pg, make_file) -> None:
     assert report.inserted == 25
 
 
-def test_the_same_order_twice_in_one_file_keeps_the_last(pg, make_file) -> None:
+def test_the_same_order_twice_in_one_file_keeps_the_first(pg, make_file, read_rejects) -> None:
     import_file(pg, "customers", make_file("c.csv", CUSTOMERS))
     twice = ("order_id,customer_id,ordered_at,amount\n"
              "O1,C1,2023-05-01T12:00:00+08:00,1.00\nO1,C1,2023-05-01T12:00:00+08:00,2.00\n")
-    report = import_file(pg, "orders", make_file("o.csv", twice))
-    assert (report.inserted, report.updated) == (1, 1)
+    path = make_file("o.csv", twice)
+    report = import_file(pg, "orders", path, reject_path=path.with_name("o.rejects.csv"))
+    assert (report.inserted, report.updated, report.rejected) == (1, 0, 1)
+    assert read_rejects(path.with_name("o.rejects.csv")) == [{
+        "line": "3", "field": "order_id", "value": "O1",
+        "reason": "duplicate order_id in this file, first on line 2"}]
     with pg.connect() as conn:
-        assert conn.execute(select(Order.amount)).scalar_one() == Decimal("2.00")
+        assert conn.execute(select(Order.amount)).scalar_one() == Decimal("1.00")
 
 
 def test_an_erased_customer_is_not_reimported(pg, make_file, read_rejects) -> None:

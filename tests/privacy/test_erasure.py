@@ -8,7 +8,10 @@ from decimal import Decimal
 from sqlalchemy import Engine, func, select, text
 
 from audit.log import verify
+from compliance.check import check_campaign, minimum_age
+from compliance.findings import Severity
 from db.engine import session_scope
+from db.plan_stats import plan_stats
 from models.tables import (
     AudienceMember,
     AuditEntry,
@@ -23,6 +26,7 @@ from models.tables import (
     SandboxOutbox,
     Suppression,
 )
+from planning.plan import make_plan
 from privacy.cipher import encrypt
 from privacy.erasure import forget
 from reporting.review import _group_rates, channel_counts
@@ -30,6 +34,7 @@ from tests.campaigns import spec_at
 from tests.governance.dbkit import NOW, engine, is_contactable, make_customer  # noqa: F401
 
 PHONE, EMAIL, NAME = "13655557777", "wang.wu@example.com", "王五六"
+CLEAN_SMS = "{{ honorific }}您好，{{ home_store }}春季新品到店，欢迎选购。拒收请回复R"
 
 
 def _campaign(s, cid: int, other: int) -> str:  # type: ignore[no-untyped-def]
@@ -122,3 +127,36 @@ def test_forget_removes_pii_keeps_suppression_and_reports(engine: Engine) -> Non
         assert s.execute(select(func.count()).select_from(Suppression)
                          .where(Suppression.address_index == phone_index)).scalar_one() == 1
         assert verify(s).ok
+
+
+def test_erasing_a_planned_customer_closes_their_sends_and_the_campaign_goes_on(
+        engine: Engine) -> None:  # noqa: F811
+    spec = spec_at(NOW, audience={"consent": "sms"}, holdout_percent=0,
+                   quiet_hours={"start": "21:00", "end": "08:00"},
+                   channels=[{"channel": "sms", "template": "t-sms", "body": CLEAN_SMS}],
+                   send_window={"start": NOW + timedelta(hours=1),
+                                "end": NOW + timedelta(days=2)})
+    with session_scope(engine) as s:
+        people = [make_customer(s).id for _ in range(3)]
+        campaign_id = f"erase-plan-{people[0]}"
+        s.add(Campaign(id=campaign_id, name=spec.name, objective=spec.objective, owner="王芳",
+                       requested_by="li.na", spec=spec.model_dump(mode="json"), phase="plan",
+                       budget_limit=Decimal(100), created_at=NOW, updated_at=NOW))
+        s.flush()
+        s.add_all(AudienceMember(campaign_id=campaign_id, customer_id=cid, holdout=False)
+                  for cid in people)
+        s.flush()
+        assert make_plan(s, campaign_id, spec, NOW).planned == 3
+    with session_scope(engine) as s:
+        report = forget(s, people[0], actor="dpo.chen", at=NOW + timedelta(minutes=10))
+    with session_scope(engine) as s:
+        stats = plan_stats(s, campaign_id, spec, minimum_age(), NOW + timedelta(minutes=20))
+        findings = check_campaign(spec, stats)
+        rows = s.execute(select(PlannedSend.customer_id, PlannedSend.status, PlannedSend.reason)
+                         .where(PlannedSend.campaign_id == campaign_id)).all()
+    sends = {cid: (status, reason) for cid, status, reason in rows}
+    assert [f.rule_id for f in findings if f.severity is Severity.BLOCK] == []
+    assert stats.planned_suppressed == {"sms": 0} and stats.planned == 2
+    assert sends == {people[0]: ("suppressed", "erased"), people[1]: ("planned", None),
+                     people[2]: ("planned", None)}
+    assert report.sends_closed == 1

@@ -1,0 +1,1 @@
+"""What the HTTP services (engagement callbacks, opt-out inbound, codec server) share."""
