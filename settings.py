@@ -47,3 +47,13 @@ class Settings:
             send_max_seconds=float(env.get("OMNIREACH_SEND_MAX_SECONDS", "5")),
             profile_refresh_minutes=int(env.get("OMNIREACH_PROFILE_REFRESH_MINUTES", "10")),
         )
+
+
+PUBLIC_URL_ENV = "OMNIREACH_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8088"  # the opt-out service on this machine: demos only
+
+
+def public_url() -> str:
+    """Where customers reach the opt-out service (unsubscribe, open and click links); `start`
+    refuses a loopback address when a real provider would carry these links."""
+    return os.environ.get(PUBLIC_URL_ENV, DEFAULT_PUBLIC_URL).rstrip("/")

@@ -18,10 +18,13 @@ from observability.logs import setup_logging
 from observability.metrics import (
     AuditHeadCollector,
     CampaignPhaseCollector,
+    CampaignSpendCollector,
+    ChannelHoldCollector,
     ProfileRefreshCollector,
 )
 from orchestration.client import connect
 from orchestration.profile_schedule import schedule_on_start
+from orchestration.search_attributes import search_attributes_on_start
 from orchestration.worker_setup import build_worker
 from settings import Settings
 
@@ -38,8 +41,13 @@ async def main() -> None:
     REGISTRY.register(CampaignPhaseCollector(engine))
     REGISTRY.register(ProfileRefreshCollector(engine))
     REGISTRY.register(AuditHeadCollector(engine))
+    REGISTRY.register(CampaignSpendCollector(engine))
+    REGISTRY.register(ChannelHoldCollector(engine))
     serve_metrics(settings.metrics_port, sdk_port)
     client = await connect(settings, runtime)
+    ready, line = await search_attributes_on_start(
+        client, settings.temporal_address, settings.temporal_namespace)
+    logging.log(logging.INFO if ready else logging.WARNING, "%s", line)
     if settings.profile_refresh_minutes > 0:
         every = timedelta(minutes=settings.profile_refresh_minutes)
         logging.info("%s", await schedule_on_start(client, settings.task_queue, every))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.context import current
 from audit.log import append
+from db.campaigns import campaign_row
 from db.engine import session_scope
-from models.contracts import DecisionRecord, PhaseChange, RegisterInput
-from models.tables import Approval, Campaign
+from models.contracts import ControlRecord, DecisionRecord, PhaseChange, RegisterInput
+from models.tables import Approval, AuditEntry, Campaign
 from observability.metrics import APPROVALS
 
 
@@ -20,21 +22,7 @@ def register_campaign(inp: RegisterInput) -> None:
         if session.get(Campaign, inp.campaign_id) is not None:
             return
         spec = inp.spec
-        session.add(
-            Campaign(
-                id=inp.campaign_id,
-                name=spec.name,
-                objective=spec.objective,
-                owner=spec.owner,
-                requested_by=inp.requested_by,
-                priority=spec.priority,
-                spec=spec.model_dump(mode="json", by_alias=True),
-                phase="research",
-                budget_limit=spec.budget.limit,
-                created_at=inp.at,
-                updated_at=inp.at,
-            )
-        )
+        session.add(campaign_row(inp.campaign_id, spec, inp.requested_by, inp.at))
         append(
             session,
             at=inp.at,
@@ -63,11 +51,26 @@ def record_phase(change: PhaseChange) -> None:
             append(
                 session,
                 at=change.at,
-                actor="system",
+                actor=change.by,
                 action=f"campaign.{change.phase}",
                 campaign_id=change.campaign_id,
                 detail={"detail": change.detail},
             )
+
+
+@activity.defn
+def record_control(rec: ControlRecord) -> None:
+    """Audit an operator's pause, resume or cancel under their name (once per arrival: a retry
+    of this activity finds the entry it wrote)."""
+    action = f"campaign.{rec.action}"
+    with session_scope(current().engine) as session:
+        seen = session.execute(
+            select(AuditEntry.id).where(
+                AuditEntry.campaign_id == rec.campaign_id, AuditEntry.action == action,
+                AuditEntry.actor == rec.by, AuditEntry.at == rec.at)
+        ).first()
+        if seen is None:
+            append(session, at=rec.at, actor=rec.by, action=action, campaign_id=rec.campaign_id)
 
 
 @activity.defn

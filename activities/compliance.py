@@ -1,4 +1,5 @@
-"""Compliance check: runs after approval and before any send; stores every finding (SPEC §8)."""
+"""Compliance check: runs after approval and before any send; stores every finding
+(docs/lifecycle.md#compliance-check)."""
 
 from __future__ import annotations
 

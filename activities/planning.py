@@ -1,4 +1,5 @@
-"""Planning phase: channel and send time per customer, and the budget report (SPEC §6)."""
+"""Planning phase: channel and send time per customer, and the budget report
+(docs/lifecycle.md#planning)."""
 
 from temporalio import activity
 

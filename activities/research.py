@@ -1,4 +1,4 @@
-"""Research phase: select, score and snapshot the audience (SPEC §5)."""
+"""Research phase: select, score and snapshot the audience (docs/lifecycle.md#research)."""
 
 from temporalio import activity
 

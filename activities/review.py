@@ -1,11 +1,11 @@
-"""Review phase: compute and store the campaign's report (SPEC §9)."""
+"""Review phase: compute and store the campaign's report (docs/lifecycle.md#review)."""
 
 from temporalio import activity
 
 from activities.context import current
 from activities.keepalive import heartbeating
 from db.engine import session_scope
-from models.contracts import CampaignRef, Phase, ReviewResult
+from models.contracts import CampaignRef, ReviewResult
 from reporting.review import compute_review
 from reporting.store import save_report
 
@@ -13,8 +13,8 @@ from reporting.store import save_report
 @activity.defn
 def review_campaign(ref: CampaignRef) -> ReviewResult:
     with heartbeating(), session_scope(current().engine) as session:
-        report = compute_review(session, ref.campaign_id, ref.at)
-        report["phase"] = Phase.COMPLETED  # the review is the campaign's last act
+        # the workflow runs this once the attribution window is over: the report is final
+        report = compute_review(session, ref.campaign_id, ref.at, final=True)
         save_report(session, ref.campaign_id, "review", report, ref.at)
         total, groups = report["total"], report["groups"]
         return ReviewResult(

@@ -1,4 +1,5 @@
-"""The research activity's work: the campaign's audience snapshot, holdout and counts (SPEC §5).
+"""The research activity's work: the campaign's audience snapshot, holdout and counts
+(docs/lifecycle.md#research).
 
 The snapshot is replaced as a whole on every run (delete + INSERT … SELECT in one transaction),
 so a retried activity leaves exactly the same rows. Members that can be reached on none of the

@@ -183,7 +183,8 @@ async def run_campaign(url: str, n: int, workers: int) -> dict[str, float]:
         "channels": [{"channel": "sms", "template": "bench-sms",
                       "body": "{{ honorific }}，会员日礼券已到账。拒收请回复R"}],
         "send_window": {"start": now - timedelta(minutes=5), "end": now + timedelta(hours=2)},
-        "quiet_hours": None, "budget": {"limit": n}, "review": {"delay": "1s"}})
+        "quiet_hours": None, "budget": {"limit": n},
+        "review": {"delay": "1s", "attribution_window": "1s"}})
     build_seconds = build(url, n, campaign_id, spec)
     env = {"DATABASE_URL": url, "TEMPORAL_ADDRESS": f"127.0.0.1:{PORT}"}
     procs = [spawn([sys.executable, str(ROOT / "worker.py")], ROOT / "var" / "bench" / f"worker-{i}.log",

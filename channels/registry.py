@@ -7,37 +7,21 @@ development; production configures every channel it uses.
 
 from __future__ import annotations
 
-import os
-from typing import get_args
-
 from sqlalchemy import Engine
 
 from channels.base import Channel
+from channels.configured import ADDRESSABLE, SANDBOX, configured_providers
 from channels.providers import build
 from channels.sandbox import SandboxChannel
-from models.audience import ChannelName
-
-ADDRESSABLE: tuple[str, ...] = get_args(ChannelName)
-
-
-def parse_providers(text: str) -> dict[str, str]:
-    pairs = [p.strip() for p in text.split(",") if p.strip()]
-    out: dict[str, str] = {}
-    for pair in pairs:
-        channel, sep, provider = pair.partition("=")
-        if not sep or channel not in ADDRESSABLE:
-            raise ValueError(f"OMNIREACH_CHANNEL_PROVIDERS: bad entry {pair!r}")
-        out[channel] = provider
-    return out
 
 
 def build_channels(engine: Engine, providers: dict[str, str] | None = None) -> dict[str, Channel]:
     if providers is None:
-        providers = parse_providers(os.environ.get("OMNIREACH_CHANNEL_PROVIDERS", ""))
+        providers = configured_providers()
     channels: dict[str, Channel] = {}
     for name in ADDRESSABLE:
-        provider = providers.get(name, "sandbox")
+        provider = providers.get(name, SANDBOX)
         channels[name] = (
-            SandboxChannel(engine, name) if provider == "sandbox" else build(provider, name)
+            SandboxChannel(engine, name) if provider == SANDBOX else build(provider, name)
         )
     return channels

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,41 +10,57 @@ import typer
 from rich.console import Console
 
 from cli import views
+from cli.actor import ActorOpt, actor
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
 from cli.errors import OperatorError
 from cli.operations import decide, signal, start_campaign, status
 from cli.people_commands import KeyOpt, signed_by
+from cli.preview_commands import refuse_loopback_links, refuse_what_would_fail
 from cli.spec_file import load_spec_file
+from cli.watch_commands import follow
 from compliance.check import Severity, check_content
 from db.campaigns import get_campaign
 from db.engine import engine_for, session_scope
 from governance.plan_digest import plan_digest
 from models.contracts import Decision
 from models.spec import CampaignSpec
+from orchestration.task_queue import no_worker_hint, worker_polls
 from settings import Settings
 
 
 @app.command()
 def start(
     spec_file: Path,
-    as_: Annotated[str | None, typer.Option("--as", help="Who requests the campaign.")] = None,
+    as_: ActorOpt = None,
     campaign_id: Annotated[str | None, typer.Option("--id", help="Choose the id.")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Then follow it live.")] = False,
 ) -> None:
-    """Validate SPEC_FILE and start its campaign workflow."""
+    """Validate SPEC_FILE and start its campaign workflow (as --as or $OMNIREACH_ACTOR)."""
     spec = load_spec_file(spec_file, datetime.now(UTC))
     refuse_unsafe_content(spec)
-    requester = as_ or os.environ.get("OMNIREACH_USER") or getpass.getuser()
+    refuse_loopback_links(spec)
+    requester = actor(as_, "start")
     cfg = load_settings()
 
-    async def go() -> str:
-        return await start_campaign(await client(cfg), cfg, spec, requester, campaign_id)
+    async def go() -> tuple[str, bool | None]:
+        temporal = await client(cfg)
+        refuse_what_would_fail(cfg, spec)
+        cid = await start_campaign(temporal, cfg, spec, requester, campaign_id)
+        return cid, await worker_polls(temporal, cfg.temporal_namespace, cfg.task_queue)
 
-    cid = run(go())
-    Console(stderr=True, soft_wrap=True).print(
+    cid, polled = run(go())
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(
         f"started campaign [bold]{views.shown(cid)}[/bold] ({views.shown(spec.name)}) "
         f"requested by {views.shown(requester)}"
     )
+    if polled is False:
+        err.print(f"[yellow]warning:[/yellow] no worker polls task queue {cfg.task_queue}: the "
+                  f"campaign waits until one does; {no_worker_hint(cfg.task_queue)}",
+                  highlight=False)
     typer.echo(cid)
+    if watch:
+        follow(cfg, cid)
 
 
 def refuse_unsafe_content(spec: CampaignSpec) -> None:
@@ -131,31 +145,33 @@ def compliance_reject(
     _decision(campaign_id, "compliance_reject", as_, key, reason)
 
 
-def _signal(campaign_id: str, name: str) -> None:
+def _signal(campaign_id: str, name: str, as_: str | None) -> None:
+    by = actor(as_, name)
     cfg = load_settings()
 
     async def go() -> Any:
-        return await signal(await client(cfg), campaign_id, name)
+        return await signal(await client(cfg), campaign_id, name, by)
 
     views.show_status(console, run(go()))
 
 
 @app.command()
-def pause(campaign_id: str) -> None:
-    """Pause a campaign (no new sends until resumed)."""
-    _signal(campaign_id, "pause")
+def pause(campaign_id: str, as_: ActorOpt = None) -> None:
+    """Pause a campaign (no new sends until resumed); audited as --as or $OMNIREACH_ACTOR."""
+    _signal(campaign_id, "pause", as_)
 
 
 @app.command()
-def resume(campaign_id: str) -> None:
-    """Resume a paused campaign."""
-    _signal(campaign_id, "resume")
+def resume(campaign_id: str, as_: ActorOpt = None) -> None:
+    """Resume a paused campaign; audited as --as or $OMNIREACH_ACTOR."""
+    _signal(campaign_id, "resume", as_)
 
 
 @app.command()
-def cancel(campaign_id: str) -> None:
-    """Cancel a campaign; sends not yet made are closed as cancelled."""
-    _signal(campaign_id, "cancel")
+def cancel(campaign_id: str, as_: ActorOpt = None) -> None:
+    """Cancel a campaign; sends not yet made are closed as cancelled. Audited as --as or
+    $OMNIREACH_ACTOR."""
+    _signal(campaign_id, "cancel", as_)
 
 
 @app.command("status")

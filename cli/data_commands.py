@@ -8,13 +8,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
+from cli.views import shown
 from consent.customers import resolve_customer
 from db.engine import engine_for, session_scope
-from demo.seed import seed_demo
+from demo.seed import already_present, seed_demo
 from ingest.columns import KINDS
 from ingest.run import ImportFileError, import_file
 from profiles.view import customer_view, export_profiles
@@ -28,13 +37,23 @@ def seed_demo_cmd(
     """Fill an empty database with the synthetic demo customer base."""
     with session_scope(engine_for(load_settings().database_url)) as session:
         made = seed_demo(session, customers=customers, seed=seed)
+        present = already_present(session) if made is None else ""
     if made is None:
-        console.print("demo data already present; nothing seeded")
+        console.print(shown(present))
     else:
         console.print(
             f"seeded {made.customers} customers, {made.orders} orders, "
             f"{made.events} behavior events, {made.consents} consents"
         )
+
+
+class RowsPerSecond(ProgressColumn):
+    """Rows read per second since the import began."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.0f} rows/s")
 
 
 @app.command("import")
@@ -55,7 +74,9 @@ def import_cmd(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TextColumn("{task.completed:,} rows"),
-        console=Console(stderr=True),
+        RowsPerSecond(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),  # stdout stays the report (or --json) alone
         transient=True,
     ) as bar:
         task = bar.add_task(f"importing {kind}", total=None)

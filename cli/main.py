@@ -7,19 +7,24 @@ import sys
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli import (  # noqa: F401 (importing registers the commands)
     campaign_commands,
     data_commands,
     governance_commands,
+    migrate_commands,
     people_commands,
+    preview_commands,
     report_commands,
     results_commands,
     schedule_commands,
+    watch_commands,
 )
-from cli.common import app
+from cli.common import app, load_settings
+from cli.database_errors import database_problem
 from cli.errors import OperatorError
+from cli.unregistered import explain_unknown
 from cli.views import shown
 from db.campaigns import UnknownCampaign
 from observability.logs import setup_logging
@@ -45,8 +50,9 @@ def _run() -> int:
     except OperatorError as exc:
         err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
         return exc.code
-    except UnknownCampaign as exc:
-        err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
+    except UnknownCampaign as exc:  # not in the database: maybe started, with no worker yet
+        err.print(f"[red]error:[/red] {shown(explain_unknown(exc, load_settings()))}",
+                  highlight=False)
         return 1
     except typer.Abort:
         return 130
@@ -59,11 +65,8 @@ def _run() -> int:
         else:
             show()
         return exc.exit_code
-    except OperationalError as exc:
-        err.print(f"[red]error:[/red] database unavailable or not migrated: {shown(exc.orig)}")
-        return 1
     except SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] database error: {type(exc).__name__}")
+        err.print(f"[red]error:[/red] {database_problem(exc, load_settings())}", highlight=False)
         return 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback to operators
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {shown(exc)}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
@@ -12,19 +13,22 @@ from audit.log import verify as verify_chain
 from cli import views
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
+from cli.unregistered import unregistered_rows
 from db.campaigns import get_campaign
 from db.engine import engine_for, session_scope
 from governance.plan_digest import plan_digest
 from models.tables import AuditEntry, Campaign, ComplianceFinding
 from planning.report import format_plan_report, load_plan_report
+from reporting.html_page import render_page
 from reporting.review import compute_review
 from reporting.store import load_report
 
 
 @app.command("list")
 def list_cmd(as_json: JsonOpt = False) -> None:
-    """All campaigns, newest first."""
-    with session_scope(engine_for(load_settings().database_url)) as session:
+    """All campaigns, newest first; started ones no worker has registered yet come first."""
+    settings = load_settings()
+    with session_scope(engine_for(settings.database_url)) as session:
         rows = [
             {
                 "id": c.id,
@@ -39,6 +43,7 @@ def list_cmd(as_json: JsonOpt = False) -> None:
                 select(Campaign).order_by(Campaign.created_at.desc())
             ).scalars()
         ]
+    rows = unregistered_rows(settings, {r["id"] for r in rows}) + rows
     if as_json:
         print_json(rows)
     else:
@@ -46,17 +51,36 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def report(campaign_id: str, as_json: JsonOpt = False) -> None:
-    """The review report (stored at review time; computed live before that)."""
+def report(
+    campaign_id: str,
+    as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the report with charts as one HTML page."),
+    ] = None,
+) -> None:
+    """The review report: final once stored after the attribution window; before that it is
+    computed live and labelled "so far", its KPIs pending."""
     with session_scope(engine_for(load_settings().database_url)) as session:
         get_campaign(session, campaign_id)
         body = load_report(session, campaign_id, "review") or compute_review(
             session, campaign_id, datetime.now(UTC)
         )
+    if html is not None:
+        write_page(html, body)
     if as_json:
         print_json(body)
     else:
         views.show_report(console, body)
+        if html is not None:
+            console.print(f"charts written to {views.shown(html)}")
+
+
+def write_page(path: Path, body: dict[str, Any]) -> None:
+    try:
+        path.write_text(render_page(body), encoding="utf-8")
+    except OSError as err:
+        raise OperatorError(f"cannot write {path}: {err.strerror}") from None
 
 
 @app.command("compliance")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from content.neutralize import printable
 from models.contracts import CampaignStatus
+from reporting.so_far import ended_unreviewed, is_final, standing
 
 
 def shown(value: object) -> str:
@@ -54,6 +55,8 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         f"[bold]Review · {shown(report['name'])}[/bold] ({shown(report['campaign_id'])}, "
         f"{shown(report['objective'])}, phase {shown(report['phase'])})"
     )
+    colour = "green" if is_final(report) else "yellow"
+    console.print(f"  [{colour}]{shown(standing(report))}[/{colour}]")
     table = Table(
         "channel",
         "planned",
@@ -133,10 +136,22 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         f"  treated {g['treated']} (converted {g['treated_converted']}, "
         f"{_pct(g['treated_rate'])})  holdout {g['holdout']} (converted "
         f"{g['holdout_converted']}, {_pct(g['holdout_rate'])})  lift {_pct(g['lift'])}"
+        + ("" if not g.get("lift_ci") else
+           f" (95 % CI {_pct(g['lift_ci'][0])} to {_pct(g['lift_ci'][1])})")
     )
+    pending = "not judged" if ended_unreviewed(report) else "pending"
     for name, k in report["kpi"].items():
-        verdict = "[green]met[/green]" if k["met"] else "[red]missed[/red]"
-        console.print(f"  KPI {name}: target {k['target']}, actual {_num(k['actual'])} → {verdict}")
+        console.print(f"  KPI {name}: target {k['target']}, {_kpi_verdict(k, pending)}")
+
+
+def _kpi_verdict(k: dict[str, Any], pending: str) -> str:
+    """A final KPI is met or missed; before the review it is pending, whatever it shows."""
+    if k["met"] is None:
+        ahead = k["actual"] is not None and k["actual"] >= k["target"]
+        return (f"so far {_num(k['actual'])} → [yellow]{pending}[/yellow]"
+                + (" (on track)" if ahead and pending == "pending" else ""))
+    verdict = "[green]met[/green]" if k["met"] else "[red]missed[/red]"
+    return f"actual {_num(k['actual'])} → {verdict}"
 
 
 def show_findings(console: Console, campaign_id: str, rows: list[dict[str, Any]]) -> None:

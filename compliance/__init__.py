@@ -1,1 +1,2 @@
-"""Compliance rules: small checks with research ids, chosen and tuned by configuration."""
+"""Compliance rules: small checks with ids (docs/compliance-rules.md), chosen and tuned by
+configuration."""

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from channels.configured import real_provider
 from compliance.findings import Severity
 from compliance.registry import all_rules
 from models.audience import ChannelName
@@ -32,7 +33,11 @@ class _Strict(BaseModel):
 
 
 class ChannelSettings(_Strict):
-    """Facts about how a channel is set up, which rules check (provider, one-click, signature)."""
+    """Facts about how a channel is set up, which rules check (provider, one-click, signature).
+
+    `provider` left out: the one the deployment configures (`OMNIREACH_CHANNEL_PROVIDERS`), or
+    "default" (rules then apply their strictest setting) when the channel has none.
+    """
 
     provider: str = "default"
     one_click_unsubscribe: bool = False
@@ -78,7 +83,17 @@ class ComplianceConfig(_Strict):
         return self
 
     def channel(self, name: str) -> ChannelSettings:
-        return self.channels.get(name, ChannelSettings())  # type: ignore[call-overload]
+        settings: ChannelSettings = self.channels.get(  # type: ignore[call-overload]
+            name, ChannelSettings())
+        configured = real_provider(name)
+        if "provider" in settings.model_fields_set or configured is None:
+            return settings
+        return settings.model_copy(update={"provider": configured})
+
+    def named_provider(self, name: str) -> str | None:
+        """The channel's provider, or None when none is configured (never "default")."""
+        provider = self.channel(name).provider
+        return None if provider == "default" else provider
 
     def params(self, rule_id: str) -> Any:
         """The parsed parameters of a configured rule."""

@@ -19,7 +19,8 @@ SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.REVIEW: 1, Severity.WARN: 2}
 
 
 class Stage(StrEnum):
-    """When a rule runs (compliance-rules.md §1): before approval or per customer/event later."""
+    """When a rule runs, before approval or per customer/event later: see
+    docs/compliance-rules.md#when-a-rule-acts."""
 
     PLAN = "plan"
     CONTENT = "content"

@@ -41,6 +41,11 @@ class RuleContext:
     def provider(self, channel: str) -> str:
         return self.config.channel(channel).provider
 
+    def provider_named(self, channel: str) -> str:
+        """How a finding names the channel's provider, never "default" when none is set."""
+        name = self.config.named_provider(channel)
+        return f"provider {name}" if name else "no provider configured"
+
     def finding(
         self,
         message: str,

@@ -14,6 +14,7 @@ from models.tables import Customer
 from models.tables import PlannedSend as PS
 from policy.consent import has_consent, not_suppressed
 from policy.quiet_hours import in_quiet_hours
+from policy.sending_window import quiet_periods
 
 JURISDICTION = {
     "Asia/Shanghai": "CN",
@@ -50,17 +51,18 @@ def plan_stats(
         ).scalar_one()
         suppressed[channel] = session.execute(base.where(~not_suppressed(channel))).scalar_one()
     by_tz: dict[str, int] = {}
-    quiet = minors = unknown_age = 0
+    in_quiet = minors = unknown_age = 0
+    quiet = {channel: quiet_periods(spec, channel) for channel in by_channel}
     rows = session.execute(
-        select(PS.scheduled_at, Customer.timezone, Customer.birth_year)
+        select(PS.scheduled_at, PS.channel, Customer.timezone, Customer.birth_year)
         .join(Customer, Customer.id == PS.customer_id)
         .where(*planned)
         .execution_options(yield_per=10_000)
     )
-    for scheduled_at, tz, birth_year in rows:
+    for scheduled_at, channel, tz, birth_year in rows:
         code = jurisdiction(tz)
         by_tz[code] = by_tz.get(code, 0) + 1
-        quiet += in_quiet_hours(scheduled_at, tz, spec.quiet_hours)
+        in_quiet += in_quiet_hours(scheduled_at, tz, quiet[channel])
         if birth_year is None:
             unknown_age += 1
         elif at.year - birth_year < min_age:
@@ -73,7 +75,7 @@ def plan_stats(
         planned_by_jurisdiction=by_tz,
         planned_without_consent=without,
         planned_suppressed=suppressed,
-        planned_in_quiet_hours=quiet,
+        planned_in_quiet_hours=in_quiet,
         minors_planned=minors,
         unknown_age_planned=unknown_age,
         max_messages_per_customer=session.execute(select(func.max(per_customer.c.n))).scalar() or 0,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from models.ingest_tables import ImportRun
 from models.tables import BehaviorEvent, ConsentEvent, Customer, Order
 from privacy.blind_index import blind_index
 from privacy.cipher import encrypt
@@ -113,6 +114,20 @@ def _history(
             }
         )
     return orders, events
+
+
+def already_present(session: Session) -> str:
+    """Why seeding does nothing, naming what is there: an operator's imported customers (the
+    import runs say so) are not the demo's."""
+    customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
+    imports = session.execute(
+        select(ImportRun.file_name).where(ImportRun.kind == "customers").order_by(ImportRun.id)
+    ).scalars().all()
+    if not imports:
+        return f"demo data already present ({customers:,} customers); nothing seeded"
+    return (f"the database already holds {customers:,} customers, imported from "
+            f"{len(imports)} customer file(s) (latest {imports[-1]}); the demo base is only "
+            "seeded into an empty database: nothing seeded")
 
 
 def seed_demo(

@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 from urllib.parse import quote, urlsplit
 
 from privacy.keys import keyring
+from settings import public_url
 
 MAX_TARGET = 2048
 _SIG_BYTES = 16
@@ -82,15 +82,11 @@ def read_click_token(token: str, target: str) -> int:
     return _read(token, "click", check_target(target))
 
 
-def _base() -> str:
-    return os.environ.get("OMNIREACH_PUBLIC_URL", "http://127.0.0.1:8088").rstrip("/")
-
-
 def open_pixel_url(planned_send_id: int) -> str:
     """URL of the 1×1 image to put at the end of an HTML email."""
-    return f"{_base()}/o/{open_token(planned_send_id)}"
+    return f"{public_url()}/o/{open_token(planned_send_id)}"
 
 
 def click_url(planned_send_id: int, target: str) -> str:
     """A tracked link that records the click and redirects to `target`."""
-    return f"{_base()}/c/{click_token(planned_send_id, target)}?u={quote(target, safe='')}"
+    return f"{public_url()}/c/{click_token(planned_send_id, target)}?u={quote(target, safe='')}"

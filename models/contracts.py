@@ -77,6 +77,7 @@ class SendingState(BaseModel):
     approved_by: list[str]
     paused: bool = False
     cancelled: bool = False
+    cancelled_by: str = ""
     budget_exhausted: bool = False
 
 
@@ -139,6 +140,16 @@ class PhaseChange(BaseModel):
     campaign_id: str
     phase: Phase
     detail: str = ""
+    at: datetime
+    by: str = "system"  # who caused it, for the audit log (the operator who cancelled)
+
+
+class ControlRecord(BaseModel):
+    """An operator's pause, resume or cancel, as the workflow received it."""
+
+    campaign_id: str
+    action: str  # pause, resume, cancel
+    by: str
     at: datetime
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -10,6 +11,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from audit.checkpoint import ForgedCheckpoint, checkpoint_path, holds, read
+from models.cap_tables import ChannelHold
+from models.contracts import TERMINAL
 from models.tables import AuditEntry, Campaign, ProfileRefresh
 
 SENDS = Counter("omnireach_sends", "Messages handled by the send engine", ["channel", "outcome"])
@@ -30,6 +33,48 @@ class CampaignPhaseCollector(Collector):
             rows = conn.execute(select(Campaign.phase, func.count()).group_by(Campaign.phase))
             for phase, count in rows:
                 family.add_metric([phase], count)
+        yield family
+
+
+class CampaignSpendCollector(Collector):
+    """Spend against budget of every campaign not yet ended, read at scrape time, so a chart of
+    `omnireach_campaign_spent / omnireach_campaign_budget` needs no campaign to report it.
+    Amounts are in each campaign's budget currency; the label is the campaign id only."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        spent = GaugeMetricFamily("omnireach_campaign_spent",
+                                  "Spend of a running campaign", labels=["campaign"])
+        budget = GaugeMetricFamily("omnireach_campaign_budget",
+                                   "Budget limit of a running campaign", labels=["campaign"])
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(Campaign.id, Campaign.spent, Campaign.budget_limit)
+                                .where(Campaign.phase.not_in([str(p) for p in TERMINAL])))
+            for cid, used, limit in rows:
+                spent.add_metric([cid], float(used or 0))
+                budget.add_metric([cid], float(limit))
+        yield spent
+        yield budget
+
+
+class ChannelHoldCollector(Collector):
+    """`omnireach_channel_holds{channel}`: campaigns for which a channel is held right now (it
+    kept failing), read at scrape time, so an alert fires for as long as the hold lasts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("omnireach_channel_holds",
+                                   "Campaigns holding a failing channel now", labels=["channel"])
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(ChannelHold.channel, func.count())
+                                .where(ChannelHold.until > datetime.now(UTC))
+                                .group_by(ChannelHold.channel))
+            for channel, count in rows:
+                family.add_metric([channel], count)
         yield family
 
 

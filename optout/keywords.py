@@ -1,6 +1,6 @@
 """Inbound SMS keywords: is a reply an opt-out, a re-subscribe, or just a reply?
 
-One unified set (CN-10, INT-09, research §3): the Chinese providers' R/T/TD/N/退订, the
+One unified set (CN-10, INT-09; docs/compliance-rules.md): the Chinese providers' R/T/TD/N/退订, the
 international carriers' STOP family (Twilio, AWS, Telnyx) and the FCC 2024 list. Matching
 is on the whole reply after normalizing it: NFKC folds full-width letters and spaces
 (`ＳＴＯＰ`, `ｔｄ`), case is ignored, and spaces and punctuation anywhere are dropped

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 
 from privacy.keys import keyring
+from settings import public_url
 
 
 class BadToken(ValueError):
@@ -40,5 +40,4 @@ def read_token(token: str) -> tuple[int, str, str]:
 
 
 def unsubscribe_url(customer_id: int, channel: str, campaign_id: str) -> str:
-    base = os.environ.get("OMNIREACH_PUBLIC_URL", "http://127.0.0.1:8088").rstrip("/")
-    return f"{base}/u/{make_token(customer_id, channel, campaign_id)}"
+    return f"{public_url()}/u/{make_token(customer_id, channel, campaign_id)}"

@@ -26,6 +26,7 @@ ACTIVITIES = [
     bookkeeping.register_campaign,
     bookkeeping.record_phase,
     bookkeeping.record_decision,
+    bookkeeping.record_control,
     research.research_audience,
     planning.plan_campaign,
     compliance.check_compliance,

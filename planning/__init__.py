@@ -1,1 +1,2 @@
-"""Planning: channel and send time per customer, the budget (测算) and its report (SPEC §6–§7)."""
+"""Planning: channel and send time per customer, the budget (测算) and its report
+(docs/lifecycle.md#planning)."""

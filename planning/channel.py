@@ -1,8 +1,8 @@
 """Which of the spec's channels each customer gets, as one SQL CASE over the reach joins.
 
 Among the channels the customer can be reached on (consent, no suppression, an address):
-* dormant and churned customers: the cheapest, then the spec's priority (seed 004: move
-  sleeping customers to cheaper channels);
+* dormant and churned customers: the cheapest, then the spec's priority (sleeping customers
+  move to cheaper channels: docs/lifecycle.md#planning);
 * everyone else: the spec's priority (1 first); within one priority the customer's preferred
   channel (most recency-weighted opens and clicks, i.e. their own past response), then the
   cheaper, then the order the spec lists them in.

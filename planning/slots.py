@@ -4,11 +4,13 @@ Window [S, E) of length L. Nominal time for hour h:
   L < 1 day (demo campaigns of minutes): S + h/24 · L, slot length L/24 — the hour is mapped
   proportionally onto the window, so customers with different best hours get different times;
   L ≥ 1 day: the first h:00 local at or after S, slot length one hour.
-The slot is then moved into the nearest allowed stretch (inside the window, outside quiet hours
-in the customer's time zone): kept if the nominal time is allowed, else the next allowed
-stretch, else the last allowed stretch before it. No allowed time at all: no slot (the customer
-is dropped with reason 'quiet_hours'). Each slot is cut into SUBSLOTS times; a customer takes
-sub-slot (id mod SUBSLOTS), which spreads sends evenly and keeps each person's time stable.
+The slot is then moved into the nearest allowed stretch (inside the window, outside every quiet
+period of the channel in the customer's time zone: the spec's quiet hours and, for marketing SMS
+and calls, the hours outside the legal sending window): kept if the nominal time is allowed, else
+the next allowed stretch, else the last allowed stretch before it. No allowed time at all: no
+slot (the customer is dropped with reason 'quiet_hours'). Each slot is cut into SUBSLOTS times; a
+customer takes sub-slot (id mod SUBSLOTS), which spreads sends evenly and keeps each person's
+time stable.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
 from models.spec import QuietHours, SendWindow
-from policy.quiet_hours import local_hour_at, zone
+from policy.quiet_hours import Quiet, local_hour_at, periods, zone
 
 SUBSLOTS = 60
 Interval = tuple[datetime, datetime]
@@ -27,11 +29,9 @@ def _at(day: date, clock: time, tz: str) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone(tz))
 
 
-def allowed_intervals(start: datetime, end: datetime, tz: str,
-                      quiet: QuietHours | None) -> list[Interval]:
-    """[start, end) minus the daily quiet hours local to `tz`, as sorted UTC intervals."""
-    if quiet is None:
-        return [(start, end)]
+def _minus(span: Interval, tz: str, quiet: QuietHours) -> list[Interval]:
+    """[start, end) minus one daily quiet period local to `tz`, as sorted UTC intervals."""
+    start, end = span
     first = start.astimezone(zone(tz)).date() - timedelta(days=1)
     last = end.astimezone(zone(tz)).date() + timedelta(days=1)
     wraps = quiet.end <= quiet.start
@@ -51,6 +51,14 @@ def allowed_intervals(start: datetime, end: datetime, tz: str,
     return [(a, b) for a, b in free if b > a]
 
 
+def allowed_intervals(start: datetime, end: datetime, tz: str, quiet: Quiet) -> list[Interval]:
+    """[start, end) minus every daily quiet period local to `tz`, as sorted UTC intervals."""
+    free = [(start, end)]
+    for period in periods(quiet):
+        free = [part for span in free for part in _minus(span, tz, period)]
+    return free
+
+
 def _nominal(window: SendWindow, hour: int, tz: str) -> tuple[datetime, timedelta]:
     length = window.end - window.start
     if length < timedelta(days=1):
@@ -63,7 +71,7 @@ def _nominal(window: SendWindow, hour: int, tz: str) -> tuple[datetime, timedelt
     return at, timedelta(hours=1)
 
 
-def slot(window: SendWindow, quiet: QuietHours | None, tz: str, hour: int) -> Interval | None:
+def slot(window: SendWindow, quiet: Quiet, tz: str, hour: int) -> Interval | None:
     """The allowed [a, b) for customers in `tz` whose best hour is `hour`; None if none."""
     free = allowed_intervals(window.start, window.end, tz, quiet)
     if not free:
@@ -78,7 +86,7 @@ def slot(window: SendWindow, quiet: QuietHours | None, tz: str, hour: int) -> In
     return max(a, b - length), b
 
 
-def slot_times(window: SendWindow, quiet: QuietHours | None, tz: str,
+def slot_times(window: SendWindow, quiet: Quiet, tz: str,
                hour: int) -> list[datetime] | None:
     """SUBSLOTS send times inside the slot, or None when the zone is unknown or all quiet."""
     try:

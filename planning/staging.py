@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from audience.reach import join_reach
+from compliance.config import load_config
 from models.spec import CampaignSpec
 from models.tables import AudienceMember, Customer, CustomerProfile, UtcDateTime
 from planning.channel import channel_choice
@@ -35,25 +36,31 @@ from planning.costs import to_units
 from planning.rates import Rates
 from planning.slots import SUBSLOTS, slot_times
 from policy.quiet_hours import zone
+from policy.sending_window import quiet_periods
 from profiles.refresh import DEFAULT_HOUR
 from profiles.sqlutil import analyze, temp_table
 
 
 @contextmanager
 def slot_table(session: Session, spec: CampaignSpec) -> Iterator[Table]:
-    """(timezone, hour, sub) → send time, for every zone customers use and every hour."""
-    cols = (Column("timezone", String(64), primary_key=True),
+    """(channel, timezone, hour, sub) → send time, for every channel of the spec, every zone
+    customers use and every hour; each channel keeps its own quiet periods (legal window)."""
+    cols = (Column("channel", String(32), primary_key=True),
+            Column("timezone", String(64), primary_key=True),
             Column("hour", Integer, primary_key=True), Column("sub", Integer, primary_key=True),
             Column("at", UtcDateTime), Column("reason", String(16)))
     zones = [tz for (tz,) in session.execute(select(Customer.timezone).distinct())]
+    config = load_config()
     rows = []
-    for tz in zones:
-        for hour in range(24):
-            times = slot_times(spec.send_window, spec.quiet_hours, tz, hour)
-            reason = None if times is not None else _why_no_slot(tz)
-            for sub in range(SUBSLOTS):
-                rows.append({"timezone": tz, "hour": hour, "sub": sub, "reason": reason,
-                             "at": times[sub] if times is not None else None})
+    for channel in (p.channel for p in spec.channels):
+        quiet = quiet_periods(spec, channel, config)
+        for tz in zones:
+            for hour in range(24):
+                times = slot_times(spec.send_window, quiet, tz, hour)
+                reason = None if times is not None else _why_no_slot(tz)
+                rows += [{"channel": channel, "timezone": tz, "hour": hour, "sub": sub,
+                          "reason": reason, "at": times[sub] if times is not None else None}
+                         for sub in range(SUBSLOTS)]
     with temp_table(session, "tmp_slots", *cols) as table:
         if rows:
             session.execute(table.insert(), rows)
@@ -119,7 +126,8 @@ def fill_plan(session: Session, campaign_id: str, spec: CampaignSpec, costs: dic
                am.excluded_reason.is_(None), Customer.erased_at.is_(None))
         .subquery()
     )
-    joined = member.outerjoin(slots, and_(slots.c.timezone == member.c.tz,
+    joined = member.outerjoin(slots, and_(slots.c.channel == member.c.channel,
+                                          slots.c.timezone == member.c.tz,
                                           slots.c.hour == member.c.hour,
                                           slots.c.sub == member.c.cid % SUBSLOTS)) \
         .outerjoin(rates, and_(rates.c.channel == member.c.channel,

@@ -1,11 +1,13 @@
 """Codec endpoint for the Temporal UI and CLI: POST /encode and /decode of payloads.
 
-Only callers presenting `Authorization: Bearer <OMNIREACH_CODEC_TOKEN>` get an answer, so only
-people who hold that secret (configured next to the key ring) can read decoded payloads.
-Point the UI at it (settings → codec server, "pass access token", or `codec.endpoint` in the UI
-server config) or use `temporal workflow show --codec-endpoint URL --codec-auth "Bearer TOKEN"`.
+Only callers presenting `Authorization: Bearer <OMNIREACH_CODEC_TOKEN>`, or the cookie of a
+browser signed in with it (`codec_signin`), get an answer, so only people who hold that secret
+(configured next to the key ring) can read decoded payloads. Point the UI at it
+(`TEMPORAL_CODEC_ENDPOINT` with `TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true`, or the UI's codec
+settings) or use `temporal workflow show --codec-endpoint URL --codec-auth "Bearer TOKEN"`.
 
-Run: `python -m privacy.codec_server` (listens on 127.0.0.1:8081; OMNIREACH_CODEC_HOST/PORT).
+Run: `python -m privacy.codec_server` (listens on 127.0.0.1:8081; OMNIREACH_CODEC_HOST/PORT;
+the UI's origins in OMNIREACH_CODEC_ORIGINS, comma-separated).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 
 from privacy.codec import CodecError, EncryptionCodec
+from privacy.codec_signin import signed_in, signin_routes
 from web.body import read_capped
 
 UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
@@ -44,7 +47,9 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def _authorized(request: Request, token: str) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    if scheme.lower() == "bearer":
+        return hmac.compare_digest(given.strip().encode(), token.encode())
+    return signed_in(request, token)
 
 
 def _endpoint(transform: Transform, token: str) -> Callable[[Request], Awaitable[Response]]:
@@ -72,10 +77,14 @@ def _endpoint(transform: Transform, token: str) -> Callable[[Request], Awaitable
 def create_app(
     token: str | None = None,
     codec: EncryptionCodec | None = None,
-    origins: Sequence[str] = UI_ORIGINS,
+    origins: Sequence[str] | None = None,
 ) -> Starlette:
-    """The codec app; the token defaults to OMNIREACH_CODEC_TOKEN and is required."""
+    """The codec app; the token defaults to OMNIREACH_CODEC_TOKEN and is required, the UI's
+    origins to OMNIREACH_CODEC_ORIGINS (else the local dev server's)."""
     token = token if token is not None else os.environ.get("OMNIREACH_CODEC_TOKEN", "")
+    if origins is None:
+        configured = os.environ.get("OMNIREACH_CODEC_ORIGINS", "")
+        origins = [o.strip() for o in configured.split(",") if o.strip()] or UI_ORIGINS
     if len(token) < MIN_TOKEN_LENGTH:
         raise CodecServerConfigError(
             f"OMNIREACH_CODEC_TOKEN must be set to a secret of at least {MIN_TOKEN_LENGTH} "
@@ -89,6 +98,7 @@ def create_app(
     routes = [
         Route("/encode", _endpoint(codec.encode, token), methods=["POST"]),
         Route("/decode", _endpoint(codec.decode, token), methods=["POST"]),
+        *signin_routes(token),
     ]
     return Starlette(routes=routes, middleware=[cors])
 

@@ -1,6 +1,6 @@
 """Segment and lifecycle thresholds: named, configurable, and documented in one place.
 
-Segments (seed 004 §4.1), checked in this order, first match wins:
+Segments (docs/lifecycle.md#research), checked in this order, first match wins:
   loyal     R < 7 days,  F ≥ 5,       M ≥ 300
   potential R < 30 days, 2 ≤ F ≤ 3
   dormant   R > 90 days, F = 1,       M < 100

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from broadcast.summary import broadcast_lines
 from db.campaigns import get_campaign, load_spec
 from engagement.summary import REVIEW_COLUMNS, engagement_by_channel
+from models.contracts import Phase
 from models.tables import AudienceMember, Delivery, Order, PlannedSend
+from reporting.lift import lift_interval, wilson
+from reporting.money import money
+from reporting.timeline import sends_over_time
 
 STATUSES = ("planned", "sent", "failed", "suppressed", "cancelled")
-
-
-def _money(value: Decimal | float | None) -> str:
-    return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
 def _ratio(num: Decimal | float | int, den: Decimal | float | int) -> float | None:
@@ -105,8 +105,25 @@ def _group_rates(
     return {bool(h): (n, int(c or 0)) for h, n, c in rows}
 
 
-def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str, Any]:
-    """The full report as plain data (stored as JSON, printed by the CLI)."""
+def _attribution(session: Session, campaign_id: str, window: timedelta) -> dict[str, Any]:
+    """When the last send's attribution window closes: the final review is due no earlier."""
+    last = session.execute(
+        select(func.max(Delivery.sent_at))
+        .where(Delivery.campaign_id == campaign_id, Delivery.outcome == "sent")
+    ).scalar_one()
+    return {
+        "window_seconds": int(window.total_seconds()),
+        "last_send_at": None if last is None else last.isoformat(),
+        "closes_at": None if last is None else (last + window).isoformat(),
+    }
+
+
+def compute_review(
+    session: Session, campaign_id: str, at: datetime, final: bool = False
+) -> dict[str, Any]:
+    """The full report as plain data (stored as JSON, printed by the CLI). Only the review
+    after the attribution window is `final`; any earlier report is "so far": its KPIs are
+    pending (`met` None), never missed, and its phase is the campaign's at `at`."""
     campaign = get_campaign(session, campaign_id)
     spec = load_spec(session, campaign_id)
     window = spec.review.attribution_window
@@ -115,8 +132,8 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
         line = channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
         line.update(
             conversions=buyers,
-            revenue=_money(revenue),
-            cost=_money(cost),
+            revenue=money(revenue),
+            cost=money(cost),
             roi=_ratio(revenue, cost),
         )
     for ch, counts in engagement_by_channel(session, campaign_id).items():
@@ -125,8 +142,8 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
         for name in REVIEW_COLUMNS:
             line.setdefault(name, 0)
         line.setdefault("conversions", 0)
-        line.setdefault("revenue", "0.00")
-        line.setdefault("cost", "0.00")
+        line.setdefault("revenue", money(0))
+        line.setdefault("cost", money(0))
         line.setdefault("roi", None)
     groups = _group_rates(
         session, campaign_id, spec.send_window.start, spec.send_window.end + window
@@ -155,7 +172,7 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
         name: {
             "target": target,
             "actual": actual[name],
-            "met": actual[name] is not None and actual[name] >= target,
+            "met": (actual[name] is not None and actual[name] >= target) if final else None,
         }
         for name, target in spec.kpi.model_dump().items()
         if target is not None
@@ -164,21 +181,27 @@ def compute_review(session: Session, campaign_id: str, at: datetime) -> dict[str
         "campaign_id": campaign_id,
         "name": campaign.name,
         "objective": campaign.objective,
-        "phase": campaign.phase,
+        "phase": Phase.COMPLETED.value if final else campaign.phase,
+        "final": final,
         "generated_at": at.isoformat(),
-        "budget_limit": _money(campaign.budget_limit),
+        "attribution": _attribution(session, campaign_id, window),
+        "budget_limit": money(campaign.budget_limit),
         "channels": channels,
         "broadcast": broadcast,
         "total": total
-        | {"revenue": _money(revenue), "cost": _money(cost), "roi": _ratio(revenue, cost)},
+        | {"revenue": money(revenue), "cost": money(cost), "roi": _ratio(revenue, cost)},
         "groups": {
             "treated": treated_n,
             "treated_converted": treated_buy,
             "treated_rate": rate_t,
+            "treated_ci": wilson(treated_buy, treated_n),
             "holdout": hold_n,
             "holdout_converted": hold_buy,
             "holdout_rate": rate_h,
+            "holdout_ci": wilson(hold_buy, hold_n),
             "lift": lift,
+            "lift_ci": lift_interval(treated_buy, treated_n, hold_buy, hold_n),
         },
         "kpi": kpi,
+        "timeline": sends_over_time(session, campaign_id),
     }

@@ -1,5 +1,5 @@
 """Pre-send checks on claimed sends, set-based: consent, suppression, profiling opt-out, minors,
-address, quiet hours."""
+address, quiet hours (with the legal sending window of marketing SMS and calls)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from models.spec import CampaignSpec
 from models.tables import Customer
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
+from policy.sending_window import quiet_periods
 from policy.subscription_quota import WECHAT_CHANNELS, available
 from sending.claim import Claimed
 from sending.recipients import Recipient, load_recipients
@@ -79,6 +80,7 @@ def screen(
     recipients = load_recipients(
         session, [(c.customer_id, c.channel) for c in claimed if c.id not in blocked]
     )
+    quiet = {channel: quiet_periods(spec, channel) for channel in {c.channel for c in claimed}}
     for c in claimed:
         if c.id in blocked:
             out.suppressed.append((c, blocked[c.id]))
@@ -91,7 +93,7 @@ def screen(
             out.suppressed.append((c, "no_subscription"))
         elif not recipient.address:
             out.failed.append((c, "no_address"))
-        elif (allowed := next_allowed(at, recipient.timezone, spec.quiet_hours)) != at:
+        elif (allowed := next_allowed(at, recipient.timezone, quiet[c.channel])) != at:
             out.deferred.append((c, allowed))
         else:
             out.ready.append((c, recipient))

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
+from content.local_time import customer_time
 from content.render import TemplateError, render_message
 from content.sandbox import template_variables
 from models.spec import CampaignSpec
@@ -29,7 +30,7 @@ def build_message(
         recipient.variables,
         campaign_name=name,
         unsubscribe_url=link,
-        end_time=spec.send_window.end.strftime("%Y-%m-%d %H:%M"),
+        end_time=customer_time(spec.send_window.end, recipient.timezone),
     )
     try:
         rendered = render_message(plan.subject, plan.body, variables)

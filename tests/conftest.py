@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
+from db.migrations import alembic_config
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from orchestration.search_attributes import ensure_search_attributes
 from privacy.codec import data_converter
@@ -28,17 +28,11 @@ PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    command.upgrade(cfg, revision)
+    command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    command.downgrade(cfg, revision)
+    command.downgrade(alembic_config(url), revision)
 
 
 def create_database(prefix: str = "omni_t") -> str:

@@ -19,14 +19,39 @@ def test_compose_topology_matches_the_code() -> None:
     checkpoint = Path(services["worker"]["environment"]["OMNIREACH_AUDIT_CHECKPOINT"])
     mounts = [v.split(":")[1] for v in services["worker"]["volumes"]]
     assert str(checkpoint.parent) in mounts  # the audit head outlives the container
-    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    prometheus = dict(v.split(":")[:2] for v in services["prometheus"]["volumes"])
+    config = prometheus["./deploy/prometheus/prometheus.yml"]
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    assert config == "/etc/prometheus/prometheus.yml"
     assert scrape["scrape_configs"][0]["dns_sd_configs"][0]["port"] == 9464
+    # every rule file the config loads is mounted beside it
+    for rules in scrape["rule_files"]:
+        assert (ROOT / "deploy" / "prometheus" / rules).is_file()
+        assert prometheus[f"./deploy/prometheus/{rules}"] == f"/etc/prometheus/{rules}"
+
+
+def test_the_temporal_ui_decodes_through_the_codec_server() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    codec, ui = services["codec"], services["temporal-ui"]
+    assert codec["command"] == ["python", "-m", "privacy.codec_server"]
+    port = codec["environment"]["OMNIREACH_CODEC_PORT"]
+    assert codec["environment"]["OMNIREACH_CODEC_HOST"] == "0.0.0.0"
+    assert f"{port}:{port}" in codec["ports"]
+    assert "OMNIREACH_CODEC_TOKEN" in codec["environment"]["OMNIREACH_CODEC_TOKEN"]  # required
+    # the browser calls the codec server with its sign-in cookie, from the UI's own origin
+    assert ui["environment"]["TEMPORAL_CODEC_ENDPOINT"].endswith(f"http://localhost:{port}}}")
+    assert ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    ui_port = ui["ports"][0].split(":")[0]
+    assert codec["environment"]["OMNIREACH_CODEC_ORIGINS"].endswith(
+        f"http://localhost:{ui_port}}}")
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
 def test_docker_compose_config_accepts_the_file() -> None:
-    env = dict(os.environ, OMNIREACH_PII_KEYS="k1:" + "A" * 44, OMNIREACH_INDEX_KEY="A" * 44)
+    env = dict(os.environ, OMNIREACH_PII_KEYS="k1:" + "A" * 44, OMNIREACH_INDEX_KEY="A" * 44,
+               OMNIREACH_CODEC_TOKEN="a-codec-token-of-length")
     proc = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "worker.py" in proc.stdout
+    assert "TEMPORAL_CODEC_ENDPOINT: http://localhost:8081" in proc.stdout

@@ -1,4 +1,4 @@
-"""CampaignWorkflow: one long-running workflow per campaign, phase by phase (SPEC §2)."""
+"""CampaignWorkflow: one long-running workflow per campaign, phase by phase (docs/lifecycle.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         CampaignInput,
         CampaignRef,
         CampaignStatus,
+        ControlRecord,
         Counters,
         Decision,
         DecisionRecord,
@@ -60,6 +61,13 @@ SEND = dict(
 # workflow change".
 CONTROLS = "controls-hold-under-faults"
 SETTLES = {Phase.AWAITING_REVIEW, Phase.CANCELLED, Phase.FAILED}
+# Pause, resume and cancel carry who sent them and are audited under that name (a cancel's
+# end is no longer recorded as `system`). Older histories, whose signals carry no one, keep
+# their commands: no audit activity, no wait for handlers before the run ends.
+AUDITED_CONTROLS = "controls-audited"
+# The review waits for the attribution window to close after the last send, not only the
+# review delay: an earlier review would miss conversions. Older histories keep their timer.
+REVIEW_AFTER_ATTRIBUTION = "review-after-attribution-window"
 
 
 def workflow_id(campaign_id: str) -> str:
@@ -77,14 +85,17 @@ class CampaignWorkflow:
         self._counters = Counters()
         self._paused = False
         self._cancelled = False
+        self._cancelled_by = ""
         self._halt_applied: str | None = None
         self._controls = True
+        self._audited = True
         self._approval = Gate("budget approval", "")
         self._review_gate = Gate("compliance review", "")
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignStatus:
         self._controls = workflow.patched(CONTROLS)
+        self._audited = workflow.patched(AUDITED_CONTROLS)
         self._campaign_id = inp.campaign_id
         self._approval = Gate(
             "budget approval", inp.requested_by, list(inp.spec.approval.approvers)
@@ -101,6 +112,8 @@ class CampaignWorkflow:
                 await self._review(inp)
         except ActivityError as err:
             await self._fail(f"{type(err.cause).__name__}: {err.cause}")
+        if self._audited:  # a control's audit activity finishes before the run ends
+            await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 
     async def _fail(self, detail: str) -> None:
@@ -285,8 +298,11 @@ class CampaignWorkflow:
         return SendBatchResult.merge(results)
 
     async def _review(self, inp: CampaignInput) -> None:
+        wait = inp.spec.review.delay
+        if workflow.patched(REVIEW_AFTER_ATTRIBUTION):
+            wait = max(wait, inp.spec.review.attribution_window)
         try:
-            await workflow.wait_condition(lambda: self._cancelled, timeout=inp.spec.review.delay)
+            await workflow.wait_condition(lambda: self._cancelled, timeout=wait)
         except TimeoutError:
             pass
         if self._cancelled:
@@ -307,9 +323,11 @@ class CampaignWorkflow:
     async def _cancel(self, detail: str) -> None:
         """Close every send not yet made, then end as cancelled: nothing is left half-done."""
         await workflow.execute_activity(sending.cancel_pending, self._ref(), **LONG)
-        await self._enter(Phase.CANCELLED, detail)
+        by = self._cancelled_by if self._audited else ""
+        await self._enter(Phase.CANCELLED, f"{detail}, by {by}" if by else detail,
+                          by=by or "system")
 
-    async def _enter(self, phase: Phase, detail: str = "") -> None:
+    async def _enter(self, phase: Phase, detail: str = "", by: str = "system") -> None:
         if self._controls and phase in SETTLES:
             await self._settle()
         self._phase, self._detail = phase, detail
@@ -317,7 +335,8 @@ class CampaignWorkflow:
         await workflow.execute_activity(
             bookkeeping.record_phase,
             PhaseChange(
-                campaign_id=self._campaign_id, phase=phase, detail=detail, at=workflow.now()
+                campaign_id=self._campaign_id, phase=phase, detail=detail, at=workflow.now(),
+                by=by,
             ),
             **SHORT,
         )
@@ -328,6 +347,7 @@ class CampaignWorkflow:
             approved_by=self._approval.approved_by,
             paused=self._paused,
             cancelled=self._cancelled,
+            cancelled_by=self._cancelled_by,
         )
 
     def _restore(self, state: SendingState) -> None:
@@ -336,6 +356,7 @@ class CampaignWorkflow:
         self._approval.approved_by = list(state.approved_by)
         self._paused = state.paused
         self._cancelled = state.cancelled
+        self._cancelled_by = state.cancelled_by
         self._halt_applied = self._halt_wanted()  # the run before waited until it was applied
 
     async def _decide(
@@ -445,16 +466,33 @@ class CampaignWorkflow:
     def _check_compliance_reject(self, decision: Decision) -> None:
         self._review_gate.check(decision, self._campaign_id, self._phase.value, reject=True)
 
+    # `by` defaults to "" for signals from before it existed (and from tools that send none).
     @workflow.signal
-    def pause(self) -> None:
+    async def pause(self, by: str = "") -> None:
         if self._phase not in TERMINAL:
             self._paused = True
+            await self._audit_control("pause", by)
 
     @workflow.signal
-    def resume(self) -> None:
+    async def resume(self, by: str = "") -> None:
         self._paused = False
+        if self._phase not in TERMINAL:
+            await self._audit_control("resume", by)
 
     @workflow.signal
-    def cancel(self) -> None:
+    async def cancel(self, by: str = "") -> None:
         if self._phase not in TERMINAL:
             self._cancelled = True
+            self._cancelled_by = self._cancelled_by or by or "unidentified"
+            await self._audit_control("cancel", by)
+
+    async def _audit_control(self, action: str, by: str) -> None:
+        """Record who paused, resumed or cancelled, when the signal arrived."""
+        if not self._audited:
+            return
+        await workflow.execute_activity(
+            bookkeeping.record_control,
+            ControlRecord(campaign_id=self._campaign_id, action=action,
+                          by=by or "unidentified", at=workflow.now()),
+            **SHORT,
+        )

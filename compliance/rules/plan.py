@@ -99,7 +99,7 @@ def minors(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "OPS-02", source="campaign budget approval (SPEC §6, 2022 draft 预算)", severity=Severity.BLOCK,
+    "OPS-02", source="budget approval (docs/lifecycle.md#budget-approval)", severity=Severity.BLOCK,
     stage=Stage.PLAN, title="planned cost within the approved budget",
 )
 def budget(ctx: RuleContext) -> Iterator[Finding]:

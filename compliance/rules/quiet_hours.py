@@ -12,6 +12,7 @@ from compliance.findings import Finding, Severity, Stage
 from compliance.registry import RuleContext, rule
 from models.audience import ChannelName
 from models.spec import QuietHours
+from policy.sending_window import legal_window
 
 DAY = 24 * 60
 
@@ -21,8 +22,10 @@ class QuietParams(BaseModel):
 
     strict_channels: list[ChannelName] = ["sms", "outbound_call"]
     lenient_severity: Severity = Severity.WARN
-    # channel → provider (or "default") → (start, end) of the window the provider sends in
-    provider_windows: dict[str, dict[str, tuple[time, time]]] = {}
+    # channel → provider (or "default") → (start, end) of the window the provider sends
+    # marketing in; it always applies on top of a spec's quiet hours (policy.sending_window)
+    provider_windows: dict[str, dict[str, tuple[time, time]]] = {
+        "sms": {"default": (time(8), time(20))}, "outbound_call": {"default": (time(8), time(20))}}
     provider_window_severity: Severity = Severity.WARN
 
 
@@ -62,23 +65,22 @@ def quiet_hours_configured(ctx: RuleContext) -> Iterator[Finding]:
         )
         return
     for plan in marketing:
-        provider = ctx.provider(plan.channel)
-        windows = p.provider_windows.get(plan.channel, {})
-        window = windows.get(provider) or windows.get("default")
+        window = legal_window(plan.channel, ctx.config)
         if window is None:
             continue
-        outside = sendable_outside(quiet, window)
+        outside = sendable_outside(quiet, (window.start, window.end))
         if outside:
             yield ctx.finding(
-                f"quiet hours {quiet.start:%H:%M}–{quiet.end:%H:%M} let {plan.channel} send "
-                f"outside provider {provider}'s window {window[0]:%H:%M}–{window[1]:%H:%M}",
+                f"quiet hours {quiet.start:%H:%M}–{quiet.end:%H:%M} are wider than the legal "
+                f"marketing window for {plan.channel}, {window}: {plan.channel} sends only "
+                "inside that window",
                 f"{len(outside)} minutes a day, first at {_hhmm(outside[0])}",
                 channel=plan.channel, severity=p.provider_window_severity,
             )
 
 
 @rule(
-    "CN-07.plan", source="provider marketing windows; SPEC §7 (sends wait out quiet hours)",
+    "CN-07.plan", source="provider marketing windows; quiet hours (docs/lifecycle.md#planning)",
     severity=Severity.BLOCK, stage=Stage.PLAN, title="no send planned inside quiet hours",
 )
 def none_planned_in_quiet_hours(ctx: RuleContext) -> Iterator[Finding]:

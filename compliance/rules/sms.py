@@ -48,12 +48,13 @@ def sms_opt_out(ctx: RuleContext) -> Iterator[Finding]:
         wanted = p.opt_out_texts.get(provider, p.opt_out_texts["default"])
         if plan.marketing and wanted not in body:
             yield ctx.finding(
-                f"marketing SMS lacks the opt-out text {wanted!r} required by provider {provider}",
+                f"marketing SMS lacks the opt-out text {wanted!r} "
+                f"({ctx.provider_named(plan.channel)})",
                 f"ends: …{body[-20:]}", channel=plan.channel,
             )
         elif plan.marketing and p.at_end and not body.rstrip(_TRAILING).endswith(wanted):
             yield ctx.finding(
-                f"marketing SMS must end with {wanted!r} (provider {provider})",
+                f"marketing SMS must end with {wanted!r} ({ctx.provider_named(plan.channel)})",
                 f"ends: …{body[-20:]}", channel=plan.channel,
             )
         if not plan.marketing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -54,3 +55,35 @@ def test_import_profile_and_export(tmp_path: Path) -> None:
     assert re.fullmatch(r"张\*+", view["name"])
     missing = cli(tmp_path, "profile", "NOPE")
     assert missing.returncode == 1 and "no customer" in missing.stderr
+
+
+def test_import_shows_rows_per_second_on_the_terminal_and_keeps_json_clean(
+        tmp_path: Path) -> None:
+    """The progress bar goes to stderr (here a terminal); stdout stays the JSON report."""
+    migrate(f"sqlite:///{tmp_path / 'omni.db'}")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,customer_id,ordered_at,amount,category\n" + "".join(
+        f"O{i},C{i % 50},2026-11-01T20:15:00+08:00,9.90,服饰\n" for i in range(3000)),
+        encoding="utf-8")
+    main, child = pty.openpty()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}", TERM="xterm",
+               COLUMNS="120")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "starter.py"), "import", "orders",
+                             str(orders), "--json"], stdout=subprocess.PIPE, stderr=child,
+                            text=True, cwd=ROOT, env=env)
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(main)
+    assert proc.returncode == 0
+    assert json.loads(out)["rows_read"] == 3000
+    screen = shown.decode("utf-8", "replace")
+    assert re.search(r"importing orders.*3,000 rows.*[\d,]+ rows/s", screen), screen[-500:]

@@ -46,8 +46,13 @@ def test_start_prints_the_name_and_requester_escaped(tmp_path: Path,
     async def started(*args: object) -> str:
         return "cmp-test-1"
 
+    async def polled(*args: object) -> bool:
+        return True
+
     monkeypatch.setattr(campaign_commands, "client", no_client)
     monkeypatch.setattr(campaign_commands, "start_campaign", started)
+    monkeypatch.setattr(campaign_commands, "worker_polls", polled)
+    monkeypatch.setattr(campaign_commands, "refuse_what_would_fail", lambda *args: None)
     result = CliRunner().invoke(app, ["start", str(spec), "--as", APPROVER])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "cmp-test-1"

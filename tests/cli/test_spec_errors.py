@@ -17,7 +17,7 @@ def run_start(tmp_path: Path, text: str, name: str = "spec.yaml") -> subprocess.
     spec.write_text(text, encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:1",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "OMNIREACH_KEY_FILE": str(tmp_path / "k.json")}
-    return subprocess.run([sys.executable, str(ROOT / "starter.py"), "start", str(spec)],
+    return subprocess.run([sys.executable, str(ROOT / "starter.py"), "start", str(spec), "--as", "王芳"],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
 
 

@@ -35,6 +35,13 @@ def spec_doc(**overrides: Any) -> dict[str, Any]:
     return doc
 
 
+@pytest.fixture(autouse=True)
+def providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployment the rules are read against: SMS through aliyun, email over SMTP (a rule's
+    provider is the configured one; tests about another or none change it)."""
+    monkeypatch.setenv("OMNIREACH_CHANNEL_PROVIDERS", "sms=aliyun,email=smtp")
+
+
 @pytest.fixture
 def make_spec() -> Callable[..., CampaignSpec]:
     """A compliant spec; pass `channels=[...]` or any top-level field to change it."""

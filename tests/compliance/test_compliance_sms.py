@@ -13,10 +13,14 @@ def test_marketing_sms_with_opt_out_at_end_passes(make_spec, run_rule) -> None:
     assert run_rule("CN-04", make_spec(channels=sms("新品到店。拒收请回复R。"))) == []
 
 
-def test_marketing_sms_without_opt_out_blocks(make_spec, run_rule) -> None:
+def test_marketing_sms_without_opt_out_blocks(make_spec, run_rule, monkeypatch) -> None:
+    monkeypatch.delenv("OMNIREACH_CHANNEL_PROVIDERS", raising=False)
     [finding] = run_rule("CN-04", make_spec(channels=sms("新品到店，欢迎光临")))
     assert finding.severity is Severity.BLOCK
-    assert "拒收请回复R" in finding.message and "aliyun" in finding.message
+    assert "拒收请回复R" in finding.message and "(no provider configured)" in finding.message
+    monkeypatch.setenv("OMNIREACH_CHANNEL_PROVIDERS", "sms=aliyun")
+    [finding] = run_rule("CN-04", make_spec(channels=sms("新品到店，欢迎光临")))
+    assert "(provider aliyun)" in finding.message
 
 
 def test_opt_out_must_be_at_the_end(make_spec, run_rule) -> None:

@@ -24,7 +24,22 @@ def test_unsafe_template_blocks(make_spec, run_rule) -> None:
 
 
 def test_default_quiet_hours_pass(make_spec, run_rule) -> None:
-    assert run_rule("CN-07", make_spec()) == []
+    assert run_rule("CN-07", make_spec()) == []  # aliyun (conftest): 08:00–22:00
+
+
+def test_window_names_no_provider_when_none_is_configured(make_spec, run_rule,
+                                                          monkeypatch) -> None:
+    monkeypatch.delenv("OMNIREACH_CHANNEL_PROVIDERS", raising=False)
+    spec = make_spec(quiet_hours={"start": "03:00", "end": "08:00"})
+    [finding] = run_rule("CN-07", spec)
+    assert finding.severity is Severity.WARN and finding.channel == "sms"
+    assert "aliyun" not in finding.message and "provider default" not in finding.message
+    assert "08:00–20:00 (no provider configured)" in finding.message  # the strictest window
+    assert "sms sends only inside that window" in finding.message
+    monkeypatch.setenv("OMNIREACH_CHANNEL_PROVIDERS", "sms=tencent")
+    [finding] = run_rule("CN-07", spec)
+    assert "08:00–22:00 (provider tencent)" in finding.message
+    assert finding.evidence == "300 minutes a day, first at 00:00"  # 22:00–03:00
 
 
 def test_no_quiet_hours_with_sms_blocks(make_spec, run_rule) -> None:

@@ -82,7 +82,7 @@ async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, 
     spec = spec_at(now, audience=DEMO["audience"], channels=DEMO["channels"], quiet_hours=quiet,
                    send_window={"start": now + timedelta(seconds=2),
                                 "end": now + timedelta(seconds=10)},
-                   review={"delay": "2s", "attribution_window": "1d"})
+                   review={"delay": "2s", "attribution_window": "2s"})
     cid = new_id()
     async with build_worker(env.client, queue):
         handle = await env.client.start_workflow(
@@ -94,6 +94,16 @@ async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, 
         final = await handle.result()
     assert final.counters.sent == planned, final.detail
     return cid, planned, final.phase
+
+
+def sms_all_day(tmp_path: Path) -> Path:
+    """The default compliance rules with aliyun's SMS window open around the clock: this test
+    checks the wire formats at any hour; the window itself is tested in tests/planning."""
+    doc = yaml.safe_load((ROOT / "config" / "compliance" / "default.yaml").read_text("utf-8"))
+    doc["rules"]["CN-07"]["params"]["provider_windows"]["sms"]["aliyun"] = ["00:00", "00:00"]
+    path = tmp_path / "compliance.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def check_mail(mail: EmailMessage) -> None:
@@ -113,6 +123,7 @@ async def test_demo_campaign_goes_over_smtp_aliyun_sms_and_jpush(
     with wire_emulators(tmp_path, base) as wire:
         for name, value in wire.env.items():
             monkeypatch.setenv(name, value)
+        monkeypatch.setenv("OMNIREACH_COMPLIANCE_CONFIG", str(sms_all_day(tmp_path)))
         channels = build_channels(base)
         configure(WorkerContext(engine=base, channels=channels, caps=CapRules.unlimited()))
         try:

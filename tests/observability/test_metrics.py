@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,9 +17,15 @@ from sqlalchemy import Engine
 
 from db.engine import make_engine, session_scope
 from emulators.server import free_port
+from models.cap_tables import ChannelHold
 from models.tables import Campaign, ProfileRefresh
 from observability.exporter import serve_metrics
-from observability.metrics import CampaignPhaseCollector, ProfileRefreshCollector
+from observability.metrics import (
+    CampaignPhaseCollector,
+    CampaignSpendCollector,
+    ChannelHoldCollector,
+    ProfileRefreshCollector,
+)
 from tests.conftest import migrate
 from tests.prometheus_text import samples
 
@@ -60,6 +66,33 @@ def test_campaigns_by_phase_and_latest_profile_refresh(engine: Engine) -> None:
         ("omnireach_campaigns", "sending"): 2, ("omnireach_campaigns", "completed"): 1,
         ("omnireach_profiles_as_of_timestamp_seconds", ""): AS_OF.timestamp(),
         ("omnireach_profiles", ""): 12, ("omnireach_profiles_changed", ""): 3,
+    }
+
+
+def test_spend_and_budget_of_running_campaigns_and_channels_held_now(engine: Engine) -> None:
+    """Ended campaigns drop out of spend vs budget; only holds not yet over count."""
+    registry = CollectorRegistry()
+    registry.register(CampaignSpendCollector(engine))
+    registry.register(ChannelHoldCollector(engine))
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        running, done = campaign("cmp-run", "sending"), campaign("cmp-done", "completed")
+        running.spent, done.spent = Decimal("12.34"), Decimal(100)
+        session.add_all([running, done, campaign("cmp-new", "awaiting_approval")])
+        session.add_all([
+            ChannelHold(campaign_id="cmp-run", channel="sms", until=now + timedelta(minutes=2),
+                        strikes=1, reason="provider_down"),
+            ChannelHold(campaign_id="cmp-new", channel="sms", until=now + timedelta(minutes=4),
+                        strikes=2, reason="provider_down"),
+            ChannelHold(campaign_id="cmp-run", channel="email", until=now - timedelta(minutes=1),
+                        strikes=1, reason="bounced"),
+        ])
+    assert samples(generate_latest(registry).decode()) == {
+        ("omnireach_campaign_spent", "cmp-run"): 12.34,
+        ("omnireach_campaign_spent", "cmp-new"): 0,
+        ("omnireach_campaign_budget", "cmp-run"): 100,
+        ("omnireach_campaign_budget", "cmp-new"): 100,
+        ("omnireach_channel_holds", "sms"): 2,
     }
 
 

@@ -1,4 +1,5 @@
-"""The codec endpoint: bearer token required, encode/decode round trip, CORS for the UI."""
+"""The codec endpoint: bearer token or signed-in cookie required, encode/decode round trip, CORS
+for the UI."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 
 from privacy.codec import EncryptionCodec
 from privacy.codec_server import CodecServerConfigError, create_app
+from privacy.codec_signin import COOKIE
 from privacy.keys import KeyRing
 from tests.privacy.conftest import make_ring
 
@@ -105,3 +107,32 @@ def test_token_from_environment(ring: KeyRing, monkeypatch) -> None:
     monkeypatch.setenv("OMNIREACH_CODEC_TOKEN", TOKEN)
     client = TestClient(create_app(codec=EncryptionCodec(ring)))
     assert client.post("/encode", json=PLAIN, headers=auth()).status_code == 200
+
+
+def test_a_browser_signed_in_with_the_token_decodes_without_a_header(client: TestClient) -> None:
+    """The Temporal UI sends cookies, not bearer tokens: sign in once, then /decode works."""
+    sealed = client.post("/encode", json=PLAIN, headers=auth()).json()
+    assert client.post("/decode", json=sealed).status_code == 401
+    wrong = client.post("/session", data={"token": "wrong-token-of-some-length"})
+    assert wrong.status_code == 401 and COOKIE not in wrong.cookies
+    client.cookies.set(COOKIE, "forged-session-value")
+    assert client.post("/decode", json=sealed).status_code == 401
+    client.cookies.clear()
+    signed = client.post("/session", data={"token": TOKEN})
+    assert signed.status_code == 200
+    cookie = signed.headers["set-cookie"]
+    assert TOKEN not in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Signed in" in client.get("/").text
+    assert client.post("/decode", json=sealed).json() == PLAIN
+
+
+def test_origins_of_the_ui_from_the_environment(ring: KeyRing, monkeypatch) -> None:
+    monkeypatch.setenv("OMNIREACH_CODEC_ORIGINS", "https://temporal.shop.example")
+    client = TestClient(create_app(TOKEN, EncryptionCodec(ring)))
+    allowed = client.options("/decode", headers={
+        "Origin": "https://temporal.shop.example", "Access-Control-Request-Method": "POST"})
+    assert allowed.headers["access-control-allow-origin"] == "https://temporal.shop.example"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    local = client.options("/decode", headers={
+        "Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in local.headers

@@ -94,7 +94,7 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
     done = await start(skipping_env, client, queue)
     await wait_for(done, lambda s: s.phase == Phase.AWAITING_APPROVAL)
     await decide(done, "approve", by="李娜")
-    await skipping_env.sleep(timedelta(hours=4))
+    await skipping_env.sleep(timedelta(days=1, hours=1))  # the review waits for attribution
     await wait_for(done, lambda s: s.phase == Phase.COMPLETED)
     await save(done, "campaign_completed")
 

@@ -24,7 +24,7 @@ async def test_demo_campaign_end_to_end(dev_env: WorkflowEnvironment, seeded: En
     now = datetime.now(UTC)
     spec = spec_at(now, send_window={"start": now + timedelta(seconds=2),
                                      "end": now + timedelta(seconds=12)},
-                   review={"delay": "2s", "attribution_window": "1d"},
+                   review={"delay": "2s", "attribution_window": "2s"},
                    audience={"any": [{"consent": "app_push"}, {"consent": "email"}]},
                    channels=[
                        {"channel": "app_push", "template": "p1", "priority": 1,
@@ -68,7 +68,7 @@ async def test_pii_is_ciphertext_at_rest_and_absent_from_temporal_history(
     now = datetime.now(UTC)
     spec = spec_at(now, send_window={"start": now + timedelta(seconds=1),
                                      "end": now + timedelta(seconds=4)},
-                   review={"delay": "1s", "attribution_window": "1d"})
+                   review={"delay": "1s", "attribution_window": "1s"})
     cid = new_id()
     async with build_worker(dev_env.client, task_queue):
         handle = await dev_env.client.start_workflow(

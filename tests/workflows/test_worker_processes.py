@@ -96,7 +96,7 @@ async def approved_campaign(env: WorkflowEnvironment, queue: str,
     cid = new_id()
     spec = spec_at(now, send_window={"start": now + timedelta(seconds=1),
                                      "end": now + timedelta(seconds=3)},
-                   review={"delay": "1s", "attribution_window": "1d"}, **overrides)
+                   review={"delay": "1s", "attribution_window": "1s"}, **overrides)
     handle = await env.client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=1,

@@ -1,0 +1,24 @@
+"""Times shown to a customer (an offer's end in a message body or SMS parameter) are written in
+that customer's own time zone — the one their record carries, Asia/Shanghai when it carries none
+or one that does not exist — never in UTC or the server's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from profiles.sqlutil import DEFAULT_ZONE
+
+FORMAT = "%Y-%m-%d %H:%M"  # how Chinese retail messages write a date and time: 2026-12-03 01:48
+
+
+def customer_zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def customer_time(at: datetime, tz: str | None) -> str:
+    """`at` as the customer reads it: local to their zone, in the message format."""
+    return at.astimezone(customer_zone(tz)).strftime(FORMAT)
