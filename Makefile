@@ -19,10 +19,16 @@ demo: $(STAMP)
 # The whole test suite: real Temporal (dev and time-skipping servers), real PostgreSQL.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy .
 
 compose-check:
 	docker-compose -f docker-compose.yml config --quiet

@@ -10,6 +10,7 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+import settings as config
 from activities.context import WorkerContext, configure
 from channels.registry import build_channels
 from db.engine import engine_for
@@ -26,12 +27,11 @@ from orchestration.client import connect
 from orchestration.profile_schedule import schedule_on_start
 from orchestration.search_attributes import search_attributes_on_start
 from orchestration.worker_setup import build_worker
-from settings import Settings
+from planning.costs import unit_costs
 
 
-async def main() -> None:
+async def main(settings: config.Settings) -> None:
     setup_logging()
-    settings = Settings.from_env()
     sdk_port = settings.metrics_port + 1000
     runtime = Runtime(
         telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{sdk_port}"))
@@ -46,7 +46,8 @@ async def main() -> None:
     serve_metrics(settings.metrics_port, sdk_port)
     client = await connect(settings, runtime)
     ready, line = await search_attributes_on_start(
-        client, settings.temporal_address, settings.temporal_namespace)
+        client, settings.temporal_address, settings.temporal_namespace
+    )
     logging.log(logging.INFO if ready else logging.WARNING, "%s", line)
     if settings.profile_refresh_minutes > 0:
         every = timedelta(minutes=settings.profile_refresh_minutes)
@@ -67,4 +68,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        settings = config.settings()  # a bad variable stops the worker here, in one line
+        unit_costs()  # its JSON is parsed by planning; checked now, not at the first plan
+    except (config.SettingsError, ValueError) as exc:
+        raise SystemExit(f"worker: {exc}") from None
+    asyncio.run(main(settings))

@@ -66,8 +66,11 @@ def record_control(rec: ControlRecord) -> None:
     with session_scope(current().engine) as session:
         seen = session.execute(
             select(AuditEntry.id).where(
-                AuditEntry.campaign_id == rec.campaign_id, AuditEntry.action == action,
-                AuditEntry.actor == rec.by, AuditEntry.at == rec.at)
+                AuditEntry.campaign_id == rec.campaign_id,
+                AuditEntry.action == action,
+                AuditEntry.actor == rec.by,
+                AuditEntry.at == rec.at,
+            )
         ).first()
         if seen is None:
             append(session, at=rec.at, actor=rec.by, action=action, campaign_id=rec.campaign_id)

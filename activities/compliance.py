@@ -12,9 +12,9 @@ from compliance.check import check_campaign, minimum_age
 from compliance.findings import Severity
 from db.campaigns import load_spec
 from db.engine import session_scope
-from db.plan_stats import plan_stats
 from models.contracts import CampaignRef, ComplianceFindingOut, ComplianceResult
 from models.tables import ComplianceFinding
+from planning.plan_stats import plan_stats
 
 
 @activity.defn

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -11,6 +10,7 @@ from channels.base import Channel
 from db.engine import default_engine
 from policy.frequency_cap import CapRules, load_caps
 from sending.rate_limit import RateLimiter, parse_limits
+from settings import settings
 
 
 @dataclass
@@ -19,7 +19,7 @@ class WorkerContext:
     channels: dict[str, Channel] = field(default_factory=dict)
     caps: CapRules = field(default_factory=load_caps)
     limits: dict[str, RateLimiter] = field(
-        default_factory=lambda: parse_limits(os.environ.get("OMNIREACH_RATE_LIMITS", ""))
+        default_factory=lambda: parse_limits(settings().rate_limits)
     )
 
 

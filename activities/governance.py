@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -19,10 +18,14 @@ from governance.plan_digest import plan_digest
 from governance.roles import NotAllowed
 from models.contracts import ApprovalCheck, ApprovalVerdict, CampaignRef
 from models.identity import identity
+from settings import settings
 
 log = logging.getLogger(__name__)
 
-DUAL_APPROVAL_ABOVE = Decimal(os.environ.get("OMNIREACH_DUAL_APPROVAL_ABOVE", "100000"))
+
+def approvals_needed(budget: Decimal) -> int:
+    """Two different approvers above OMNIREACH_DUAL_APPROVAL_ABOVE, else one."""
+    return 2 if budget > settings().dual_approval_above else 1
 
 
 @activity.defn
@@ -37,10 +40,12 @@ def verify_decision(check: ApprovalCheck) -> ApprovalVerdict:
             return _refused(str(exc))
         digest = plan_digest(session, check.campaign_id)
         if check.plan_digest and check.plan_digest != digest:
-            return _refused(f"the plan changed since it was shown (shown {check.plan_digest}, "
-                            f"now {digest}): read `plan {check.campaign_id}` again")
+            return _refused(
+                f"the plan changed since it was shown (shown {check.plan_digest}, "
+                f"now {digest}): read `plan {check.campaign_id}` again"
+            )
         budget = get_campaign(session, check.campaign_id).budget_limit
-    return ApprovalVerdict(digest=digest, approvals_needed=2 if budget > DUAL_APPROVAL_ABOVE else 1)
+    return ApprovalVerdict(digest=digest, approvals_needed=approvals_needed(budget))
 
 
 def _refused(reason: str) -> ApprovalVerdict:
@@ -50,8 +55,14 @@ def _refused(reason: str) -> ApprovalVerdict:
 
 def _verify_signed(session: Session, check: ApprovalCheck) -> None:
     """The decision is the statement its decider signed, word for word."""
-    statement = accept(session, check.signed, kind=check.decision, subject=check.campaign_id,
-                       use=check.use, at=datetime.now(UTC))
+    statement = accept(
+        session,
+        check.signed,
+        kind=check.decision,
+        subject=check.campaign_id,
+        use=check.use,
+        at=datetime.now(UTC),
+    )
     if identity(statement.by) != identity(check.by):
         raise NotAllowed(f"the statement is signed by {statement.by}, not {check.by}")
     if (statement.plan_digest, statement.comment) != (check.plan_digest, check.comment):
@@ -60,11 +71,19 @@ def _verify_signed(session: Session, check: ApprovalCheck) -> None:
 
 def _verify_role(session: Session, check: ApprovalCheck) -> None:
     if check.kind == "compliance":
-        check_compliance_officer(session, campaign_id=check.campaign_id, officer=check.by,
-                                 requested_by=check.requested_by)
+        check_compliance_officer(
+            session,
+            campaign_id=check.campaign_id,
+            officer=check.by,
+            requested_by=check.requested_by,
+        )
     else:
-        check_approver(session, campaign_id=check.campaign_id, approver=check.by,
-                       requested_by=check.requested_by)
+        check_approver(
+            session,
+            campaign_id=check.campaign_id,
+            approver=check.by,
+            requested_by=check.requested_by,
+        )
 
 
 @activity.defn

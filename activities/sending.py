@@ -13,7 +13,7 @@ from reporting.send_counts import send_counts
 from sending.close import close_open
 from sending.engine import SendEngine, SendPass
 from sending.halt import set_halt
-from settings import Settings
+from settings import settings
 
 
 @activity.defn
@@ -21,14 +21,14 @@ async def send_due(inp: SendBatchInput) -> SendBatchResult:
     """One pass; heartbeats from the side, so waiting on a slow rate limit is not a hang."""
     info = activity.info()
     ctx = current()
-    settings = Settings.from_env()
+    config = settings()
     job = SendPass(
         campaign_id=inp.campaign_id,
         due_before=inp.due_before,
         claimer=f"{info.workflow_run_id}/{info.activity_id}"[:64],
         max_items=inp.max_items,
-        batch_size=settings.send_batch_size,
-        max_seconds=settings.send_max_seconds,
+        batch_size=config.send_batch_size,
+        max_seconds=config.send_max_seconds,
     )
     async with heartbeating_async():
         result = await SendEngine(ctx.engine, ctx.channels, ctx.caps, ctx.limits).run(

@@ -55,8 +55,12 @@ def compile_filter(f: Filter, as_of: datetime) -> ColumnElement[bool]:
 
 
 def _on_profile(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
-    return select(CustomerProfile.customer_id).where(
-        CustomerProfile.customer_id == Customer.id, *conds).correlate(Customer).exists()
+    return (
+        select(CustomerProfile.customer_id)
+        .where(CustomerProfile.customer_id == Customer.id, *conds)
+        .correlate(Customer)
+        .exists()
+    )
 
 
 def _plain(value: Decimal) -> int | float:
@@ -65,10 +69,16 @@ def _plain(value: Decimal) -> int | float:
 
 
 def _range(column: Any, rng: Range) -> list[ColumnElement[bool]]:
-    ops = (("gt", column.__gt__), ("gte", column.__ge__), ("lt", column.__lt__),
-           ("lte", column.__le__), ("eq", column.__eq__))
-    return [apply(_plain(getattr(rng, name))) for name, apply in ops
-            if getattr(rng, name) is not None]
+    ops = (
+        ("gt", column.__gt__),
+        ("gte", column.__ge__),
+        ("lt", column.__lt__),
+        ("lte", column.__le__),
+        ("eq", column.__eq__),
+    )
+    return [
+        apply(_plain(getattr(rng, name))) for name, apply in ops if getattr(rng, name) is not None
+    ]
 
 
 def _rfm(cond: RfmCondition) -> list[ColumnElement[bool]]:
@@ -80,21 +90,30 @@ def _rfm(cond: RfmCondition) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _counted(customer_id: Any, conds: list[ColumnElement[bool]], at_least: int
-             ) -> ColumnElement[bool]:
+def _counted(
+    customer_id: Any, conds: list[ColumnElement[bool]], at_least: int
+) -> ColumnElement[bool]:
     """At least `at_least` rows matching `conds`: EXISTS for one, grouped IN otherwise."""
     if at_least == 1:
-        return select(customer_id).where(customer_id == Customer.id, *conds) \
-            .correlate(Customer).exists()
-    return Customer.id.in_(select(customer_id).where(*conds).group_by(customer_id)
-                           .having(func.count() >= at_least))
+        return (
+            select(customer_id)
+            .where(customer_id == Customer.id, *conds)
+            .correlate(Customer)
+            .exists()
+        )
+    return Customer.id.in_(
+        select(customer_id).where(*conds).group_by(customer_id).having(func.count() >= at_least)
+    )
 
 
 def _event(cond: EventCondition, as_of: datetime) -> ColumnElement[bool]:
     ev = BehaviorEvent
     since = as_of - timedelta(days=cond.within_days)
-    return _counted(ev.customer_id, [ev.event_type == cond.type, ev.occurred_at > since,
-                                     ev.occurred_at <= as_of], cond.at_least)
+    return _counted(
+        ev.customer_id,
+        [ev.event_type == cond.type, ev.occurred_at > since, ev.occurred_at <= as_of],
+        cond.at_least,
+    )
 
 
 def _order(cond: OrderCondition, as_of: datetime) -> ColumnElement[bool]:

@@ -21,9 +21,14 @@ from sqlalchemy.sql import ColumnElement
 from models.audience import ProfileCondition
 from models.tables import Customer
 
-TEXT_COLUMNS = {"gender": Customer.gender, "city": Customer.city, "district": Customer.district,
-                "member_level": Customer.member_level, "home_store": Customer.home_store,
-                "timezone": Customer.timezone}
+TEXT_COLUMNS = {
+    "gender": Customer.gender,
+    "city": Customer.city,
+    "district": Customer.district,
+    "member_level": Customer.member_level,
+    "home_store": Customer.home_store,
+    "timezone": Customer.timezone,
+}
 LIMIT = 100_000  # whole-number bounds are clamped to ±LIMIT (years or days): same answer
 
 
@@ -39,11 +44,15 @@ def _measure(field: str, as_of: datetime) -> tuple[Bound, Bound]:
     """(at_least(k), at_most(k)) for a whole-number measure of the customer."""
     if field == "age":
         year = as_of.year
-        return (lambda k: Customer.birth_year <= year - k,
-                lambda k: Customer.birth_year >= year - k)
+        return (
+            lambda k: Customer.birth_year <= year - k,
+            lambda k: Customer.birth_year >= year - k,
+        )
     reg = Customer.registered_at
-    return (lambda k: reg <= as_of - timedelta(days=k),
-            lambda k: reg > as_of - timedelta(days=k + 1))
+    return (
+        lambda k: reg <= as_of - timedelta(days=k),
+        lambda k: reg > as_of - timedelta(days=k + 1),
+    )
 
 
 def _number(field: str, value: float | int | str) -> float:
@@ -55,8 +64,10 @@ def _number(field: str, value: float | int | str) -> float:
 
 def _numeric(cond: ProfileCondition, as_of: datetime) -> ColumnElement[bool]:
     at_least, at_most = _measure(cond.field, as_of)
-    values = [_number(cond.field, v) for v in
-              (cond.value if isinstance(cond.value, list) else [cond.value])]
+    values = [
+        _number(cond.field, v)
+        for v in (cond.value if isinstance(cond.value, list) else [cond.value])
+    ]
 
     def eq(v: float) -> ColumnElement[bool]:
         return and_(at_least(int(v)), at_most(int(v))) if v == int(v) else false()

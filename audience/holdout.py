@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from sqlalchemy import false
+from sqlalchemy import SQLColumnExpression, false
 from sqlalchemy.sql import ColumnElement
 
 P = 2_147_483_647
@@ -24,7 +24,7 @@ BUCKETS = 10_000
 def salts(campaign_id: str) -> tuple[int, int, int, int]:
     """(m, s1, s2, s3) for a campaign; m is never 0."""
     digest = hashlib.sha256(campaign_id.encode("utf-8")).digest()
-    m, s1, s2, s3 = (int.from_bytes(digest[i:i + 8], "big") for i in range(0, 32, 8))
+    m, s1, s2, s3 = (int.from_bytes(digest[i : i + 8], "big") for i in range(0, 32, 8))
     return 1 + m % (P - 1), s1 % P, s2 % P, s3 % P
 
 
@@ -47,7 +47,7 @@ def in_holdout(customer_id: int, campaign_id: str, percent: float) -> bool:
     return bucket(customer_id, campaign_id) < threshold(percent)
 
 
-def bucket_expr(customer_id: ColumnElement[int], campaign_id: str) -> ColumnElement[int]:
+def bucket_expr(customer_id: SQLColumnExpression[int], campaign_id: str) -> ColumnElement[int]:
     m, s1, s2, s3 = salts(campaign_id)
     x1 = ((customer_id % P) * m + s1) % P
     x2 = (x1 * x1 + s2) % P
@@ -55,7 +55,8 @@ def bucket_expr(customer_id: ColumnElement[int], campaign_id: str) -> ColumnElem
     return x3 % BUCKETS
 
 
-def holdout_expr(customer_id: ColumnElement[int], campaign_id: str,
-                 percent: float) -> ColumnElement[bool]:
+def holdout_expr(
+    customer_id: SQLColumnExpression[int], campaign_id: str, percent: float
+) -> ColumnElement[bool]:
     cut = threshold(percent)
     return bucket_expr(customer_id, campaign_id) < cut if cut > 0 else false()

@@ -24,14 +24,20 @@ from profiles.sqlutil import analyze, temp_table
 
 # The customer column a channel's provider address comes from; None: consent alone suffices.
 ADDRESS_COLUMN = {
-    "sms": Customer.phone_enc, "outbound_call": Customer.phone_enc, "email": Customer.email_enc,
-    "wechat_oa": Customer.wechat_openid, "wechat_mini": Customer.wechat_openid,
-    "wecom": Customer.wechat_openid, "alipay": Customer.device_id,
-    "app_push": Customer.device_id, "webhook": Customer.external_id, "sandbox": None,
+    "sms": Customer.phone_enc,
+    "outbound_call": Customer.phone_enc,
+    "email": Customer.email_enc,
+    "wechat_oa": Customer.wechat_openid,
+    "wechat_mini": Customer.wechat_openid,
+    "wecom": Customer.wechat_openid,
+    "alipay": Customer.device_id,
+    "app_push": Customer.device_id,
+    "webhook": Customer.external_id,
+    "sandbox": None,
 }
 
 
-def _latest_granted(channels: Sequence[str], purpose: str) -> Select[tuple[str, int]]:
+def _latest_granted(channels: Sequence[str], purpose: str) -> Select[str, int]:
     """(channel, customer_id) whose latest ledger event for channel + purpose is a grant.
 
     One grouped pass: max(id · 2 + granted) orders events exactly as max(id) does, and its
@@ -39,9 +45,12 @@ def _latest_granted(channels: Sequence[str], purpose: str) -> Select[tuple[str, 
     """
     ce = ConsentEvent
     latest = func.max(ce.id * 2 + case((ce.granted.is_(True), 1), else_=0))
-    return (select(ce.channel, ce.customer_id)
-            .where(ce.purpose == purpose, ce.channel.in_(list(channels)))
-            .group_by(ce.channel, ce.customer_id).having(latest % 2 == 1))
+    return (
+        select(ce.channel, ce.customer_id)
+        .where(ce.purpose == purpose, ce.channel.in_(list(channels)))
+        .group_by(ce.channel, ce.customer_id)
+        .having(latest % 2 == 1)
+    )
 
 
 def consented(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
@@ -60,17 +69,22 @@ def has_address(channel: str) -> ColumnElement[bool]:
 
 
 @contextmanager
-def granted_table(session: Session, channels: Sequence[str],
-                  purpose: str = MARKETING) -> Iterator[Table]:
+def granted_table(
+    session: Session, channels: Sequence[str], purpose: str = MARKETING
+) -> Iterator[Table]:
     """Temp table customer_id → mask of current grants (bit i: channels[i]), one row each."""
     latest = _latest_granted(channels, purpose).subquery()
     bit = case(*((latest.c.channel == c, 1 << i) for i, c in enumerate(channels)), else_=0)
-    with temp_table(session, "tmp_granted", Column("customer_id", BigInteger),
-                    Column("mask", Integer)) as table:
+    with temp_table(
+        session, "tmp_granted", Column("customer_id", BigInteger), Column("mask", Integer)
+    ) as table:
         table.info["channels"] = list(channels)
-        session.execute(table.insert().from_select(
-            ["customer_id", "mask"],
-            select(latest.c.customer_id, func.sum(bit)).group_by(latest.c.customer_id)))
+        session.execute(
+            table.insert().from_select(
+                ["customer_id", "mask"],
+                select(latest.c.customer_id, func.sum(bit)).group_by(latest.c.customer_id),
+            )
+        )
         analyze(session, table)
         yield table
 

@@ -11,6 +11,7 @@ members are over the non-holdout side, the side that would have been contacted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Table, case, delete, func, literal, or_, select
@@ -27,8 +28,9 @@ from profiles.freshness import ensure_fresh
 from profiles.sqlutil import analyze, tune_for_bulk
 
 
-def take_snapshot(session: Session, campaign_id: str, spec: CampaignSpec,
-                  as_of: datetime) -> ResearchResult:
+def take_snapshot(
+    session: Session, campaign_id: str, spec: CampaignSpec, as_of: datetime
+) -> ResearchResult:
     """Refresh profiles if stale, store the audience with its holdout, and count it."""
     ensure_fresh(session, as_of)
     tune_for_bulk(session)
@@ -38,7 +40,8 @@ def take_snapshot(session: Session, campaign_id: str, spec: CampaignSpec,
     session.execute(delete(am).where(am.campaign_id == campaign_id))
     with granted_table(session, channels) as grants:
         base = Customer.__table__.outerjoin(
-            CustomerProfile, CustomerProfile.customer_id == Customer.id)
+            CustomerProfile, CustomerProfile.customer_id == Customer.id
+        )
         reach = join_reach(base, grants)
         reason = case(
             (or_(*reach.reachable.values()), None),
@@ -46,37 +49,51 @@ def take_snapshot(session: Session, campaign_id: str, spec: CampaignSpec,
             else_="no_consent",
         )
         rows = (
-            select(literal(campaign_id), Customer.id,
-                   holdout_expr(Customer.id, campaign_id, spec.holdout_percent),
-                   CustomerProfile.segment, reason)
+            select(
+                literal(campaign_id),
+                Customer.id,
+                holdout_expr(Customer.id, campaign_id, spec.holdout_percent),
+                CustomerProfile.segment,
+                reason,
+            )
             .select_from(reach.joined)
             .where(Customer.erased_at.is_(None), compile_filter(spec.audience, as_of))
         )
-        session.execute(am.__table__.insert().from_select(
-            ["campaign_id", "customer_id", "holdout", "segment", "excluded_reason"], rows))
+        session.execute(
+            am.__table__.insert().from_select(
+                ["campaign_id", "customer_id", "holdout", "segment", "excluded_reason"], rows
+            )
+        )
         analyze(session, am.__table__)
         return count_snapshot(session, campaign_id, channels, grants)
 
 
-def count_snapshot(session: Session, campaign_id: str, channels: list[str],
-                   grants: Table) -> ResearchResult:
+def count_snapshot(
+    session: Session, campaign_id: str, channels: Sequence[str], grants: Table
+) -> ResearchResult:
     am = AudienceMember
     groups = session.execute(
         select(am.holdout, am.excluded_reason, func.count())
-        .where(am.campaign_id == campaign_id).group_by(am.holdout, am.excluded_reason)
+        .where(am.campaign_id == campaign_id)
+        .group_by(am.holdout, am.excluded_reason)
     ).all()
     audience = sum(n for _, _, n in groups)
     holdout = sum(n for held, _, n in groups if held)
     excluded = {reason: n for held, reason, n in groups if reason is not None and not held}
     targeted = sum(n for held, reason, n in groups if reason is None and not held)
     joined = join_reach(am.__table__.join(Customer, Customer.id == am.customer_id), grants)
-    per_channel = [func.coalesce(func.sum(case((joined.reachable[c], 1), else_=0)), 0)
-                   for c in channels]
+    per_channel = [
+        func.coalesce(func.sum(case((joined.reachable[c], 1), else_=0)), 0) for c in channels
+    ]
     reach = session.execute(
-        select(*per_channel).select_from(joined.joined)
-        .where(am.campaign_id == campaign_id, am.holdout.is_(False),
-               am.excluded_reason.is_(None))
+        select(*per_channel)
+        .select_from(joined.joined)
+        .where(am.campaign_id == campaign_id, am.holdout.is_(False), am.excluded_reason.is_(None))
     ).one()
-    return ResearchResult(audience=audience, holdout=holdout, targeted=targeted,
-                          reachable_by_channel=dict(zip(channels, map(int, reach), strict=True)),
-                          excluded=excluded)
+    return ResearchResult(
+        audience=audience,
+        holdout=holdout,
+        targeted=targeted,
+        reachable_by_channel=dict(zip(channels, map(int, reach), strict=True)),
+        excluded=excluded,
+    )

@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session
 
 from audit.keys import checkpoint_key
 from models.tables import AuditEntry
-from privacy.keys import DEV_KEY_FILE
+from settings import settings
 
-ENV = "OMNIREACH_AUDIT_CHECKPOINT"
 log = logging.getLogger(__name__)
 
 
@@ -46,12 +45,12 @@ class Head:
 def checkpoint_path(url: URL) -> Path:
     """`OMNIREACH_AUDIT_CHECKPOINT`, else one file per database beside the demo key file (var/),
     so demo and test databases never share a head."""
-    explicit = os.environ.get(ENV)
+    explicit = settings().audit_checkpoint
     if explicit:
-        return Path(explicit)
+        return explicit
     where = f"{url.get_backend_name()}://{url.host or ''}:{url.port or ''}/{url.database or ''}"
     slug = hashlib.sha256(where.encode()).hexdigest()[:16]
-    folder = Path(os.environ.get("OMNIREACH_KEY_FILE", DEV_KEY_FILE)).parent
+    folder = settings().key_file.parent
     return folder / f"audit-checkpoint-{slug}.json"
 
 
@@ -123,8 +122,11 @@ def advance(engine: Engine, last_id: int, last_hash: str, path: Path | None = No
         if current is not None and current.entries >= entries:
             return False
         if current is not None and not holds(conn, current):
-            log.warning("audit checkpoint kept at entry %s: the table no longer holds it as "
-                        "checkpointed (run `audit --verify`)", current.last_id)
+            log.warning(
+                "audit checkpoint kept at entry %s: the table no longer holds it as "
+                "checkpointed (run `audit --verify`)",
+                current.last_id,
+            )
             return False
         if not holds(conn, head):  # not committed after all (rolled back savepoint)
             return False

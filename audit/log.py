@@ -154,17 +154,22 @@ def _check_head(
         return None, []
     found = []
     if entries < head.entries:
-        found.append(f"audit log has {entries} entries, its checkpoint {head.entries}: "
-                     "entries deleted or the table truncated")
+        found.append(
+            f"audit log has {entries} entries, its checkpoint {head.entries}: "
+            "entries deleted or the table truncated"
+        )
     stored = session.execute(
         select(AuditEntry.hash).where(AuditEntry.id == head.last_id)
     ).scalar_one_or_none()
     if stored is None:
-        found.append(f"checkpointed entry {head.last_id} is missing: last entries deleted "
-                     "or the table truncated")
+        found.append(
+            f"checkpointed entry {head.last_id} is missing: last entries deleted "
+            "or the table truncated"
+        )
     elif stored != head.last_hash:
-        found.append(f"entry {head.last_id} differs from its checkpointed hash: the log was "
-                     "rewritten")
+        found.append(
+            f"entry {head.last_id} differs from its checkpointed hash: the log was rewritten"
+        )
     return head, found
 
 

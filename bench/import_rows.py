@@ -25,7 +25,7 @@ import secrets
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,42 +41,94 @@ CHANNELS = ["sms", "email", "wechat_oa", "app_push"]
 
 
 def _customers(n: int, rng: random.Random) -> Iterator[list[str]]:
-    yield ["customer_id", "name", "phone", "email", "gender", "birthday", "city", "district",
-           "address", "member_level", "home_store", "registered_at", "timezone", "device_id",
-           "wechat_openid", "tags"]
+    yield [
+        "customer_id",
+        "name",
+        "phone",
+        "email",
+        "gender",
+        "birthday",
+        "city",
+        "district",
+        "address",
+        "member_level",
+        "home_store",
+        "registered_at",
+        "timezone",
+        "device_id",
+        "wechat_openid",
+        "tags",
+    ]
     for i in range(n):
         phone_owner = rng.randrange(max(i, 1)) if i and rng.random() < 0.01 else i
-        yield [f"C{i}", f"顾客{i}", f"+86 139-{phone_owner // 10000:04d}-{phone_owner % 10000:04d}",
-               f"user{i}@example.com", rng.choice("MF男女"),
-               f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-               "上海", "静安区", f"南京西路{i}号", rng.choice(["silver", "gold", "platinum"]),
-               f"S{rng.randrange(20)}", (START + timedelta(minutes=i)).isoformat(),
-               "Asia/Shanghai", f"dev-{i}", f"oid-{i}", rng.choice(["", "vip", "vip;kol"])]
+        yield [
+            f"C{i}",
+            f"顾客{i}",
+            f"+86 139-{phone_owner // 10000:04d}-{phone_owner % 10000:04d}",
+            f"user{i}@example.com",
+            rng.choice("MF男女"),
+            f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "上海",
+            "静安区",
+            f"南京西路{i}号",
+            rng.choice(["silver", "gold", "platinum"]),
+            f"S{rng.randrange(20)}",
+            (START + timedelta(minutes=i)).isoformat(),
+            "Asia/Shanghai",
+            f"dev-{i}",
+            f"oid-{i}",
+            rng.choice(["", "vip", "vip;kol"]),
+        ]
 
 
 def _orders(n: int, customers: int, rng: random.Random) -> Iterator[list[str]]:
     yield ["order_id", "customer_id", "ordered_at", "amount", "category", "store"]
     for i in range(n):
         at = START + timedelta(seconds=rng.randrange(3 * 365 * 86400))
-        yield [f"O{i}", f"C{rng.randrange(customers)}", at.isoformat(),
-               f"{rng.randint(1, 500000) / 100:.2f}", rng.choice(CATEGORIES), f"S{rng.randrange(20)}"]
+        yield [
+            f"O{i}",
+            f"C{rng.randrange(customers)}",
+            at.isoformat(),
+            f"{rng.randint(1, 500000) / 100:.2f}",
+            rng.choice(CATEGORIES),
+            f"S{rng.randrange(20)}",
+        ]
 
 
 def _events(n: int, customers: int, rng: random.Random) -> Iterator[list[str]]:
     yield ["event_id", "customer_id", "event_type", "occurred_at", "channel"]
     for i in range(n):
         at = START + timedelta(seconds=rng.randrange(3 * 365 * 86400))
-        yield [f"E{i}", f"C{rng.randrange(customers)}", rng.choice(EVENTS), at.isoformat(),
-               rng.choice(CHANNELS)]
+        yield [
+            f"E{i}",
+            f"C{rng.randrange(customers)}",
+            rng.choice(EVENTS),
+            at.isoformat(),
+            rng.choice(CHANNELS),
+        ]
 
 
 def _consents(n: int, customers: int, rng: random.Random) -> Iterator[list[str]]:
-    yield ["customer_id", "channel", "purpose", "granted", "source", "wording_version",
-           "recorded_at"]
+    yield [
+        "customer_id",
+        "channel",
+        "purpose",
+        "granted",
+        "source",
+        "wording_version",
+        "recorded_at",
+    ]
     for i in range(n):
         at = START + timedelta(seconds=i)
-        yield [f"C{i % customers}", rng.choice(CHANNELS), "marketing",
-               rng.choice(["true", "false"]), "pos", "v3", at.isoformat()]
+        yield [
+            f"C{i % customers}",
+            rng.choice(CHANNELS),
+            "marketing",
+            rng.choice(["true", "false"]),
+            "pos",
+            "v3",
+            at.isoformat(),
+        ]
 
 
 def _write(path: Path, rows: Iterator[list[str]]) -> Path:
@@ -105,6 +157,11 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _rss_sampler(samples: list[float]) -> Callable[[int], None]:
+    """An import progress callback that notes the resident set size after each chunk."""
+    return lambda _rows: samples.append(_rss_mb())
+
+
 class _CpuMeter:
     """CPU seconds of this process, its finished children and the engine's PostgreSQL backends
     (those on this machine: /proc of their pids; elsewhere the backend share is None)."""
@@ -120,22 +177,27 @@ class _CpuMeter:
 
     def read(self) -> tuple[float, float, float | None]:
         t = os.times()
-        backend: float | None = 0.0
+        mine, children = t.user + t.system, t.children_user + t.children_system
+        backend = 0.0
         for pid in self.pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
-                backend = None
-                break
+                return mine, children, None
             backend += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return t.user + t.system, t.children_user + t.children_system, backend
+        return mine, children, backend
 
 
-def _cpu_line(before: tuple[float, float, float | None],
-              after: tuple[float, float, float | None], rows: int) -> str:
-    parts = [f"{name} {(b - a) / rows * 1e6:.1f}" for name, a, b in zip(
-        ("importer", "parsing child", "PostgreSQL"), before, after, strict=True)
-        if a is not None and b is not None]
+def _cpu_line(
+    before: tuple[float, float, float | None], after: tuple[float, float, float | None], rows: int
+) -> str:
+    parts = [
+        f"{name} {(b - a) / rows * 1e6:.1f}"
+        for name, a, b in zip(
+            ("importer", "parsing child", "PostgreSQL"), before, after, strict=True
+        )
+        if a is not None and b is not None
+    ]
     return "CPU µs per row: " + ", ".join(parts)
 
 
@@ -146,8 +208,12 @@ def _crypto_cost(rows: int = 20000) -> float:
 
     t = time.perf_counter()
     for i in range(rows):
-        for field, value in (("name", "顾客"), ("phone", f"139{i:08d}"),
-                             ("email", f"u{i}@example.com"), ("address", "南京西路1号")):
+        for field, value in (
+            ("name", "顾客"),
+            ("phone", f"139{i:08d}"),
+            ("email", f"u{i}@example.com"),
+            ("address", "南京西路1号"),
+        ):
             encrypt(value, field)
         blind_index("phone", f"139{i:08d}")
         blind_index("email", f"u{i}@example.com")
@@ -174,8 +240,7 @@ def _customers_floor(engine: Engine, path: Path) -> float:
             cur = raw.cursor()
             cur.execute("CREATE TABLE customers_floor (LIKE customers INCLUDING ALL)")
             started = time.perf_counter()
-            cur.copy_expert(f"COPY customers_floor ({columns}) FROM STDIN", copy_file,
-                            size=1 << 20)
+            cur.copy_expert(f"COPY customers_floor ({columns}) FROM STDIN", copy_file, size=1 << 20)
             raw.commit()
             seconds = time.perf_counter() - started
             cur.execute("DROP TABLE customers_floor")
@@ -193,8 +258,9 @@ def main() -> None:
     ap.add_argument("--consents", type=int, default=200_000)
     ap.add_argument("--server", default="postgresql+psycopg2://postgres@127.0.0.1:5432/")
     args = ap.parse_args()
-    os.environ.setdefault("OMNIREACH_PII_KEYS", "bench:" + base64.b64encode(
-        secrets.token_bytes(32)).decode())
+    os.environ.setdefault(
+        "OMNIREACH_PII_KEYS", "bench:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    )
     os.environ.setdefault("OMNIREACH_INDEX_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 
     import models.ingest_tables  # noqa: F401
@@ -211,11 +277,14 @@ def main() -> None:
             "customers": _write(folder / "customers.csv", _customers(args.customers, rng)),
             "orders": _write(folder / "orders.csv", _orders(args.orders, args.customers, rng)),
             "events": _write(folder / "events.csv", _events(args.events, args.customers, rng)),
-            "consents": _write(folder / "consents.csv",
-                               _consents(args.consents, args.customers, rng)),
+            "consents": _write(
+                folder / "consents.csv", _consents(args.consents, args.customers, rng)
+            ),
         }
-        print(f"PII protection: {_crypto_cost():.1f} µs per customer row "
-              "(4 AES-GCM encryptions + 2 HMAC blind indexes)")
+        print(
+            f"PII protection: {_crypto_cost():.1f} µs per customer row "
+            "(4 AES-GCM encryptions + 2 HMAC blind indexes)"
+        )
         _admin(args.server, f"CREATE DATABASE {name}")
         engine = make_engine(args.server + name)
         meter = _CpuMeter(engine)
@@ -225,26 +294,35 @@ def main() -> None:
             for kind, path in files.items():
                 rss = [_rss_mb()]
                 cpu = meter.read()
-                report = import_file(engine, kind, path, folder / f"{kind}.rejects.csv",
-                                     progress=lambda _rows, rss=rss: rss.append(_rss_mb()))
+                report = import_file(
+                    engine, kind, path, folder / f"{kind}.rejects.csv", progress=_rss_sampler(rss)
+                )
                 total_rows += report.rows_read
                 total_s += report.seconds
-                print(f"{kind:10} {report.rows_read:>9,} rows in {report.seconds:7.2f} s = "
-                      f"{report.rows_per_second:>9,.0f} rows/s  (inserted {report.inserted:,}, "
-                      f"merged {report.merged:,}; RSS {rss[0]:.0f} MB before, "
-                      f"{max(rss):.0f} MB at most, {rss[-1]:.0f} MB at the end)")
+                print(
+                    f"{kind:10} {report.rows_read:>9,} rows in {report.seconds:7.2f} s = "
+                    f"{report.rows_per_second:>9,.0f} rows/s  (inserted {report.inserted:,}, "
+                    f"merged {report.merged:,}; RSS {rss[0]:.0f} MB before, "
+                    f"{max(rss):.0f} MB at most, {rss[-1]:.0f} MB at the end)"
+                )
                 print(f"{'':10} {_cpu_line(cpu, meter.read(), report.rows_read)}")
-            print(f"{'all':10} {total_rows:>9,} rows in {total_s:7.2f} s = "
-                  f"{total_rows / total_s:>9,.0f} rows/s")
-            print("floor: the parsed customer rows COPYed straight into a table like customers "
-                  "(same indexes; no staging, upsert, merge or tags): "
-                  f"{_customers_floor(engine, files['customers']):,.0f} rows/s")
+            print(
+                f"{'all':10} {total_rows:>9,} rows in {total_s:7.2f} s = "
+                f"{total_rows / total_s:>9,.0f} rows/s"
+            )
+            print(
+                "floor: the parsed customer rows COPYed straight into a table like customers "
+                "(same indexes; no staging, upsert, merge or tags): "
+                f"{_customers_floor(engine, files['customers']):,.0f} rows/s"
+            )
         finally:
             engine.dispose()
             _admin(args.server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS of the benchmark process: {_peak_mb():.0f} MB; "
-          f"of its file-parsing child processes: {children:.0f} MB")
+    print(
+        f"peak RSS of the benchmark process: {_peak_mb():.0f} MB; "
+        f"of its file-parsing child processes: {children:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -36,15 +37,37 @@ SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 AS_OF = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HISTORY_S = 730 * 86400
 CITIES = ("上海", "北京", "广州", "深圳", "杭州", "南京", "成都", "武汉", "苏州", "天津")
-CATEGORIES = ("apparel", "shoes", "beauty", "food", "home", "kids", "sports", "electronics",
-              "jewelry", "books", "luxury", "outdoor")
+CATEGORIES = (
+    "apparel",
+    "shoes",
+    "beauty",
+    "food",
+    "home",
+    "kids",
+    "sports",
+    "electronics",
+    "jewelry",
+    "books",
+    "luxury",
+    "outdoor",
+)
 ZONES = ("Asia/Shanghai",) * 95 + ("Asia/Hong_Kong",) * 3 + ("America/New_York",) * 2
-EVENTS = (("browse", 30), ("login", 25), ("message_open", 15), ("search", 10),
-          ("add_to_cart", 8), ("message_click", 5), ("favorite", 4), ("order", 3))
+EVENTS = (
+    ("browse", 30),
+    ("login", 25),
+    ("message_open", 15),
+    ("search", 10),
+    ("add_to_cart", 8),
+    ("message_click", 5),
+    ("favorite", 4),
+    ("order", 3),
+)
 MESSAGE_CHANNELS = ("sms", "wechat_oa", "email", "app_push")
 CAMPAIGN, CAMPAIGN_B = "bench-a", "bench-b"
 SPEC = {
-    "name": "bench", "objective": "reactivate", "owner": "bench",
+    "name": "bench",
+    "objective": "reactivate",
+    "owner": "bench",
     "audience": {"lifecycle": ["new", "active", "at_risk", "dormant", "churned"]},
     "holdout_percent": 10,
     "channels": [
@@ -53,8 +76,10 @@ SPEC = {
         {"channel": "email", "template": "e", "body": "b", "subject": "s", "priority": 2},
         {"channel": "app_push", "template": "a", "body": "b", "priority": 2},
     ],
-    "send_window": {"start": (AS_OF + timedelta(days=1)).isoformat(),
-                    "end": (AS_OF + timedelta(days=3)).isoformat()},
+    "send_window": {
+        "start": (AS_OF + timedelta(days=1)).isoformat(),
+        "end": (AS_OF + timedelta(days=3)).isoformat(),
+    },
     "budget": {"limit": "8000"},
 }
 
@@ -101,9 +126,11 @@ def _customers(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
         email = "\\\\x65" if r < 0.4 else "\\N"
         device = f"d{cid}" if r > 0.5 else "\\N"
         wechat = f"w{cid}" if (r * 7) % 1 < 0.6 else "\\N"
-        yield (f"{cid}\tc{cid}\t\\\\x70\t{email}\t{device}\t{wechat}\t{'FM'[cid % 2]}\t"
-               f"{1950 + cid % 55}\t{CITIES[cid % 10]}\t{('std', 'silver', 'gold')[cid % 3]}\t"
-               f"s{cid % 50}\t{ZONES[cid % 100]}\t{clock(end - int(rnd.random() * 3 * 365 * 86400))}\n")
+        yield (
+            f"{cid}\tc{cid}\t\\\\x70\t{email}\t{device}\t{wechat}\t{'FM'[cid % 2]}\t"
+            f"{1950 + cid % 55}\t{CITIES[cid % 10]}\t{('std', 'silver', 'gold')[cid % 3]}\t"
+            f"s{cid % 50}\t{ZONES[cid % 100]}\t{clock(end - int(rnd.random() * 3 * 365 * 86400))}\n"
+        )
 
 
 def _orders(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
@@ -112,8 +139,10 @@ def _orders(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
         cid = int(n * rnd.random() ** 2) + 1
         at = end - int(rnd.random() * HISTORY_S)
         at = at - at % 86400 + ((cid * 7 + 1) % 24) * 3600 + oid % 3600
-        yield (f"o{oid}\t{cid}\t{clock(at)}\t{10 + (oid * 7919) % 99000 / 100:.2f}\t"
-               f"{CATEGORIES[(cid + oid % 3) % 12]}\n")
+        yield (
+            f"o{oid}\t{cid}\t{clock(at)}\t{10 + (oid * 7919) % 99000 / 100:.2f}\t"
+            f"{CATEGORIES[(cid + oid % 3) % 12]}\n"
+        )
 
 
 def _events(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
@@ -132,8 +161,7 @@ def _consents(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
     at = clock(int(AS_OF.timestamp()) - 30 * 86400)
     later = clock(int(AS_OF.timestamp()) - 86400)
     for cid in range(1, n + 1):
-        for channel, share in (("sms", 0.7), ("wechat_oa", 0.5), ("email", 0.3),
-                               ("app_push", 0.4)):
+        for channel, share in (("sms", 0.7), ("wechat_oa", 0.5), ("email", 0.3), ("app_push", 0.4)):
             if rnd.random() < share:
                 yield f"{cid}\t{channel}\tmarketing\tt\timport\t{at}\n"
                 if rnd.random() < 0.03:
@@ -141,8 +169,12 @@ def _consents(n: int, rnd: random.Random, clock: Clock) -> Iterator[str]:
 
 
 TABLES = (
-    ("customers", "id, external_id, phone_enc, email_enc, device_id, wechat_openid, gender, "
-     "birth_year, city, member_level, home_store, timezone, registered_at", _customers),
+    (
+        "customers",
+        "id, external_id, phone_enc, email_enc, device_id, wechat_openid, gender, "
+        "birth_year, city, member_level, home_store, timezone, registered_at",
+        _customers,
+    ),
     ("orders", "external_id, customer_id, ordered_at, amount, category", _orders),
     ("behavior_events", "customer_id, event_type, occurred_at, channel", _events),
     ("consent_events", "customer_id, channel, purpose, granted, source, recorded_at", _consents),
@@ -156,15 +188,20 @@ def load_base(engine: Engine, n: int) -> dict[str, int]:
     try:
         for table, columns, rows in TABLES:
             started = time.perf_counter()
-            with raw.cursor() as cur:
-                cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN",
-                                RowStream(rows(n, rnd, clock)), size=1 << 20)
+            with closing(raw.cursor()) as cur:
+                cur.copy_expert(
+                    f"COPY {table} ({columns}) FROM STDIN",
+                    RowStream(rows(n, rnd, clock)),
+                    size=1 << 20,
+                )
                 counts[table] = cur.rowcount
             raw.commit()
-            print(f"  {table}: {counts[table]:,} rows in {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            print(
+                f"  {table}: {counts[table]:,} rows in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
         raw.set_isolation_level(0)
-        with raw.cursor() as cur:
+        with closing(raw.cursor()) as cur:
             cur.execute("SELECT setval('customers_id_seq', %s)", (n,))
             cur.execute("VACUUM ANALYZE")
     finally:
@@ -192,16 +229,29 @@ def timed_run(url: str) -> dict[str, float]:
     later, b_at = AS_OF + timedelta(hours=1), AS_OF + timedelta(hours=1, minutes=5)
     with Session(engine) as s:
         for cid in (CAMPAIGN, CAMPAIGN_B):
-            s.merge(Campaign(id=cid, name="bench", objective="reactivate", owner="bench",
-                             requested_by="bench", spec=SPEC, phase="research",
-                             budget_limit=spec.budget.limit, created_at=AS_OF, updated_at=AS_OF))
+            s.merge(
+                Campaign(
+                    id=cid,
+                    name="bench",
+                    objective="reactivate",
+                    owner="bench",
+                    requested_by="bench",
+                    spec=SPEC,
+                    phase="research",
+                    budget_limit=spec.budget.limit,
+                    created_at=AS_OF,
+                    updated_at=AS_OF,
+                )
+            )
         s.commit()
-    steps = (("refresh_s", lambda s: refresh_profiles(s, AS_OF)),
-             ("snapshot_s", lambda s: take_snapshot(s, CAMPAIGN, spec, AS_OF)),
-             ("plan_s", lambda s: make_plan(s, CAMPAIGN, spec, AS_OF)),
-             ("refresh_steady_s", lambda s: refresh_profiles(s, later)),
-             ("snapshot_b_s", lambda s: take_snapshot(s, CAMPAIGN_B, spec, b_at)),
-             ("plan_b_s", lambda s: make_plan(s, CAMPAIGN_B, spec, b_at)))
+    steps = (
+        ("refresh_s", lambda s: refresh_profiles(s, AS_OF)),
+        ("snapshot_s", lambda s: take_snapshot(s, CAMPAIGN, spec, AS_OF)),
+        ("plan_s", lambda s: make_plan(s, CAMPAIGN, spec, AS_OF)),
+        ("refresh_steady_s", lambda s: refresh_profiles(s, later)),
+        ("snapshot_b_s", lambda s: take_snapshot(s, CAMPAIGN_B, spec, b_at)),
+        ("plan_b_s", lambda s: make_plan(s, CAMPAIGN_B, spec, b_at)),
+    )
     figures: dict[str, float] = {}
     for name, step in steps:
         started = time.perf_counter()
@@ -212,7 +262,8 @@ def timed_run(url: str) -> dict[str, float]:
         summary = out if isinstance(out, int) else out.model_dump(mode="json")
         print(f"  {name:<17} {figures[name]:>7.2f} s   {json.dumps(summary)[:240]}", flush=True)
     figures["cold_total_s"] = round(
-        figures["refresh_s"] + figures["snapshot_s"] + figures["plan_s"], 2)
+        figures["refresh_s"] + figures["snapshot_s"] + figures["plan_s"], 2
+    )
     figures["campaign_time_s"] = round(figures["snapshot_b_s"] + figures["plan_b_s"], 2)
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
     engine.dispose()
@@ -243,15 +294,21 @@ def main() -> None:
         counts = load_base(engine, args.customers)
         engine.dispose()
         print(f"  built {counts} in {time.perf_counter() - started:.1f} s", flush=True)
-        run = subprocess.run([sys.executable, __file__, "--run-only", url], check=True,
-                             stdout=subprocess.PIPE, text=True)
+        run = subprocess.run(
+            [sys.executable, __file__, "--run-only", url],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         lines = run.stdout.strip().splitlines()
         print("\n".join(lines[:-1]))
         figures = json.loads(lines[-1])
-        print(f"cold (first refresh + research + planning): {figures['cold_total_s']} s; "
-              f"at campaign time (fresh profiles): research + planning "
-              f"{figures['campaign_time_s']} s, scheduled refresh {figures['refresh_steady_s']} s;"
-              f" worker peak RSS {figures['peak_rss_mb']} MB")
+        print(
+            f"cold (first refresh + research + planning): {figures['cold_total_s']} s; "
+            f"at campaign time (fresh profiles): research + planning "
+            f"{figures['campaign_time_s']} s, scheduled refresh {figures['refresh_steady_s']} s;"
+            f" worker peak RSS {figures['peak_rss_mb']} MB"
+        )
     finally:
         if not args.keep:
             with admin.connect() as conn:

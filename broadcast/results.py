@@ -19,10 +19,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.log import append as audit
-from broadcast.lines import BROADCAST_CHANNELS, BroadcastLine
 from broadcast.results_csv import COUNTS, Reject, ResultRow, read_results
 from broadcast.store import sync_lines
 from ingest.rejects import RejectWriter, shown
+from models.broadcast_lines import BROADCAST_CHANNELS, BroadcastLine
 from models.engagement_tables import BroadcastResult
 
 FIGURES = (*COUNTS, "cost", "revenue")
@@ -44,33 +44,45 @@ class ResultsReport:
 
     def shown_rejects(self) -> list[dict[str, Any]]:
         """Rejects as the operator may see them (values masked like every reject file)."""
-        return [{"line": r.line, "field": r.field, "value": shown(r.field, r.value),
-                 "reason": r.reason} for r in self.rejects]
+        return [
+            {"line": r.line, "field": r.field, "value": shown(r.field, r.value), "reason": r.reason}
+            for r in self.rejects
+        ]
 
 
 def _line_of(row: ResultRow, lines: dict[str, BroadcastLine]) -> BroadcastLine | Reject:
     if row.channel not in BROADCAST_CHANNELS:
-        return Reject(row.number, "channel", row.channel,
-                      f"not a broadcast channel (one of {', '.join(BROADCAST_CHANNELS)})")
+        return Reject(
+            row.number,
+            "channel",
+            row.channel,
+            f"not a broadcast channel (one of {', '.join(BROADCAST_CHANNELS)})",
+        )
     if row.line is None:
         same = [line for line in lines.values() if line.channel == row.channel]
         if len(same) == 1:
             return same[0]
-        reason = (f"the campaign has no {row.channel} line" if not same else
-                  f"several {row.channel} lines ({', '.join(s.key for s in same)}): name one")
+        reason = (
+            f"the campaign has no {row.channel} line"
+            if not same
+            else f"several {row.channel} lines ({', '.join(s.key for s in same)}): name one"
+        )
         return Reject(row.number, "line", None, reason)
     line = lines.get(row.line)
     if line is None:
-        return Reject(row.number, "line", row.line,
-                      f"not a line of this campaign (lines: {', '.join(lines)})")
+        return Reject(
+            row.number, "line", row.line, f"not a line of this campaign (lines: {', '.join(lines)})"
+        )
     if line.channel != row.channel:
-        return Reject(row.number, "channel", row.channel,
-                      f"line {line.key} is a {line.channel} line")
+        return Reject(
+            row.number, "channel", row.channel, f"line {line.key} is a {line.channel} line"
+        )
     return line
 
 
-def _accept(path: Path, lines: dict[str, BroadcastLine], today: date,
-            report: ResultsReport) -> dict[tuple[str, date], dict[str, Any]]:
+def _accept(
+    path: Path, lines: dict[str, BroadcastLine], today: date, report: ResultsReport
+) -> dict[tuple[str, date], dict[str, Any]]:
     """The valid rows by (line, day); every problem goes to `report.rejects`."""
     accepted: dict[tuple[str, date], dict[str, Any]] = {}
     first_seen: dict[tuple[str, date], int] = {}
@@ -82,24 +94,41 @@ def _accept(path: Path, lines: dict[str, BroadcastLine], today: date,
             continue
         line = _line_of(parsed, lines)
         if isinstance(line, BroadcastLine) and (line.key, parsed.day) in first_seen:
-            line = Reject(parsed.number, "date", parsed.day.isoformat(), f"line {line.key} and "
-                          f"this date repeat line {first_seen[(line.key, parsed.day)]}")
+            line = Reject(
+                parsed.number,
+                "date",
+                parsed.day.isoformat(),
+                f"line {line.key} and this date repeat line {first_seen[(line.key, parsed.day)]}",
+            )
         if isinstance(line, Reject):
             report.rejects.append(line)
             report.rejected += 1
             continue
         key = (line.key, parsed.day)
         first_seen[key] = parsed.number
-        accepted[key] = {"line": line.key, "channel": line.channel, "day": parsed.day,
-                         **parsed.counts, "cost": parsed.cost, "revenue": parsed.revenue}
+        accepted[key] = {
+            "line": line.key,
+            "channel": line.channel,
+            "day": parsed.day,
+            **parsed.counts,
+            "cost": parsed.cost,
+            "revenue": parsed.revenue,
+        }
     return accepted
 
 
-def _write(session: Session, campaign_id: str, rows: dict[tuple[str, date], dict[str, Any]],
-           at: datetime, report: ResultsReport) -> None:
+def _write(
+    session: Session,
+    campaign_id: str,
+    rows: dict[tuple[str, date], dict[str, Any]],
+    at: datetime,
+    report: ResultsReport,
+) -> None:
     r = BroadcastResult
-    stored = {(row.line, row.day): row for row in session.execute(
-        select(r).where(r.campaign_id == campaign_id)).scalars()}
+    stored = {
+        (row.line, row.day): row
+        for row in session.execute(select(r).where(r.campaign_id == campaign_id)).scalars()
+    }
     new, changed = [], []
     for key, values in rows.items():
         old = stored.get(key)
@@ -116,22 +145,43 @@ def _write(session: Session, campaign_id: str, rows: dict[tuple[str, date], dict
     report.inserted, report.updated = len(new), len(changed)
 
 
-def import_results(session: Session, campaign_id: str, path: Path, *, actor: str, at: datetime,
-                   today: date, reject_path: Path | None = None) -> ResultsReport:
+def import_results(
+    session: Session,
+    campaign_id: str,
+    path: Path,
+    *,
+    actor: str,
+    at: datetime,
+    today: date,
+    reject_path: Path | None = None,
+) -> ResultsReport:
     """Check the whole file, then write its valid rows; the caller commits."""
     path = Path(path)
     lines = {line.key: line for line in sync_lines(session, campaign_id)}
     if not lines:
-        raise NoBroadcastLines(f"campaign {campaign_id!r} has no broadcast lines; add them to "
-                               "its spec (broadcast: [...]) first")
+        raise NoBroadcastLines(
+            f"campaign {campaign_id!r} has no broadcast lines; add them to "
+            "its spec (broadcast: [...]) first"
+        )
     report = ResultsReport(file_name=path.name)
     with RejectWriter(reject_path) as writer:
         rows = _accept(path, lines, today, report)
         for reject in report.rejects:
             writer.add(reject.line, reject.field, reject.value, reject.reason)
     _write(session, campaign_id, rows, at, report)
-    audit(session, at=at, actor=actor, action="broadcast_results", campaign_id=campaign_id,
-          detail={"file": path.name[:200], "rows_read": report.rows_read,
-                  "inserted": report.inserted, "updated": report.updated,
-                  "unchanged": report.unchanged, "rejected": report.rejected})
+    audit(
+        session,
+        at=at,
+        actor=actor,
+        action="broadcast_results",
+        campaign_id=campaign_id,
+        detail={
+            "file": path.name[:200],
+            "rows_read": report.rows_read,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+        },
+    )
     return report

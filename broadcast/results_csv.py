@@ -68,17 +68,30 @@ def _header(name: str, header: list[str] | None) -> list[str]:
     missing = [c for c in REQUIRED if c not in names]
     unknown = sorted(set(names) - set(REQUIRED + OPTIONAL))
     repeated = sorted({n for n in names if names.count(n) > 1})
-    problems = [f"{what} {', '.join(cols)}" for what, cols in (
-        ("missing column", missing), ("unknown column", unknown), ("repeated column", repeated))
-        if cols]
+    problems = [
+        f"{what} {', '.join(cols)}"
+        for what, cols in (
+            ("missing column", missing),
+            ("unknown column", unknown),
+            ("repeated column", repeated),
+        )
+        if cols
+    ]
     if problems:
-        raise ImportFileError(f"{name}: not a broadcast results file: {'; '.join(problems)} "
-                              f"(expected {', '.join(REQUIRED + OPTIONAL)})")
+        raise ImportFileError(
+            f"{name}: not a broadcast results file: {'; '.join(problems)} "
+            f"(expected {', '.join(REQUIRED + OPTIONAL)})"
+        )
     return names
 
 
-def _field(rejects: list[Reject], number: int, values: dict[str, str | None], name: str,
-           parse: Callable[[str, str | None], T]) -> T | None:
+def _field(
+    rejects: list[Reject],
+    number: int,
+    values: dict[str, str | None],
+    name: str,
+    parse: Callable[[str, str | None], T],
+) -> T | None:
     """The parsed value, or None with the problem added to `rejects`."""
     try:
         return parse(name, values.get(name))
@@ -104,8 +117,9 @@ def _parse(number: int, values: dict[str, str | None], today: date) -> ResultRow
     if rejects:
         return rejects
     assert channel is not None and when is not None and cost is not None
-    return ResultRow(number, line, channel, when, {k: v or 0 for k, v in counts.items()}, cost,
-                     revenue)
+    return ResultRow(
+        number, line, channel, when, {k: v or 0 for k, v in counts.items()}, cost, revenue
+    )
 
 
 def _missing(field: str) -> date:
@@ -116,8 +130,9 @@ def read_results(path: Path, today: date) -> Iterator[ResultRow | list[Reject]]:
     """Each data row parsed, or its rejects; raises ImportFileError for a file that is not a
     results CSV (callers must read to the end before writing anything)."""
     if path.suffix.lower() != ".csv":
-        raise ImportFileError(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
-                              "results come as .csv")
+        raise ImportFileError(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; results come as .csv"
+        )
     if not path.is_file():
         raise ImportFileError(f"{path.name}: no such file")
     _sniff(path)
@@ -133,11 +148,18 @@ def read_results(path: Path, today: date) -> Iterator[ResultRow | list[Reject]]:
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
                 if len(fields) != len(names):
-                    yield [Reject(number, "(row)", None,
-                                  f"expected {len(names)} fields, found {len(fields)}")]
+                    yield [
+                        Reject(
+                            number,
+                            "(row)",
+                            None,
+                            f"expected {len(names)} fields, found {len(fields)}",
+                        )
+                    ]
                     continue
                 values = {k: (v.strip() or None) for k, v in zip(names, fields, strict=True)}
                 yield _parse(number, values, today)
         except csv.Error as exc:
-            raise ImportFileError(f"{path.name}: unreadable CSV near line {reader.line_num}: "
-                                  f"{exc}") from None
+            raise ImportFileError(
+                f"{path.name}: unreadable CSV near line {reader.line_num}: {exc}"
+            ) from None

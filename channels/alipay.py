@@ -84,15 +84,26 @@ class AlipayChannel(SettingsChannel[AlipaySettings]):
 
     name = "alipay"
 
-    def __init__(self, settings: AlipaySettings, *, name: str | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: AlipaySettings,
+        *,
+        name: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(settings, name=name, client=client)
         self._key = load_rsa_private_key(settings.private_key, "Alipay")
 
     @cached_property
     def _app_params(self) -> dict[str, str]:
-        return {"app_id": self.settings.app_id, "method": METHOD, "format": "JSON",
-                "charset": "utf-8", "sign_type": "RSA2", "version": "1.0"}
+        return {
+            "app_id": self.settings.app_id,
+            "method": METHOD,
+            "format": "JSON",
+            "charset": "utf-8",
+            "sign_type": "RSA2",
+            "version": "1.0",
+        }
 
     def signed_params(self, message: OutboundMessage) -> dict[str, str]:
         recipient = "to_user_id" if _USER_ID.match(message.address) else "to_open_id"
@@ -126,5 +137,9 @@ class AlipayChannel(SettingsChannel[AlipaySettings]):
         if not code:
             return result(message, Outcome.RETRYABLE, error_code="invalid_response")
         sub_code = str(answer.get("sub_code", ""))
-        return result(message, classify(code, sub_code), error_code=sub_code or code,
-                      detail=answer.get("sub_msg") or answer.get("msg"))
+        return result(
+            message,
+            classify(code, sub_code),
+            error_code=sub_code or code,
+            detail=answer.get("sub_msg") or answer.get("msg"),
+        )

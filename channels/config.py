@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from settings import settings
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -54,7 +55,7 @@ class Env:
 
     def __init__(self, provider: str, environ: Mapping[str, str] | None = None) -> None:
         self.prefix = f"OMNIREACH_{provider}_"
-        self._environ = os.environ if environ is None else environ
+        self._environ = settings().provider_vars if environ is None else environ
 
     def optional(self, name: str) -> str | None:
         value = self._environ.get(self.prefix + name, "").strip()
@@ -85,8 +86,10 @@ class Env:
 
     def http_limits(self) -> HttpLimits:
         """`TIMEOUT` and `CONCURRENCY`, read the same way for every HTTP adapter."""
-        return {"timeout": self.number("TIMEOUT", DEFAULT_TIMEOUT),
-                "concurrency": self.integer("CONCURRENCY", DEFAULT_CONCURRENCY)}
+        return {
+            "timeout": self.number("TIMEOUT", DEFAULT_TIMEOUT),
+            "concurrency": self.integer("CONCURRENCY", DEFAULT_CONCURRENCY),
+        }
 
     def secret(self, name: str) -> str:
         """A secret given inline (`NAME`) or as a file path (`NAME_FILE`), e.g. a PEM key."""

@@ -7,10 +7,10 @@ rules that depend on the provider, and `start`'s checks.
 
 from __future__ import annotations
 
-import os
 from typing import get_args
 
 from models.audience import ChannelName
+from settings import settings
 
 ENV = "OMNIREACH_CHANNEL_PROVIDERS"
 SANDBOX = "sandbox"
@@ -30,7 +30,7 @@ def parse_providers(text: str) -> dict[str, str]:
 
 def configured_providers() -> dict[str, str]:
     """channel → provider, as configured in the environment."""
-    return parse_providers(os.environ.get(ENV, ""))
+    return parse_providers(settings().channel_providers)
 
 
 def real_provider(channel: str) -> str | None:

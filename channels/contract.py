@@ -22,11 +22,15 @@ from channels.http import json_object, result, status_failure
 from channels.signing import signed_headers
 
 
-async def post_signed(client: httpx.AsyncClient, url: str, secret: str, idempotency_key: str,
-                      payload: dict[str, Any]) -> httpx.Response:
+async def post_signed(
+    client: httpx.AsyncClient, url: str, secret: str, idempotency_key: str, payload: dict[str, Any]
+) -> httpx.Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key,
-               **signed_headers(secret, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotency_key,
+        **signed_headers(secret, body),
+    }
     return await client.post(url, content=body, headers=headers)
 
 

@@ -22,8 +22,17 @@ from channels.base import OutboundMessage
 # RFC 5322's hard line limit instead of the 78-character default: folding would otherwise
 # RFC 2047-encode long unsubscribe URLs, which mail clients then cannot use.
 POLICY = SMTP.clone(max_line_length=998)
-_DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
-                 b"list-unsubscribe-post", b"mime-version", b"content-type"]
+_DKIM_HEADERS = [
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,9 @@ def message_id(idempotency_key: str, domain: str) -> str:
 
 
 def _html_from_text(text: str) -> str:
-    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>"
-                         for p in text.split("\n\n"))
+    paragraphs = "".join(
+        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
+    )
     return f"<!DOCTYPE html><html><body>{paragraphs}</body></html>"
 
 
@@ -83,8 +93,9 @@ def build_message(message: OutboundMessage, sender: Sender) -> EmailMessage:
     if one_click:
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body)
-    email.add_alternative(message.params.get("html_body") or _html_from_text(message.body),
-                          subtype="html")
+    email.add_alternative(
+        message.params.get("html_body") or _html_from_text(message.body), subtype="html"
+    )
     return email
 
 
@@ -93,6 +104,11 @@ def to_bytes(email: EmailMessage, dkim: DkimKey | None) -> bytes:
     raw = email.as_bytes(policy=POLICY)
     if dkim is None:
         return raw
-    signature = dkimpy.sign(raw, dkim.selector.encode(), dkim.domain.encode(),
-                                      dkim.private_key.encode(), include_headers=_DKIM_HEADERS)
+    signature = dkimpy.sign(
+        raw,
+        dkim.selector.encode(),
+        dkim.domain.encode(),
+        dkim.private_key.encode(),
+        include_headers=_DKIM_HEADERS,
+    )
     return signature + raw

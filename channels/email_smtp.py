@@ -38,15 +38,23 @@ class SmtpSettings:
         env = Env("SMTP", environ)
         address = env.require("FROM")
         selector = env.optional("DKIM_SELECTOR")
-        dkim = None if selector is None else DkimKey(
-            selector=selector,
-            domain=env.get("DKIM_DOMAIN", address.rpartition("@")[2]),
-            private_key=env.secret("DKIM_PRIVATE_KEY"),
+        dkim = (
+            None
+            if selector is None
+            else DkimKey(
+                selector=selector,
+                domain=env.get("DKIM_DOMAIN", address.rpartition("@")[2]),
+                private_key=env.secret("DKIM_PRIVATE_KEY"),
+            )
         )
         return cls(
             host=env.require("HOST"),
-            sender=Sender(address=address, name=env.optional("FROM_NAME"),
-                          unsubscribe_mailto=env.optional("UNSUBSCRIBE_MAILTO"), dkim=dkim),
+            sender=Sender(
+                address=address,
+                name=env.optional("FROM_NAME"),
+                unsubscribe_mailto=env.optional("UNSUBSCRIBE_MAILTO"),
+                dkim=dkim,
+            ),
             port=env.integer("PORT", 587),
             username=env.optional("USERNAME"),
             password=env.optional("PASSWORD"),
@@ -98,23 +106,30 @@ class SmtpEmailChannel:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         smtp = aiosmtplib.SMTP(
-            hostname=s.host, port=s.port, username=s.username, password=s.password,
-            use_tls=s.implicit_tls, start_tls=s.starttls and not s.implicit_tls,
-            cert_bundle=s.ca_file, timeout=s.timeout,
+            hostname=s.host,
+            port=s.port,
+            username=s.username,
+            password=s.password,
+            use_tls=s.implicit_tls,
+            start_tls=s.starttls and not s.implicit_tls,
+            cert_bundle=s.ca_file,
+            timeout=s.timeout,
         )
         await smtp.connect()
         return smtp
 
-    async def _deliver(self, smtp: aiosmtplib.SMTP | None,
-                       message: OutboundMessage) -> tuple[aiosmtplib.SMTP | None, SendResult]:
+    async def _deliver(
+        self, smtp: aiosmtplib.SMTP | None, message: OutboundMessage
+    ) -> tuple[aiosmtplib.SMTP | None, SendResult]:
         """Send one message on `smtp` (connecting first if needed); returns the connection to
         use for the next message, None when it is no longer usable."""
         sender = self.settings.sender
         try:
             data = to_bytes(build_message(message, sender), sender.dkim)
         except ValueError as exc:  # e.g. a line break smuggled into an address or URL
-            return smtp, result(message, Outcome.PERMANENT, error_code="invalid_message",
-                                detail=str(exc))
+            return smtp, result(
+                message, Outcome.PERMANENT, error_code="invalid_message", detail=str(exc)
+            )
         try:
             if smtp is None or not smtp.is_connected:
                 smtp = None
@@ -128,7 +143,11 @@ class SmtpEmailChannel:
         except (aiosmtplib.SMTPException, OSError) as exc:
             await _close(smtp)
             code = "timeout" if isinstance(exc, TimeoutError) else "connection"
-            return None, result(message, Outcome.RETRYABLE, error_code=code,
-                                detail=type(exc).__name__)
-        return smtp, result(message, Outcome.SENT,
-                            provider_message_id=message_id(message.idempotency_key, sender.domain))
+            return None, result(
+                message, Outcome.RETRYABLE, error_code=code, detail=type(exc).__name__
+            )
+        return smtp, result(
+            message,
+            Outcome.SENT,
+            provider_message_id=message_id(message.idempotency_key, sender.domain),
+        )

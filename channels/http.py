@@ -31,9 +31,10 @@ class _RedactUrlSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_QUERY_SECRET.sub(r"\1***", str(arg))
-                                if isinstance(arg, httpx.URL | str) else arg
-                                for arg in record.args)
+            record.args = tuple(
+                _QUERY_SECRET.sub(r"\1***", str(arg)) if isinstance(arg, httpx.URL | str) else arg
+                for arg in record.args
+            )
         return True
 
 
@@ -43,8 +44,14 @@ logging.getLogger("httpx").addFilter(_RedactUrlSecrets())
 class ProviderError(Exception):
     """A failure before the message itself was sent (token or id fetch), already classified."""
 
-    def __init__(self, outcome: Outcome, error_code: str, detail: str | None = None, *,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        outcome: Outcome,
+        error_code: str,
+        detail: str | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{error_code}: {detail or ''}")
         self.outcome = outcome
         self.error_code = error_code
@@ -58,15 +65,24 @@ def transport_failure(exc: httpx.TransportError, prefix: str = "") -> ProviderEr
     return ProviderError(Outcome.RETRYABLE, prefix + code, type(exc).__name__)
 
 
-def result(message: OutboundMessage, outcome: Outcome, *, provider_message_id: str | None = None,
-           error_code: str | None = None, detail: str | None = None,
-           retry_after: float | None = None) -> SendResult:
+def result(
+    message: OutboundMessage,
+    outcome: Outcome,
+    *,
+    provider_message_id: str | None = None,
+    error_code: str | None = None,
+    detail: str | None = None,
+    retry_after: float | None = None,
+) -> SendResult:
     """A SendResult whose free-text detail has phone numbers and emails masked (providers echo
     them in error messages, and results end up in logs and the database)."""
     return SendResult(
-        idempotency_key=message.idempotency_key, outcome=outcome,
-        provider_message_id=provider_message_id, error_code=error_code,
-        detail=scrub(detail)[:_DETAIL_LIMIT] if detail else None, retry_after=retry_after,
+        idempotency_key=message.idempotency_key,
+        outcome=outcome,
+        provider_message_id=provider_message_id,
+        error_code=error_code,
+        detail=scrub(detail)[:_DETAIL_LIMIT] if detail else None,
+        retry_after=retry_after,
     )
 
 
@@ -92,8 +108,11 @@ def status_outcome(response: httpx.Response) -> tuple[Outcome, str, float | None
     429 → rate limited, 408/5xx → retryable."""
     status = response.status_code
     if status == 429:
-        return Outcome.RATE_LIMITED, "http_429", parse_retry_after(
-            response.headers.get("Retry-After"))
+        return (
+            Outcome.RATE_LIMITED,
+            "http_429",
+            parse_retry_after(response.headers.get("Retry-After")),
+        )
     if status == 408 or status >= 500:
         return Outcome.RETRYABLE, f"http_{status}", None
     return None
@@ -141,8 +160,9 @@ class HttpChannel:
 
     name: str
 
-    def __init__(self, *, timeout: float, concurrency: int,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, *, timeout: float, concurrency: int, client: httpx.AsyncClient | None = None
+    ) -> None:
         self.client = client or httpx.AsyncClient(timeout=timeout)
         self._owns_client = client is None
         self.concurrency = concurrency
@@ -159,8 +179,9 @@ class HttpChannel:
 
         return (await self.guard([message], call))[0]
 
-    async def guard(self, messages: Sequence[OutboundMessage],
-                    call: Callable[[], Awaitable[list[SendResult]]]) -> list[SendResult]:
+    async def guard(
+        self, messages: Sequence[OutboundMessage], call: Callable[[], Awaitable[list[SendResult]]]
+    ) -> list[SendResult]:
         """Run one provider call for `messages`; failures that never got an answer become
         results for all of them instead of exceptions."""
         try:
@@ -170,8 +191,16 @@ class HttpChannel:
         except httpx.TransportError as exc:
             error = transport_failure(exc)
         log.warning("%s: %s for %d message(s)", self.name, error.error_code, len(messages))
-        return [result(m, error.outcome, error_code=error.error_code, detail=error.detail,
-                       retry_after=error.retry_after) for m in messages]
+        return [
+            result(
+                m,
+                error.outcome,
+                error_code=error.error_code,
+                detail=error.detail,
+                retry_after=error.retry_after,
+            )
+            for m in messages
+        ]
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -200,8 +229,9 @@ S = TypeVar("S", bound=HttpSettings)
 class SettingsChannel(HttpChannel, Generic[S]):
     """An HTTP adapter built from its settings; `name` defaults to the class attribute."""
 
-    def __init__(self, settings: S, *, name: str | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: S, *, name: str | None = None, client: httpx.AsyncClient | None = None
+    ) -> None:
         super().__init__(timeout=settings.timeout, concurrency=settings.concurrency, client=client)
         self.settings = settings
         if name is not None:

@@ -84,13 +84,24 @@ class OutboundCallChannel(SettingsChannel[OutboundCallSettings]):
         }
 
     async def send_one(self, message: OutboundMessage) -> SendResult:
-        response = await post_signed(self.client, self.settings.url, self.settings.secret,
-                                     message.idempotency_key, self.payload(message))
+        response = await post_signed(
+            self.client,
+            self.settings.url,
+            self.settings.secret,
+            message.idempotency_key,
+            self.payload(message),
+        )
         return contract_result(message, response)
 
 
-def parse_callback(secret: str, headers: Mapping[str, str], body: bytes, *,
-                   tolerance: float = DEFAULT_TOLERANCE, now: float | None = None) -> CallReport:
+def parse_callback(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> CallReport:
     """Verify a result callback and read it; raises `CallbackError` if it cannot be trusted."""
     if not verify_signature(secret, headers, body, tolerance=tolerance, now=now):
         raise CallbackError("signature missing, stale or wrong")

@@ -39,6 +39,8 @@ def build(provider: str, channel: str) -> Channel:
     """The adapter for `channel` through `provider`, configured from the environment."""
     factory = FACTORIES.get(provider)
     if factory is None:
-        raise ChannelConfigError(f"unknown provider {provider!r} for channel {channel!r}; "
-                                 f"known: {', '.join(sorted(FACTORIES))}")
+        raise ChannelConfigError(
+            f"unknown provider {provider!r} for channel {channel!r}; "
+            f"known: {', '.join(sorted(FACTORIES))}"
+        )
     return factory(channel)

@@ -84,8 +84,13 @@ def _b64url(data: bytes) -> str:
 def service_account_jwt(settings: FcmSettings, key: rsa.RSAPrivateKey, now: int) -> str:
     """The signed assertion the token endpoint exchanges for an access token (1 hour)."""
     header = {"alg": "RS256", "typ": "JWT"}
-    claims = {"iss": settings.client_email, "scope": SCOPE, "aud": settings.token_uri,
-              "iat": now, "exp": now + 3600}
+    claims = {
+        "iss": settings.client_email,
+        "scope": SCOPE,
+        "aud": settings.token_uri,
+        "iat": now,
+        "exp": now + 3600,
+    }
     signing_input = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
     signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{signing_input}.{_b64url(signature)}"
@@ -101,8 +106,10 @@ def error_code(body: dict[str, Any]) -> str:
 
 
 def _token_rejected(response: httpx.Response) -> bool:
-    return (response.status_code == 401
-            and error_code(json_object(response)) != "THIRD_PARTY_AUTH_ERROR")
+    return (
+        response.status_code == 401
+        and error_code(json_object(response)) != "THIRD_PARTY_AUTH_ERROR"
+    )
 
 
 class FcmChannel(SettingsChannel[FcmSettings]):
@@ -110,16 +117,22 @@ class FcmChannel(SettingsChannel[FcmSettings]):
 
     name = "app_push"
 
-    def __init__(self, settings: FcmSettings, *, name: str | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: FcmSettings,
+        *,
+        name: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(settings, name=name, client=client)
         self._key = load_rsa_private_key(settings.private_key, "FCM service account")
         self.token = CachedToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
         assertion = service_account_jwt(self.settings, self._key, int(time.time()))
-        response = await self.client.post(self.settings.token_uri,
-                                          data={"grant_type": JWT_GRANT, "assertion": assertion})
+        response = await self.client.post(
+            self.settings.token_uri, data={"grant_type": JWT_GRANT, "assertion": assertion}
+        )
         return token_from_response(response)
 
     @staticmethod
@@ -127,11 +140,13 @@ class FcmChannel(SettingsChannel[FcmSettings]):
         notification = {"body": message.body}
         if message.subject:
             notification["title"] = message.subject
-        return {"message": {
-            "token": message.address,
-            "notification": notification,
-            "data": {**message.params, "idempotency_key": message.idempotency_key},
-        }}
+        return {
+            "message": {
+                "token": message.address,
+                "notification": notification,
+                "data": {**message.params, "idempotency_key": message.idempotency_key},
+            }
+        }
 
     async def send_one(self, message: OutboundMessage) -> SendResult:
         s = self.settings
@@ -139,8 +154,9 @@ class FcmChannel(SettingsChannel[FcmSettings]):
         payload = self.payload(message)
 
         async def post(token: str) -> httpx.Response:
-            return await self.client.post(url, json=payload,
-                                          headers={"Authorization": f"Bearer {token}"})
+            return await self.client.post(
+                url, json=payload, headers={"Authorization": f"Bearer {token}"}
+            )
 
         response = await call_with_token(self.token, post, _token_rejected)
         if (failure := status_failure(message, response)) is not None:
@@ -149,5 +165,9 @@ class FcmChannel(SettingsChannel[FcmSettings]):
         if response.status_code == 200 and body.get("name"):
             return result(message, Outcome.SENT, provider_message_id=str(body["name"]))
         code = error_code(body)
-        return result(message, _OUTCOMES.get(code, Outcome.PERMANENT), error_code=code,
-                      detail=(body.get("error") or {}).get("message"))
+        return result(
+            message,
+            _OUTCOMES.get(code, Outcome.PERMANENT),
+            error_code=code,
+            detail=(body.get("error") or {}).get("message"),
+        )

@@ -102,8 +102,13 @@ class JPushChannel(SettingsChannel[JPushSettings]):
 
     name = "app_push"
 
-    def __init__(self, settings: JPushSettings, *, name: str | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: JPushSettings,
+        *,
+        name: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(settings, name=name, client=client)
         self.cids = CidBook()
         self._cid_lock = asyncio.Lock()
@@ -112,6 +117,7 @@ class JPushChannel(SettingsChannel[JPushSettings]):
     async def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         """Reserve a cid for every message first, so a cid endpoint that fails or hangs fails
         the batch once instead of once per message."""
+
         async def reserve() -> list[SendResult]:
             async with self._cid_lock:
                 for m in messages:
@@ -133,8 +139,11 @@ class JPushChannel(SettingsChannel[JPushSettings]):
             return await self._assign_cid(key)
 
     async def _fetch_cids(self) -> list[str]:
-        response = await self.client.get(f"{self.settings.base_url}/v3/push/cid", auth=self._auth,
-                                         params={"count": self.settings.cid_batch, "type": "push"})
+        response = await self.client.get(
+            f"{self.settings.base_url}/v3/push/cid",
+            auth=self._auth,
+            params={"count": self.settings.cid_batch, "type": "push"},
+        )
         raise_for_status_outcome(response, "cid_")
         cids = json_object(response).get("cidlist")
         if response.status_code == 200 and cids:
@@ -155,14 +164,17 @@ class JPushChannel(SettingsChannel[JPushSettings]):
                 "android": android,
                 "ios": {"alert": message.body, "extras": dict(message.params)},
             },
-            "options": {"time_to_live": self.settings.time_to_live,
-                        "apns_production": self.settings.apns_production},
+            "options": {
+                "time_to_live": self.settings.time_to_live,
+                "apns_production": self.settings.apns_production,
+            },
         }
 
     async def send_one(self, message: OutboundMessage) -> SendResult:
         cid = await self.cid_for(message.idempotency_key)
-        response = await self.client.post(f"{self.settings.base_url}/v3/push", auth=self._auth,
-                                          json=self.payload(message, cid))
+        response = await self.client.post(
+            f"{self.settings.base_url}/v3/push", auth=self._auth, json=self.payload(message, cid)
+        )
         if (failure := status_failure(message, response)) is not None:
             if failure.outcome is Outcome.RATE_LIMITED and failure.retry_after is None:
                 reset = parse_retry_after(response.headers.get("X-Rate-Limit-Reset"))

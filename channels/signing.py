@@ -28,8 +28,14 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(secret, timestamp, body)}
 
 
-def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, *,
-                     tolerance: float = DEFAULT_TOLERANCE, now: float | None = None) -> bool:
+def verify_signature(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> bool:
     """True when `headers` carry a valid, fresh signature of the exact `body` bytes."""
     lowered = {key.lower(): value for key, value in headers.items()}
     try:

@@ -33,8 +33,12 @@ DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 
 _OPTED_OUT = {"isv.CUSTOMER_REFUSED", "MOBILE_IN_BLACK"}
 _RATE_LIMITED = {
-    "isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.BUSINESS_LIMIT_HOUR",
-    "isv.BUSINESS_LIMIT_DAY", "BUSINESS_LIMIT_CONTROL_MINUTE", "BUSINESS_LIMIT_CONTROL_PHONE",
+    "isv.BUSINESS_LIMIT_CONTROL",
+    "isv.DAY_LIMIT_CONTROL",
+    "isv.BUSINESS_LIMIT_HOUR",
+    "isv.BUSINESS_LIMIT_DAY",
+    "BUSINESS_LIMIT_CONTROL_MINUTE",
+    "BUSINESS_LIMIT_CONTROL_PHONE",
 }
 # Account-level states that clear without touching the message (top-up, provider incident).
 _RETRYABLE = {"isv.OUT_OF_SERVICE", "isv.AMOUNT_NOT_ENOUGH", "SignatureNonceUsed"}

@@ -76,8 +76,16 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
-def tc3_signature(secret_key: str, *, timestamp: int, service: str, headers: Mapping[str, str],
-                  payload: bytes, method: str = "POST", query: str = "") -> tuple[str, str]:
+def tc3_signature(
+    secret_key: str,
+    *,
+    timestamp: int,
+    service: str,
+    headers: Mapping[str, str],
+    payload: bytes,
+    method: str = "POST",
+    query: str = "",
+) -> tuple[str, str]:
     """(signature, signed header names) of a request, per TC3-HMAC-SHA256; `headers` are the
     headers to sign, e.g. content-type and host."""
     signed = {key.lower(): value.strip().lower() for key, value in headers.items()}
@@ -87,10 +95,14 @@ def tc3_signature(secret_key: str, *, timestamp: int, service: str, headers: Map
         [method, "/", query, canonical_headers, names, _sha256_hex(payload)]
     )
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    string_to_sign = "\n".join([
-        "TC3-HMAC-SHA256", str(timestamp), f"{date}/{service}/tc3_request",
-        _sha256_hex(canonical_request.encode()),
-    ])
+    string_to_sign = "\n".join(
+        [
+            "TC3-HMAC-SHA256",
+            str(timestamp),
+            f"{date}/{service}/tc3_request",
+            _sha256_hex(canonical_request.encode()),
+        ]
+    )
     key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
     return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest(), names
 
@@ -112,8 +124,14 @@ def chunk(messages: Sequence[OutboundMessage]) -> list[list[OutboundMessage]]:
     for message in messages:
         key = json.dumps([message.template, list(message.params.items())])
         calls = groups.setdefault(key, [])
-        target = next((c for c in calls if len(c) < MAX_NUMBERS
-                       and all(e164(m.address) != e164(message.address) for m in c)), None)
+        target = next(
+            (
+                c
+                for c in calls
+                if len(c) < MAX_NUMBERS and all(e164(m.address) != e164(message.address) for m in c)
+            ),
+            None,
+        )
         if target is None:
             calls.append([message])
         else:
@@ -145,14 +163,17 @@ class TencentSmsChannel(SettingsChannel[TencentSmsSettings]):
         """The JSON body and signed headers of one SendSms call."""
         s = self.settings
         first = messages[0]
-        payload = json.dumps({
-            "PhoneNumberSet": [e164(m.address) for m in messages],
-            "SmsSdkAppId": s.sdk_app_id,
-            "SignName": s.sign_name,
-            "TemplateId": first.template,
-            "TemplateParamSet": list(first.params.values()),
-            "SessionContext": session_context(messages),
-        }, ensure_ascii=False).encode()
+        payload = json.dumps(
+            {
+                "PhoneNumberSet": [e164(m.address) for m in messages],
+                "SmsSdkAppId": s.sdk_app_id,
+                "SignName": s.sign_name,
+                "TemplateId": first.template,
+                "TemplateParamSet": list(first.params.values()),
+                "SessionContext": session_context(messages),
+            },
+            ensure_ascii=False,
+        ).encode()
         timestamp = int(time.time())
         host = httpx.URL(s.endpoint).netloc.decode()
         signed = {"Content-Type": CONTENT_TYPE, "Host": host, "X-TC-Action": "SendSms"}
@@ -165,8 +186,10 @@ class TencentSmsChannel(SettingsChannel[TencentSmsSettings]):
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Version": VERSION,
             "X-TC-Region": s.region,
-            "Authorization": (f"TC3-HMAC-SHA256 Credential={s.secret_id}/{scope}, "
-                              f"SignedHeaders={names}, Signature={signature}"),
+            "Authorization": (
+                f"TC3-HMAC-SHA256 Credential={s.secret_id}/{scope}, "
+                f"SignedHeaders={names}, Signature={signature}"
+            ),
         }
         return payload, headers
 

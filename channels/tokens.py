@@ -29,8 +29,14 @@ TokenFetcher = Callable[[], Awaitable[tuple[str, float]]]  # → (token, lifetim
 class CachedToken:
     """One token, fetched on demand under a lock so concurrent sends trigger one fetch."""
 
-    def __init__(self, fetch: TokenFetcher, *, margin: float = 300.0, failure_ttl: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        fetch: TokenFetcher,
+        *,
+        margin: float = 300.0,
+        failure_ttl: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fetch = fetch
         self._margin = margin
         self._failure_ttl = failure_ttl
@@ -47,8 +53,12 @@ class CachedToken:
                 return self._token
             failure = self._failure
             if failure is not None and self._clock() < self._failed_until:
-                raise ProviderError(failure.outcome, failure.error_code, failure.detail,
-                                    retry_after=failure.retry_after)
+                raise ProviderError(
+                    failure.outcome,
+                    failure.error_code,
+                    failure.detail,
+                    retry_after=failure.retry_after,
+                )
             token, lifetime = await self._fetch_or_remember_failure()
             self._token = token
             self._expires_at = self._clock() + lifetime - min(self._margin, lifetime / 2)
@@ -73,8 +83,11 @@ class CachedToken:
             self._token = None
 
 
-async def call_with_token(token: CachedToken, call: Callable[[str], Awaitable[httpx.Response]],
-                          is_stale: Callable[[httpx.Response], bool]) -> httpx.Response:
+async def call_with_token(
+    token: CachedToken,
+    call: Callable[[str], Awaitable[httpx.Response]],
+    is_stale: Callable[[httpx.Response], bool],
+) -> httpx.Response:
     """Make the call; if the provider rejects the token as invalid or expired, refresh it and
     retry exactly once."""
     current = await token.get()

@@ -57,6 +57,11 @@ class WebhookChannel(SettingsChannel[WebhookSettings]):
         }
 
     async def send_one(self, message: OutboundMessage) -> SendResult:
-        response = await post_signed(self.client, self.settings.url, self.settings.secret,
-                                     message.idempotency_key, self.payload(message))
+        response = await post_signed(
+            self.client,
+            self.settings.url,
+            self.settings.secret,
+            message.idempotency_key,
+            self.payload(message),
+        )
         return contract_result(message, response)

@@ -74,8 +74,9 @@ class WeChatSettings:
     concurrency: int = DEFAULT_CONCURRENCY
 
     @classmethod
-    def from_env(cls, channel: str = "wechat_mini",
-                 environ: Mapping[str, str] | None = None) -> WeChatSettings:
+    def from_env(
+        cls, channel: str = "wechat_mini", environ: Mapping[str, str] | None = None
+    ) -> WeChatSettings:
         """Reads `OMNIREACH_WECHAT_MINI_*` or `OMNIREACH_WECHAT_OA_*`, by channel name."""
         env = Env(channel.upper(), environ)
         return cls(
@@ -103,18 +104,28 @@ class WeChatSubscribeChannel(SettingsChannel[WeChatSettings]):
 
     name = "wechat_mini"
 
-    def __init__(self, settings: WeChatSettings, *, name: str | None = None,
-                 on_quota: QuotaHook | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: WeChatSettings,
+        *,
+        name: str | None = None,
+        on_quota: QuotaHook | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(settings, name=name, client=client)
         self.on_quota = on_quota
         self.token = CachedToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
         s = self.settings
-        response = await self.client.get(f"{s.base_url}/cgi-bin/token", params={
-            "grant_type": "client_credential", "appid": s.app_id, "secret": s.app_secret,
-        })
+        response = await self.client.get(
+            f"{s.base_url}/cgi-bin/token",
+            params={
+                "grant_type": "client_credential",
+                "appid": s.app_id,
+                "secret": s.app_secret,
+            },
+        )
         return token_from_response(response)
 
     def payload(self, message: OutboundMessage) -> dict[str, object]:
@@ -147,10 +158,12 @@ class WeChatSubscribeChannel(SettingsChannel[WeChatSettings]):
         if errcode == 0:
             msgid = body.get("msgid")
             return result(message, Outcome.SENT, provider_message_id=str(msgid) if msgid else None)
-        return result(message, classify(errcode), error_code=str(errcode),
-                      detail=body.get("errmsg"))
+        return result(
+            message, classify(errcode), error_code=str(errcode), detail=body.get("errmsg")
+        )
 
     def _report_quota(self, message: OutboundMessage, errcode: int) -> None:
         if self.on_quota is not None and errcode in (0, QUOTA_EXHAUSTED):
-            self.on_quota(QuotaEvent(message.address, message.template,
-                                     exhausted=errcode == QUOTA_EXHAUSTED))
+            self.on_quota(
+                QuotaEvent(message.address, message.template, exhausted=errcode == QUOTA_EXHAUSTED)
+            )

@@ -81,22 +81,30 @@ class WeComChannel(SettingsChannel[WeComSettings]):
 
     name = "wecom"
 
-    def __init__(self, settings: WeComSettings, *, name: str | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: WeComSettings,
+        *,
+        name: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(settings, name=name, client=client)
         self.token = CachedToken(self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
         s = self.settings
-        response = await self.client.get(f"{s.base_url}/cgi-bin/gettoken",
-                                         params={"corpid": s.corp_id, "corpsecret": s.secret})
+        response = await self.client.get(
+            f"{s.base_url}/cgi-bin/gettoken", params={"corpid": s.corp_id, "corpsecret": s.secret}
+        )
         return token_from_response(response)
 
     async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST to the API with a valid token; errcode 0 → body, else a classified error."""
+
         async def post(token: str) -> httpx.Response:
-            return await self.client.post(f"{self.settings.base_url}{path}",
-                                          params={"access_token": token}, json=payload)
+            return await self.client.post(
+                f"{self.settings.base_url}{path}", params={"access_token": token}, json=payload
+            )
 
         response = await call_with_token(self.token, post, wx_token_is_stale)
         raise_for_status_outcome(response)
@@ -116,9 +124,11 @@ class WeComChannel(SettingsChannel[WeComSettings]):
                 missing.append(result(m, Outcome.PERMANENT, error_code="missing_sender"))
             else:
                 tasks.setdefault((sender, m.body), []).append(m)
-        calls = [(sender, group[i:i + MAX_RECIPIENTS])
-                 for (sender, _), group in tasks.items()
-                 for i in range(0, len(group), MAX_RECIPIENTS)]
+        calls = [
+            (sender, group[i : i + MAX_RECIPIENTS])
+            for (sender, _), group in tasks.items()
+            for i in range(0, len(group), MAX_RECIPIENTS)
+        ]
         answers = await bounded_map(
             calls, lambda c: self.guard(c[1], lambda: self._create_task(*c)), self.concurrency
         )
@@ -126,16 +136,20 @@ class WeComChannel(SettingsChannel[WeComSettings]):
         return [by_key[m.idempotency_key] for m in messages]
 
     async def _create_task(self, sender: str, group: list[OutboundMessage]) -> list[SendResult]:
-        body = await self._call("/cgi-bin/externalcontact/add_msg_template", {
-            "chat_type": "single",
-            "external_userid": [m.address for m in group],
-            "sender": sender,
-            "text": {"content": group[0].body},
-        })
+        body = await self._call(
+            "/cgi-bin/externalcontact/add_msg_template",
+            {
+                "chat_type": "single",
+                "external_userid": [m.address for m in group],
+                "sender": sender,
+                "text": {"content": group[0].body},
+            },
+        )
         failed = set(body.get("fail_list") or [])
         msgid = body.get("msgid")
         return [
-            result(m, Outcome.OPTED_OUT, error_code="fail_list") if m.address in failed
+            result(m, Outcome.OPTED_OUT, error_code="fail_list")
+            if m.address in failed
             else result(m, Outcome.SENT, provider_message_id=msgid)
             for m in group
         ]
@@ -145,12 +159,21 @@ class WeComChannel(SettingsChannel[WeComSettings]):
         statuses: list[RecipientStatus] = []
         cursor = ""
         while True:
-            body = await self._call("/cgi-bin/externalcontact/get_groupmsg_send_result", {
-                "msgid": msgid, "userid": sender, "limit": 1000, "cursor": cursor,
-            })
+            body = await self._call(
+                "/cgi-bin/externalcontact/get_groupmsg_send_result",
+                {
+                    "msgid": msgid,
+                    "userid": sender,
+                    "limit": 1000,
+                    "cursor": cursor,
+                },
+            )
             statuses += [
-                RecipientStatus(item["external_userid"], GroupMsgStatus(item.get("status", 0)),
-                                item.get("send_time"))
+                RecipientStatus(
+                    item["external_userid"],
+                    GroupMsgStatus(item.get("status", 0)),
+                    item.get("send_time"),
+                )
                 for item in body.get("send_list", [])
             ]
             cursor = body.get("next_cursor") or ""

@@ -4,12 +4,12 @@ to account."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from cli.errors import OperatorError
+from settings import settings
 
 ENV = "OMNIREACH_ACTOR"
 
@@ -21,7 +21,7 @@ ActorOpt = Annotated[
 
 def actor(as_: str | None, action: str) -> str:
     """The name given, or the environment's; refused if neither is there."""
-    name = (as_ if as_ is not None else os.environ.get(ENV, "")).strip()
+    name = (as_ if as_ is not None else settings().actor).strip()
     if not name:
         raise OperatorError(f"who does this {action}? give --as NAME or set {ENV}", 2)
     return name

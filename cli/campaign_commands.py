@@ -55,9 +55,11 @@ def start(
         f"requested by {views.shown(requester)}"
     )
     if polled is False:
-        err.print(f"[yellow]warning:[/yellow] no worker polls task queue {cfg.task_queue}: the "
-                  f"campaign waits until one does; {no_worker_hint(cfg.task_queue)}",
-                  highlight=False)
+        err.print(
+            f"[yellow]warning:[/yellow] no worker polls task queue {cfg.task_queue}: the "
+            f"campaign waits until one does; {no_worker_hint(cfg.task_queue)}",
+            highlight=False,
+        )
     typer.echo(cid)
     if watch:
         follow(cfg, cid)
@@ -69,8 +71,9 @@ def refuse_unsafe_content(spec: CampaignSpec) -> None:
     findings = check_content(spec)
     blocks = [f for f in findings if f.severity is Severity.BLOCK]
     if blocks:
-        lines = "; ".join(f"{f.rule_id} ({f.channel or 'all channels'}): {f.message}"
-                          for f in blocks)
+        lines = "; ".join(
+            f"{f.rule_id} ({f.channel or 'all channels'}): {f.message}" for f in blocks
+        )
         raise OperatorError(f"spec refused by the content rules: {lines}", 2)
 
 
@@ -81,8 +84,14 @@ def current_digest(cfg: Settings, campaign_id: str) -> str:
         return plan_digest(session, campaign_id)
 
 
-def _decision(campaign_id: str, update: str, by: str, key: str | None, comment: str = "",
-              plan: str | None = None) -> None:
+def _decision(
+    campaign_id: str,
+    update: str,
+    by: str,
+    key: str | None,
+    comment: str = "",
+    plan: str | None = None,
+) -> None:
     """Sign the decision with the decider's key and send it; approvals bind to the plan
     fingerprint shown (the current one when --plan is not given)."""
     cfg = load_settings()

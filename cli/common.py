@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from cli.errors import OperatorError
 from orchestration.client import connect
-from settings import Settings
+from settings import Settings, settings
 
 app = typer.Typer(
     add_completion=False,
@@ -42,7 +42,8 @@ async def client(settings: Settings) -> Client:
 
 
 def load_settings() -> Settings:
-    return Settings.from_env()
+    """The process's settings (read once; SettingsError names a bad variable)."""
+    return settings()
 
 
 def print_json(data: Any) -> None:

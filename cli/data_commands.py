@@ -1,4 +1,4 @@
-"""Commands that bring customer data in: imports and the demo seed."""
+"""Commands that bring customer data in: imports (the demo seed is `python -m demo.seed`)."""
 
 from __future__ import annotations
 
@@ -20,31 +20,11 @@ from rich.text import Text
 
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
-from cli.views import shown
 from consent.customers import resolve_customer
 from db.engine import engine_for, session_scope
-from demo.seed import already_present, seed_demo
 from ingest.columns import KINDS
 from ingest.run import ImportFileError, import_file
 from profiles.view import customer_view, export_profiles
-
-
-@app.command("seed-demo")
-def seed_demo_cmd(
-    customers: Annotated[int, typer.Option(min=10, max=1_000_000)] = 3000,
-    seed: Annotated[int, typer.Option()] = 20231125,
-) -> None:
-    """Fill an empty database with the synthetic demo customer base."""
-    with session_scope(engine_for(load_settings().database_url)) as session:
-        made = seed_demo(session, customers=customers, seed=seed)
-        present = already_present(session) if made is None else ""
-    if made is None:
-        console.print(shown(present))
-    else:
-        console.print(
-            f"seeded {made.customers} customers, {made.orders} orders, "
-            f"{made.events} behavior events, {made.consents} consents"
-        )
 
 
 class RowsPerSecond(ProgressColumn):

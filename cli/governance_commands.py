@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,11 +17,12 @@ from consent.customers import resolve_customer
 from db.engine import engine_for, session_scope
 from governance import roles
 from governance.enrollment import change_role
+from governance.key_rotation import RotationError, rotate_keys
 from models.identity import identity
 from optout.apply import CHANNELS, opt_out
-from privacy.erasure import forget
+from optout.erasure import forget
 from privacy.masking import scrub
-from privacy.rotation import RotationError, rotate_keys
+from settings import settings
 
 BAD_INPUT = 2
 roles_app = typer.Typer(no_args_is_help=True, help="Who holds which role (approver, admin, …).")
@@ -31,7 +31,7 @@ AsOpt = Annotated[str, typer.Option("--as", help="Who does this (recorded in the
 
 
 def _me(name: str | None) -> str:
-    return name or os.environ.get("OMNIREACH_USER") or getpass.getuser()
+    return name or settings().user or getpass.getuser()
 
 
 def _customer(session: Session, ref: str) -> int:
@@ -163,7 +163,7 @@ def optout_service_cmd(
     """Serve unsubscribe links, RFC 8058 one-click POSTs and inbound SMS replies."""
     import uvicorn
 
-    from optout.service import create_app
+    from engagement.optout_service import create_app
 
     engine = engine_for(load_settings().database_url)
     uvicorn.run(

@@ -28,6 +28,7 @@ from cli.unregistered import explain_unknown
 from cli.views import shown
 from db.campaigns import UnknownCampaign
 from observability.logs import setup_logging
+from settings import SettingsError
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -45,14 +46,19 @@ def _run() -> int:
     """Run one command; every failure becomes one readable line and an exit code."""
     setup_logging()
     try:
+        load_settings()  # a bad variable stops every command here, in one line
         result = app(standalone_mode=False)
         return result if isinstance(result, int) else 0
     except OperatorError as exc:
         err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
         return exc.code
+    except SettingsError as exc:
+        err.print(f"[red]error:[/red] {shown(exc)}", highlight=False)
+        return 1
     except UnknownCampaign as exc:  # not in the database: maybe started, with no worker yet
-        err.print(f"[red]error:[/red] {shown(explain_unknown(exc, load_settings()))}",
-                  highlight=False)
+        err.print(
+            f"[red]error:[/red] {shown(explain_unknown(exc, load_settings()))}", highlight=False
+        )
         return 1
     except typer.Abort:
         return 130

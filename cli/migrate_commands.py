@@ -18,5 +18,7 @@ def migrate() -> None:
     if before == after:
         console.print(f"database {where} is up to date (revision {after})", highlight=False)
     else:
-        console.print(f"migrated database {where} from revision {before or 'none'} to {after}",
-                      highlight=False)
+        console.print(
+            f"migrated database {where} from revision {before or 'none'} to {after}",
+            highlight=False,
+        )

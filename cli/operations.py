@@ -63,8 +63,9 @@ async def _refuse_missing_attributes(client: Client, settings: Settings, err: RP
     ) from None
 
 
-async def _start(client: Client, settings: Settings, spec: CampaignSpec, requested_by: str,
-                 campaign_id: str) -> None:
+async def _start(
+    client: Client, settings: Settings, spec: CampaignSpec, requested_by: str, campaign_id: str
+) -> None:
     await client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(
@@ -94,7 +95,9 @@ Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
 
 async def _handle(client: Client, campaign_id: str) -> tuple[Handle, str]:
     """The campaign's workflow and its task queue; refused if Temporal has no such campaign."""
-    handle = client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id(campaign_id))
+    handle: Handle = client.get_workflow_handle(
+        workflow_id(campaign_id), result_type=CampaignStatus
+    )
     try:
         described = await handle.describe()
     except RPCError as err:

@@ -30,10 +30,14 @@ from models.identity import identity
 from models.signed import Signed
 
 BAD_INPUT = 2
-keys_app = typer.Typer(no_args_is_help=True, help="Signing keys (Ed25519) of the people who decide.")
+keys_app = typer.Typer(
+    no_args_is_help=True, help="Signing keys (Ed25519) of the people who decide."
+)
 app.add_typer(keys_app, name="keys")
-KeyOpt = Annotated[str | None, typer.Option(
-    "--key", help="Your private key file (default: OMNIREACH_SIGNING_KEY).")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--key", help="Your private key file (default: OMNIREACH_SIGNING_KEY)."),
+]
 AsOpt = Annotated[str, typer.Option("--as", help="Who you are (your enrolled name).")]
 
 
@@ -44,12 +48,26 @@ def signing_key(source: str | None) -> Ed25519PrivateKey:
         raise OperatorError(f"--key: cannot read a signing key ({exc})", BAD_INPUT) from None
 
 
-def signed_by(source: str | None, person: str, kind: str, subject: str, *,
-              plan_digest: str | None = None, comment: str = "") -> Signed:
+def signed_by(
+    source: str | None,
+    person: str,
+    kind: str,
+    subject: str,
+    *,
+    plan_digest: str | None = None,
+    comment: str = "",
+) -> Signed:
     """`person`'s statement, signed with their key (refused here if the key is not theirs)."""
     try:
-        return sign(signing_key(source), kind=kind, subject=subject, by=person,
-                    at=datetime.now(UTC), plan_digest=plan_digest, comment=comment)
+        return sign(
+            signing_key(source),
+            kind=kind,
+            subject=subject,
+            by=person,
+            at=datetime.now(UTC),
+            plan_digest=plan_digest,
+            comment=comment,
+        )
     except ValueError as exc:
         raise OperatorError(str(exc), BAD_INPUT) from None
 
@@ -73,8 +91,12 @@ def keys_new(file: Path) -> None:
 
 
 @app.command("setup-admin")
-def setup_admin(name: str, key: Annotated[Path, typer.Option(
-        "--key", help="The admin's private key file; made if it does not exist.")]) -> None:
+def setup_admin(
+    name: str,
+    key: Annotated[
+        Path, typer.Option("--key", help="The admin's private key file; made if it does not exist.")
+    ],
+) -> None:
     """Bootstrap, once, where the database is: NAME becomes the first enrolled admin."""
     private = signing_key(str(key)) if key.exists() else new_private_key()
     try:
@@ -100,8 +122,9 @@ def enroll_cmd(name: str, public_key: str, as_: AsOpt, key: KeyOpt = None) -> No
 
 
 @app.command("revoke-key")
-def revoke_key_cmd(key_id_: Annotated[str, typer.Argument(metavar="KEY_ID")], as_: AsOpt,
-                   key: KeyOpt = None) -> None:
+def revoke_key_cmd(
+    key_id_: Annotated[str, typer.Argument(metavar="KEY_ID")], as_: AsOpt, key: KeyOpt = None
+) -> None:
     """Revoke an enrolled key, as an admin: statements it signs stop counting."""
     try:
         signed = signed_by(key, as_, "revoke_key", key_id_)

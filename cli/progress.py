@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activities.governance import DUAL_APPROVAL_ABOVE
+from activities.governance import approvals_needed
 from db.campaigns import get_campaign
 from models.spec import ApprovalPolicy
 from models.tables import Approval, Campaign, Delivery, PlannedSend
@@ -25,13 +25,15 @@ def campaign_progress(session: Session, campaign_id: str, now: datetime) -> dict
     channels = _channels(session, campaign_id)
     pending = sum(line["pending"] for line in channels.values())
     made = session.execute(
-        select(func.count()).select_from(Delivery).where(
-            Delivery.campaign_id == campaign_id, Delivery.sent_at > now - RATE_WINDOW)
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.sent_at > now - RATE_WINDOW)
     ).scalar_one()
     rate = made / RATE_WINDOW.total_seconds()
     next_at, last_at = session.execute(
         select(func.min(PlannedSend.scheduled_at), func.max(PlannedSend.scheduled_at)).where(
-            PlannedSend.campaign_id == campaign_id, PlannedSend.status.in_(PENDING))
+            PlannedSend.campaign_id == campaign_id, PlannedSend.status.in_(PENDING)
+        )
     ).one()
     return {
         "campaign_id": campaign.id,
@@ -78,12 +80,20 @@ def _approval(session: Session, campaign: Campaign) -> dict[str, Any] | None:
         return None
     policy = ApprovalPolicy.model_validate(campaign.spec.get("approval") or {})
     since = campaign.updated_at  # the phase was entered then: the deadline runs from there
-    approved = session.execute(
-        select(Approval.approver).where(
-            Approval.campaign_id == campaign.id, Approval.decision == "approved",
-            Approval.decided_at >= since).order_by(Approval.decided_at)
-    ).scalars().all()
-    needed = 2 if campaign.budget_limit > DUAL_APPROVAL_ABOVE else 1
+    approved = (
+        session.execute(
+            select(Approval.approver)
+            .where(
+                Approval.campaign_id == campaign.id,
+                Approval.decision == "approved",
+                Approval.decided_at >= since,
+            )
+            .order_by(Approval.decided_at)
+        )
+        .scalars()
+        .all()
+    )
+    needed = approvals_needed(campaign.budget_limit)
     return {
         "approvers": list(policy.approvers),
         "requested_by": campaign.requested_by,

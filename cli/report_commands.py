@@ -156,8 +156,11 @@ def audit_cmd(
     head = check.checkpoint
     console.print(
         f"[green]audit chain intact[/green] ({check.entries} entries); "
-        + ("no checkpoint yet (no keyed entries)" if head is None else
-           f"head matches its checkpoint ({head.entries} entries, entry {head.last_id})")
+        + (
+            "no checkpoint yet (no keyed entries)"
+            if head is None
+            else f"head matches its checkpoint ({head.entries} entries, entry {head.last_id})"
+        )
     )
 
 

@@ -11,13 +11,14 @@ from temporalio.client import ScheduleIntervalSpec
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
 from orchestration.profile_schedule import set_refresh_schedule
 from profiles.freshness import max_age
-from settings import Settings
+from settings import PROFILE_REFRESH_MINUTES
 
 
 @app.command("refresh-schedule")
 def refresh_schedule_cmd(
     every: Annotated[int, typer.Option(min=1, max=1440, help="Minutes between refreshes.")] = (
-        Settings.profile_refresh_minutes),
+        PROFILE_REFRESH_MINUTES
+    ),
     now: Annotated[bool, typer.Option("--now", help="Also refresh right away.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -25,26 +26,36 @@ def refresh_schedule_cmd(
     cfg = load_settings()
 
     async def go() -> dict[str, Any]:
-        handle = await set_refresh_schedule(await client(cfg), cfg.task_queue,
-                                            timedelta(minutes=every))
+        handle = await set_refresh_schedule(
+            await client(cfg), cfg.task_queue, timedelta(minutes=every)
+        )
         if now:
             await handle.trigger()
         desc = await handle.describe()
-        intervals = [i.every for i in desc.schedule.spec.intervals
-                     if isinstance(i, ScheduleIntervalSpec)]
-        return {"schedule": handle.id, "every_minutes": intervals[0] // timedelta(minutes=1),
-                "paused": desc.schedule.state.paused, "triggered": now,
-                "next_runs": [t.isoformat() for t in desc.info.next_action_times[:3]]}
+        intervals = [
+            i.every for i in desc.schedule.spec.intervals if isinstance(i, ScheduleIntervalSpec)
+        ]
+        return {
+            "schedule": handle.id,
+            "every_minutes": intervals[0] // timedelta(minutes=1),
+            "paused": desc.schedule.state.paused,
+            "triggered": now,
+            "next_runs": [t.isoformat() for t in desc.info.next_action_times[:3]],
+        }
 
     shown = run(go())
     if as_json:
         print_json(shown)
         return
-    console.print(f"schedule {shown['schedule']}: profiles refresh every {every} min"
-                  + (" (paused)" if shown["paused"] else "")
-                  + ("; one refresh started now" if now else ""))
+    console.print(
+        f"schedule {shown['schedule']}: profiles refresh every {every} min"
+        + (" (paused)" if shown["paused"] else "")
+        + ("; one refresh started now" if now else "")
+    )
     console.print("next runs: " + ", ".join(shown["next_runs"]))
     if timedelta(minutes=every) > max_age():
-        console.print(f"note: profiles count as fresh for {max_age()} "
-                      "(OMNIREACH_PROFILE_MAX_AGE_SECONDS); campaigns researched in between "
-                      "refresh them first")
+        console.print(
+            f"note: profiles count as fresh for {max_age()} "
+            "(OMNIREACH_PROFILE_MAX_AGE_SECONDS); campaigns researched in between "
+            "refresh them first"
+        )

@@ -83,14 +83,21 @@ class _SpecLoader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise SpecRefused(problem=f"uses more than {MAX_ALIASES} aliases (the limit)",
-                                  problem_mark=event.start_mark)
+                # The stub's start_mark also admits libyaml's Mark; the pure-Python loader
+                # makes yaml.error.Mark, and MarkedYAMLError only formats it either way.
+                raise SpecRefused(
+                    problem=f"uses more than {MAX_ALIASES} aliases (the limit)",
+                    problem_mark=event.start_mark,  # type: ignore[arg-type]
+                )
         if self._depth >= MAX_NESTING:
-            raise SpecRefused(problem=f"nests deeper than {MAX_NESTING} levels (the limit)",
-                              problem_mark=event.start_mark)
+            raise SpecRefused(
+                problem=f"nests deeper than {MAX_NESTING} levels (the limit)",
+                problem_mark=event.start_mark,
+            )
         self._depth += 1
         try:
-            node: Node | None = super().compose_node(parent, index)
+            # The stub says int; PyYAML passes the key node as `index` inside mappings.
+            node: Node | None = super().compose_node(parent, index)  # type: ignore[arg-type]
             return node
         finally:
             self._depth -= 1
@@ -147,8 +154,9 @@ def _parse(path: Path) -> Any:
         kind = "refused" if isinstance(exc, SpecRefused) else "invalid YAML"
         raise OperatorError(f"{where}: {kind}: {cut(problem, MESSAGE)}", BAD_SPEC) from None
     except (ValueError, OverflowError) as exc:  # e.g. a 5,000-digit number, month 13
-        raise OperatorError(f"{path}: unreadable value: {cut(str(exc), MESSAGE)}",
-                            BAD_SPEC) from None
+        raise OperatorError(
+            f"{path}: unreadable value: {cut(str(exc), MESSAGE)}", BAD_SPEC
+        ) from None
 
 
 def _place(loc: tuple[int | str, ...]) -> str:
@@ -186,14 +194,16 @@ def load_spec_file(path: Path, now: datetime) -> CampaignSpec:
     except ValidationError as exc:
         raise OperatorError(format_errors(path, exc), BAD_SPEC) from None
     except OverflowError as exc:  # '+99999999999d', a deadline of millions of years
-        raise OperatorError(f"{path}: a duration or time is out of range ({exc})",
-                            BAD_SPEC) from None
+        raise OperatorError(
+            f"{path}: a duration or time is out of range ({exc})", BAD_SPEC
+        ) from None
     except ValueError as exc:
         raise OperatorError(f"{path}: {cut(str(exc), MESSAGE)}", BAD_SPEC) from None
     end = spec.send_window.end
     if end <= now:
         raise OperatorError(
             f"{path}: send_window.end {end.isoformat()} is already past "
-            f"(now {now.isoformat(timespec='seconds')}): nothing could be sent", BAD_SPEC
+            f"(now {now.isoformat(timespec='seconds')}): nothing could be sent",
+            BAD_SPEC,
         )
     return spec

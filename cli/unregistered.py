@@ -34,15 +34,20 @@ async def _explain(settings: Settings, campaign_id: str) -> str | None:
         return None
     try:
         described = await client.get_workflow_handle(workflow_id(campaign_id)).describe(
-            rpc_timeout=ASK)
+            rpc_timeout=ASK
+        )
     except RPCError:
         return None
     if await worker_polls(client, settings.temporal_namespace, described.task_queue):
-        return (f"campaign {campaign_id} is started but not registered yet (a worker polled "
-                f"its task queue a moment ago): try again shortly; if this lasts, "
-                f"{no_worker_hint(described.task_queue)}")
-    return (f"campaign {campaign_id} is started but no worker has picked it up yet (nothing is "
-            f"in the database until one does); {no_worker_hint(described.task_queue)}")
+        return (
+            f"campaign {campaign_id} is started but not registered yet (a worker polled "
+            f"its task queue a moment ago): try again shortly; if this lasts, "
+            f"{no_worker_hint(described.task_queue)}"
+        )
+    return (
+        f"campaign {campaign_id} is started but no worker has picked it up yet (nothing is "
+        f"in the database until one does); {no_worker_hint(described.task_queue)}"
+    )
 
 
 def explain_unknown(exc: UnknownCampaign, settings: Settings) -> str:
@@ -54,8 +59,10 @@ async def _rows(settings: Settings, known: set[str]) -> list[dict[str, Any]]:
     client = await _client(settings)
     if client is None:
         return []
-    query = (f"WorkflowType = 'CampaignWorkflow' AND ExecutionStatus = 'Running' "
-             f"AND TaskQueue = '{settings.task_queue}'")
+    query = (
+        f"WorkflowType = 'CampaignWorkflow' AND ExecutionStatus = 'Running' "
+        f"AND TaskQueue = '{settings.task_queue}'"
+    )
     rows = []
     try:
         async for wf in client.list_workflows(query, limit=200, rpc_timeout=ASK):
@@ -63,16 +70,18 @@ async def _rows(settings: Settings, known: set[str]) -> list[dict[str, Any]]:
             if campaign_id in known:
                 continue
             attrs = wf.typed_search_attributes
-            rows.append({
-                "id": campaign_id,
-                "name": "",
-                "objective": attrs.get(CAMPAIGN_OBJECTIVE) or "",
-                "owner": attrs.get(CAMPAIGN_OWNER) or "",
-                "phase": "waiting_for_worker",
-                "detail": f"started; no worker has picked it up yet: "
-                          f"{no_worker_hint(settings.task_queue)}",
-                "updated_at": wf.start_time.isoformat(),
-            })
+            rows.append(
+                {
+                    "id": campaign_id,
+                    "name": "",
+                    "objective": attrs.get(CAMPAIGN_OBJECTIVE) or "",
+                    "owner": attrs.get(CAMPAIGN_OWNER) or "",
+                    "phase": "waiting_for_worker",
+                    "detail": f"started; no worker has picked it up yet: "
+                    f"{no_worker_hint(settings.task_queue)}",
+                    "updated_at": wf.start_time.isoformat(),
+                }
+            )
     except RPCError:
         return []
     return rows

@@ -30,8 +30,9 @@ def _num(value: float | None) -> str:
 def show_status(console: Console, st: CampaignStatus) -> None:
     c = st.counters
     paused = " (paused)" if st.paused else ""
-    console.print(f"[bold]{shown(st.campaign_id)}[/bold]  phase: "
-                  f"[cyan]{shown(st.phase.value)}[/cyan]{paused}")
+    console.print(
+        f"[bold]{shown(st.campaign_id)}[/bold]  phase: [cyan]{shown(st.phase.value)}[/cyan]{paused}"
+    )
     if st.detail:
         console.print(f"  {shown(st.detail)}")
     console.print(
@@ -136,8 +137,11 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
         f"  treated {g['treated']} (converted {g['treated_converted']}, "
         f"{_pct(g['treated_rate'])})  holdout {g['holdout']} (converted "
         f"{g['holdout_converted']}, {_pct(g['holdout_rate'])})  lift {_pct(g['lift'])}"
-        + ("" if not g.get("lift_ci") else
-           f" (95 % CI {_pct(g['lift_ci'][0])} to {_pct(g['lift_ci'][1])})")
+        + (
+            ""
+            if not g.get("lift_ci")
+            else f" (95 % CI {_pct(g['lift_ci'][0])} to {_pct(g['lift_ci'][1])})"
+        )
     )
     pending = "not judged" if ended_unreviewed(report) else "pending"
     for name, k in report["kpi"].items():
@@ -148,26 +152,33 @@ def _kpi_verdict(k: dict[str, Any], pending: str) -> str:
     """A final KPI is met or missed; before the review it is pending, whatever it shows."""
     if k["met"] is None:
         ahead = k["actual"] is not None and k["actual"] >= k["target"]
-        return (f"so far {_num(k['actual'])} → [yellow]{pending}[/yellow]"
-                + (" (on track)" if ahead and pending == "pending" else ""))
+        return f"so far {_num(k['actual'])} → [yellow]{pending}[/yellow]" + (
+            " (on track)" if ahead and pending == "pending" else ""
+        )
     verdict = "[green]met[/green]" if k["met"] else "[red]missed[/red]"
     return f"actual {_num(k['actual'])} → {verdict}"
 
 
 def show_findings(console: Console, campaign_id: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
-        console.print(f"{shown(campaign_id)}: no compliance findings recorded "
-                      "(not checked yet, or clean)")
+        console.print(
+            f"{shown(campaign_id)}: no compliance findings recorded (not checked yet, or clean)"
+        )
         return
     table = Table(
-        "rule", "severity", "finding", "evidence", "blocked",
+        "rule",
+        "severity",
+        "finding",
+        "evidence",
+        "blocked",
         title=f"compliance · {shown(campaign_id)}",
     )
     colour = {"block": "red", "review": "yellow", "warn": "cyan"}
     for r in rows:
         sev = f"[{colour.get(r['severity'], 'white')}]{shown(r['severity'])}[/]"
-        table.add_row(shown(r["rule_id"]), sev,
-                      *(shown(r[k]) for k in ("message", "evidence", "blocked")))
+        table.add_row(
+            shown(r["rule_id"]), sev, *(shown(r[k]) for k in ("message", "evidence", "blocked"))
+        )
     console.print(table)
 
 
@@ -176,7 +187,8 @@ def show_audit(console: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         detail = ", ".join(f"{k}={v}" for k, v in r["detail"].items())
         table.add_row(
-            str(r["id"]), r["at"][:19],
+            str(r["id"]),
+            r["at"][:19],
             *(shown(v) for v in (r["actor"], r["action"], r["campaign_id"] or "", detail)),
         )
     console.print(table)

@@ -96,16 +96,32 @@ async def snapshot(cfg: Settings, temporal: Client, campaign_id: str) -> dict[st
         note = str(exc)
     if snap is None:
         if st is None:  # no worker answered, and none has registered it
-            raise OperatorError(f"campaign {campaign_id} is started but no worker has picked it "
-                                f"up yet; {no_worker_hint(cfg.task_queue)}")
-        snap = {"campaign_id": campaign_id, "name": "", "channels": {}, "pending": 0,
-                "rate_per_second": 0.0, "next_send_at": None, "expected_finish_at": None,
-                "approval": None}
+            raise OperatorError(
+                f"campaign {campaign_id} is started but no worker has picked it "
+                f"up yet; {no_worker_hint(cfg.task_queue)}"
+            )
+        snap = {
+            "campaign_id": campaign_id,
+            "name": "",
+            "channels": {},
+            "pending": 0,
+            "rate_per_second": 0.0,
+            "next_send_at": None,
+            "expected_finish_at": None,
+            "approval": None,
+        }
     if st is not None:
-        snap |= {"phase": st.phase.value, "detail": st.detail,
-                 "counters": st.counters.model_dump(mode="json")}
-    snap |= {"paused": bool(st and st.paused), "counters": snap.get("counters"),
-             "note": note, "at": now.isoformat()}
+        snap |= {
+            "phase": st.phase.value,
+            "detail": st.detail,
+            "counters": st.counters.model_dump(mode="json"),
+        }
+    snap |= {
+        "paused": bool(st and st.paused),
+        "counters": snap.get("counters"),
+        "note": note,
+        "at": now.isoformat(),
+    }
     return snap
 
 
@@ -122,17 +138,24 @@ def _span(secs: int) -> str:
     d, rest = divmod(secs, 86400)
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
-    parts = [f"{d}d" if d else "", f"{h}h" if h else "", f"{m}m" if m else "",
-             f"{s}s" if s and not d else ""]
+    parts = [
+        f"{d}d" if d else "",
+        f"{h}h" if h else "",
+        f"{m}m" if m else "",
+        f"{s}s" if s and not d else "",
+    ]
     return " ".join(p for p in parts if p) or "0s"
 
 
 def render(snap: dict[str, Any], now: datetime) -> RenderableType:
     """One screen: header, per-channel table, timing and approval lines (text is escaped)."""
     paused = " [yellow](paused)[/yellow]" if snap["paused"] and snap["phase"] not in ENDED else ""
-    parts: list[RenderableType] = [Text.from_markup(
-        f"[bold]{shown(snap['name'] or snap['campaign_id'])}[/bold] "
-        f"({shown(snap['campaign_id'])})  phase [cyan]{shown(snap['phase'])}[/cyan]{paused}")]
+    parts: list[RenderableType] = [
+        Text.from_markup(
+            f"[bold]{shown(snap['name'] or snap['campaign_id'])}[/bold] "
+            f"({shown(snap['campaign_id'])})  phase [cyan]{shown(snap['phase'])}[/cyan]{paused}"
+        )
+    ]
     if snap["detail"]:
         parts.append(Text.from_markup(f"  {shown(snap['detail'])}"))
     if snap["note"]:
@@ -148,20 +171,27 @@ def render(snap: dict[str, Any], now: datetime) -> RenderableType:
     parts.append(table)
     c = snap["counters"]
     if c:
-        parts.append(Text(f"  audience {c['audience']:,}  holdout {c['holdout']:,}  "
-                          f"spent {c['spent']}"))
+        parts.append(
+            Text(f"  audience {c['audience']:,}  holdout {c['holdout']:,}  spent {c['spent']}")
+        )
     sending = snap["phase"] == "sending"  # before, times are the plan's: nothing sends yet
-    parts.append(Text(
-        f"  rate {snap['rate_per_second']:,.1f} sends/s (last minute)   "
-        f"{'next send' if sending else 'first planned send'} {_when(snap['next_send_at'], now)}"
-        f"   {'expected' if sending else 'planned'} finish "
-        f"{_when(snap['expected_finish_at'], now)}"))
+    parts.append(
+        Text(
+            f"  rate {snap['rate_per_second']:,.1f} sends/s (last minute)   "
+            f"{'next send' if sending else 'first planned send'} {_when(snap['next_send_at'], now)}"
+            f"   {'expected' if sending else 'planned'} finish "
+            f"{_when(snap['expected_finish_at'], now)}"
+        )
+    )
     approval = snap["approval"]
     if approval:
         who = ", ".join(approval["approvers"]) or f"any approver but {approval['requested_by']}"
         done = ", ".join(approval["approved_by"]) or "nobody yet"
         more = approval["approvals_needed"] - len(approval["approved_by"])
-        parts.append(Text.from_markup(
-            f"  awaiting approval by {shown(who)}: approved by {shown(done)}, {more} more "
-            f"needed, deadline {_when(approval['deadline'], now)}"))
+        parts.append(
+            Text.from_markup(
+                f"  awaiting approval by {shown(who)}: approved by {shown(done)}, {more} more "
+                f"needed, deadline {_when(approval['deadline'], now)}"
+            )
+        )
     return Group(*parts)

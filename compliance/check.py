@@ -14,8 +14,16 @@ from compliance.rules.plan import MinorParams
 from models.spec import CampaignSpec, ChannelPlan
 
 __all__ = [
-    "CampaignSpec", "ComplianceConfig", "Finding", "PlanStats", "Severity",
-    "check_campaign", "check_content", "load_config", "minimum_age", "passed",
+    "CampaignSpec",
+    "ComplianceConfig",
+    "Finding",
+    "PlanStats",
+    "Severity",
+    "check_campaign",
+    "check_content",
+    "load_config",
+    "minimum_age",
+    "passed",
 ]
 
 CAMPAIGN_STAGES = frozenset({Stage.CONTENT, Stage.PLAN})
@@ -26,7 +34,8 @@ def _scope(
 ) -> tuple[ChannelPlan, ...] | None:
     """The channel plans a rule looks at, or None when it does not apply to this campaign."""
     scoped = tuple(
-        c for c in spec.channels
+        c
+        for c in spec.channels
         if (rule.channels is None or c.channel in rule.channels)
         and (settings.channels is None or c.channel in settings.channels)
         and (settings.providers is None or config.channel(c.channel).provider in settings.providers)
@@ -53,8 +62,13 @@ def check_campaign(
         if scoped is None:
             continue
         ctx = RuleContext(
-            rule=rule, spec=spec, plan=plan, config=config, params=config.params(rule_id),
-            severity=rule.severity, channels=scoped,
+            rule=rule,
+            spec=spec,
+            plan=plan,
+            config=config,
+            params=config.params(rule_id),
+            severity=rule.severity,
+            channels=scoped,
         )
         findings.extend(rule.check(ctx))
     return worst_first(findings)
@@ -79,6 +93,13 @@ def check_content(spec: CampaignSpec, config: ComplianceConfig | None = None) ->
     campaign is started, so content they block never reaches an approver."""
     config = config or load_config()
     rules = all_rules()
-    content = config.model_copy(update={"rules": {
-        rule_id: s for rule_id, s in config.rules.items() if rules[rule_id].stage is Stage.CONTENT}})
+    content = config.model_copy(
+        update={
+            "rules": {
+                rule_id: s
+                for rule_id, s in config.rules.items()
+                if rules[rule_id].stage is Stage.CONTENT
+            }
+        }
+    )
     return check_campaign(spec, PlanStats(), content)

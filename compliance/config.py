@@ -7,7 +7,6 @@ is reported with its place (`rules.CN-13.params.tier_a`), never as a traceback.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +18,7 @@ from channels.configured import real_provider
 from compliance.findings import Severity
 from compliance.registry import all_rules
 from models.audience import ChannelName
-from settings import ROOT
+from settings import ROOT, settings
 
 DEFAULT_PATH = ROOT / "config" / "compliance" / "default.yaml"
 
@@ -64,27 +63,28 @@ class ComplianceConfig(_Strict):
     @model_validator(mode="after")
     def _known_rules(self) -> ComplianceConfig:
         registered = all_rules()
-        for rule_id, settings in self.rules.items():
+        for rule_id, given in self.rules.items():
             rule = registered.get(rule_id)
             if rule is None:
                 known = ", ".join(sorted(registered))
                 raise ValueError(f"rules.{rule_id}: no such rule (known: {known})")
-            if settings.channels and rule.channels is not None:
-                extra = sorted(set(settings.channels) - rule.channels)
+            if given.channels and rule.channels is not None:
+                extra = sorted(set(given.channels) - rule.channels)
                 if extra:
                     raise ValueError(
                         f"rules.{rule_id}.channels: {', '.join(extra)} not covered by this rule "
                         f"(it applies to {', '.join(sorted(rule.channels))})"
                     )
             try:
-                rule.params.model_validate(settings.params)
+                rule.params.model_validate(given.params)
             except ValidationError as exc:
                 raise ValueError(f"rules.{rule_id}.params: {_describe(exc)}") from None
         return self
 
     def channel(self, name: str) -> ChannelSettings:
         settings: ChannelSettings = self.channels.get(  # type: ignore[call-overload]
-            name, ChannelSettings())
+            name, ChannelSettings()
+        )
         configured = real_provider(name)
         if "provider" in settings.model_fields_set or configured is None:
             return settings
@@ -130,7 +130,7 @@ def _load(path: Path, mtime: float) -> ComplianceConfig:
 
 def load_config(path: Path | None = None) -> ComplianceConfig:
     """Load and validate the compliance configuration (cached until the file changes)."""
-    path = path or Path(os.environ.get("OMNIREACH_COMPLIANCE_CONFIG", DEFAULT_PATH))
+    path = path or settings().compliance_config or DEFAULT_PATH
     try:
         mtime = path.stat().st_mtime
     except OSError as exc:

@@ -60,8 +60,13 @@ class RuleContext:
         scope = f"{channel} messages" if channel else "the plan"
         blocked = f"campaign stopped before any send ({scope})" if sev is Severity.BLOCK else ""
         return Finding(
-            rule_id=self.rule.id, severity=sev, message=message, evidence=evidence,
-            blocked=blocked, source=self.rule.source, channel=channel,
+            rule_id=self.rule.id,
+            severity=sev,
+            message=message,
+            evidence=evidence,
+            blocked=blocked,
+            source=self.rule.source,
+            channel=channel,
         )
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ingest.rows import CHANNELS, CLOCK_SKEW, INVALID_CONSENT_SOURCES, PURPOSES
+from models.consent_terms import CHANNELS, CLOCK_SKEW, INVALID_CONSENT_SOURCES, PURPOSES
 from models.tables import ConsentEvent, Customer
 from policy.consent import latest_consent_ids
 
@@ -24,8 +24,15 @@ class InvalidConsent(ValueError):
     """A consent event that cannot be recorded; the message names the field and value."""
 
 
-def _check(customer_id: int, channel: str, purpose: str, granted: bool, source: str,
-           pre_ticked: bool, bundled: bool) -> None:
+def _check(
+    customer_id: int,
+    channel: str,
+    purpose: str,
+    granted: bool,
+    source: str,
+    pre_ticked: bool,
+    bundled: bool,
+) -> None:
     if channel not in CHANNELS:
         raise InvalidConsent(f"channel: unknown channel {channel!r} (one of {sorted(CHANNELS)})")
     if purpose not in PURPOSES:
@@ -40,15 +47,21 @@ def _check(customer_id: int, channel: str, purpose: str, granted: bool, source: 
         )
 
 
-def _check_grant_time(session: Session, customer_id: int, channel: str, purpose: str,
-                      at: datetime) -> None:
+def _check_grant_time(
+    session: Session, customer_id: int, channel: str, purpose: str, at: datetime
+) -> None:
     """The newest event decides, whatever its date: a grant must not be able to jump ahead of
     an opt-out recorded at or after its time, nor be dated ahead of the clock."""
     if at > datetime.now(UTC) + CLOCK_SKEW:
         raise InvalidConsent(f"at: a grant dated {at.isoformat()} is in the future")
-    revoked = session.execute(select(func.max(ConsentEvent.recorded_at)).where(
-        ConsentEvent.customer_id == customer_id, ConsentEvent.channel == channel,
-        ConsentEvent.purpose == purpose, ConsentEvent.granted.is_(False))).scalar_one()
+    revoked = session.execute(
+        select(func.max(ConsentEvent.recorded_at)).where(
+            ConsentEvent.customer_id == customer_id,
+            ConsentEvent.channel == channel,
+            ConsentEvent.purpose == purpose,
+            ConsentEvent.granted.is_(False),
+        )
+    ).scalar_one()
     if revoked is not None and revoked >= at:
         raise InvalidConsent(
             f"at: a grant dated {at.isoformat()} for customer {customer_id}, channel {channel}, "

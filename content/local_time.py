@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from profiles.sqlutil import DEFAULT_ZONE
+from models.tables import DEFAULT_ZONE
 
 FORMAT = "%Y-%m-%d %H:%M"  # how Chinese retail messages write a date and time: 2026-12-03 01:48
 

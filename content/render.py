@@ -84,9 +84,7 @@ def render_text(text: str, variables: Mapping[str, str], part: str = "template")
     raise TemplateError([reason], part)
 
 
-def render_message(
-    subject: str | None, body: str, variables: Mapping[str, str]
-) -> RenderedMessage:
+def render_message(subject: str | None, body: str, variables: Mapping[str, str]) -> RenderedMessage:
     """Render a message's subject (if any) and body for one customer."""
     rendered_subject = None if subject is None else render_text(subject, variables, "subject")
     return RenderedMessage(subject=rendered_subject, body=render_text(body, variables, "body"))

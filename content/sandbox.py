@@ -34,9 +34,24 @@ _SAFE_COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
 # Pure data and control flow only: no attribute/item access, calls, arithmetic, assignments,
 # loops, macros, blocks, imports or includes.
 _ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
-    nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If,
-    nodes.CondExpr, nodes.Not, nodes.And, nodes.Or, nodes.Compare, nodes.Operand, nodes.Concat,
-    nodes.Filter, nodes.Test, nodes.Keyword, nodes.List, nodes.Tuple,
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.Not,
+    nodes.And,
+    nodes.Or,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Concat,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Keyword,
+    nodes.List,
+    nodes.Tuple,
 )
 
 _DESCRIBE: dict[type[nodes.Node], str] = {

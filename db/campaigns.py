@@ -34,14 +34,18 @@ def lock_campaign(session: Session, campaign_id: str) -> None:
     What a foreign key's check would do for every row, done once for the statement: the bulk
     tables carry no foreign key to campaigns, so their writers take this lock instead.
     """
-    found = session.execute(select(Campaign.id).where(Campaign.id == campaign_id)
-                            .with_for_update(read=True, key_share=True)).scalar_one_or_none()
+    found = session.execute(
+        select(Campaign.id)
+        .where(Campaign.id == campaign_id)
+        .with_for_update(read=True, key_share=True)
+    ).scalar_one_or_none()
     if found is None:
         raise UnknownCampaign(campaign_id)
 
 
-def campaign_row(campaign_id: str, spec: CampaignSpec, requested_by: str, at: datetime,
-                 phase: str = "research") -> Campaign:
+def campaign_row(
+    campaign_id: str, spec: CampaignSpec, requested_by: str, at: datetime, phase: str = "research"
+) -> Campaign:
     """The campaigns row of a campaign about to be researched (registration and `preview`)."""
     return Campaign(
         id=campaign_id,

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
-from settings import Settings
+from settings import settings
 
 
 def make_engine(url: str) -> Engine:
@@ -22,7 +24,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -30,7 +32,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # type: ignore[no-untyped-def]
+        def _begin_immediate(conn: Connection) -> None:
             # Writers queue up front instead of failing mid-transaction: on SQLite this is what
             # makes caps and budget checks exact when several processes send at once.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -39,8 +41,13 @@ def make_engine(url: str) -> Engine:
     # A worker killed mid-statement leaves its backend running (and holding its locks) until
     # the backend next talks to it; checking the client every 5 s ends such a backend in time
     # for the retry on another worker, even while it waits on a lock.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"options": "-c client_connection_check_interval=5000"})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c client_connection_check_interval=5000"},
+    )
 
 
 @lru_cache(maxsize=4)
@@ -49,7 +56,7 @@ def engine_for(url: str) -> Engine:
 
 
 def default_engine() -> Engine:
-    return engine_for(Settings.from_env().database_url)
+    return engine_for(settings().database_url)
 
 
 @contextmanager

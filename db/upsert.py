@@ -20,14 +20,18 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
 
 
-def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]],
-                  conflict: Sequence[str]) -> int:
+def insert_ignore(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+) -> int:
     """INSERT of many rows that skips those colliding on `conflict`; returns rows inserted."""
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-            .returning(table.c[conflict[0]]))
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c[conflict[0]])
+    )
     return len(session.execute(stmt, list(rows)).all())
 
 
@@ -39,5 +43,6 @@ def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]])
         groups[values].append(row["id"])
     for values, ids in groups.items():
         for start in range(0, len(ids), CHUNK):
-            session.execute(update(table).where(table.c.id.in_(ids[start:start + CHUNK]))
-                            .values(dict(values)))
+            session.execute(
+                update(table).where(table.c.id.in_(ids[start : start + CHUNK])).values(dict(values))
+            )

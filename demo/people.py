@@ -27,8 +27,9 @@ def _enrolled(database_url: str, key: Path) -> bool:
         return found is not None and found.revoked_at is None
 
 
-def enroll_people(cli: Cli, database_url: str, keys: Path, admin: str,
-                  roles: dict[str, str]) -> None:
+def enroll_people(
+    cli: Cli, database_url: str, keys: Path, admin: str, roles: dict[str, str]
+) -> None:
     """The admin bootstraps (setup-admin), then enrolls each person's own new key and grants
     their role, every step signed with the admin's key."""
     admin_key = key_file(keys, admin)

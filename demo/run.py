@@ -22,6 +22,7 @@ from db.engine import engine_for, session_scope
 from db.migrations import upgrade
 from demo.people import enroll_people, key_file
 from demo.processes import spawn, start_temporal, stop
+from demo.seed import seed_database
 from demo.shoppers import simulate_purchases
 from demo.wire import wire_emulators
 from models.spec import QuietHours
@@ -87,8 +88,10 @@ def demo_spec() -> Path:
     # The review waits for the attribution window after the last send (7d in the example);
     # the demo's simulated shoppers buy within minutes, so its window is minutes too.
     doc["review"] = {**doc.get("review", {}), "attribution_window": DEMO_ATTRIBUTION}
-    say(f"the demo attributes orders within {DEMO_ATTRIBUTION} of a send, so its review comes "
-        f"{DEMO_ATTRIBUTION} after the last send (the example says 7d)")
+    say(
+        f"the demo attributes orders within {DEMO_ATTRIBUTION} of a send, so its review comes "
+        f"{DEMO_ATTRIBUTION} after the last send (the example says 7d)"
+    )
     path = VAR / "demo-campaign.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -101,17 +104,21 @@ def main() -> int:
     say("migrating the database")
     upgrade(settings.database_url)
     say("seeding the demo customer base")
-    cli("seed-demo")
-    say(f"people: {ADMIN} (admin) enrolls {APPROVER} (approver) and {REQUESTER}, each with "
-        "a key of their own; every decision is signed")
+    seed_database(settings.database_url)
+    say(
+        f"people: {ADMIN} (admin) enrolls {APPROVER} (approver) and {REQUESTER}, each with "
+        "a key of their own; every decision is signed"
+    )
     enroll_people(cli, settings.database_url, KEYS, ADMIN, {APPROVER: "approver", REQUESTER: ""})
     say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
     temporal = start_temporal(VAR)
     try:
         say("starting the provider emulators: SMTP, Alibaba Cloud SMS, JPush")
         with wire_emulators(VAR) as wire:
-            say("starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics; "
-                "it schedules the profile refresh: Web UI → Schedules)")
+            say(
+                "starting the worker (Prometheus metrics: http://127.0.0.1:9464/metrics; "
+                "it schedules the profile refresh: Web UI → Schedules)"
+            )
             worker = spawn(
                 [sys.executable, str(ROOT / "worker.py")], VAR / "worker.log", env=wire.env
             )
@@ -138,14 +145,26 @@ def run_campaign(settings: Settings) -> str:
     print(cli("plan", cid).stdout)
     digest = json.loads(cli("plan", cid, "--json").stdout)["plan_digest"]
     say(f"{REQUESTER} tries to approve her own campaign (must be refused)")
-    if cli("approve", cid, "--as", REQUESTER, "--key", str(key_file(KEYS, REQUESTER)),
-           check=False).returncode == 0:
+    if (
+        cli(
+            "approve", cid, "--as", REQUESTER, "--key", str(key_file(KEYS, REQUESTER)), check=False
+        ).returncode
+        == 0
+    ):
         raise RuntimeError("self-approval was accepted")
     say(f"{APPROVER} approves")
     print(
         cli(
-            "approve", cid, "--as", APPROVER, "--plan", digest, "--comment", "预算合理，同意执行",
-            "--key", str(key_file(KEYS, APPROVER)),
+            "approve",
+            cid,
+            "--as",
+            APPROVER,
+            "--plan",
+            digest,
+            "--comment",
+            "预算合理，同意执行",
+            "--key",
+            str(key_file(KEYS, APPROVER)),
         ).stdout
     )
     st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)

@@ -1,7 +1,8 @@
 """A deterministic synthetic retail customer base: profiles, consents, orders, behavior.
 
 Same seed and same day → the same customers, every time. Names and cities are Chinese; the
-PII is encrypted exactly as imported data would be.
+PII is encrypted exactly as imported data would be. `python -m demo.seed [--customers N]` seeds
+the database of DATABASE_URL (the product's CLI never imports the demo).
 """
 
 from __future__ import annotations
@@ -10,15 +11,19 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from content.neutralize import printable
+from db.engine import engine_for, session_scope
 from models.ingest_tables import ImportRun
 from models.tables import BehaviorEvent, ConsentEvent, Customer, Order
 from privacy.blind_index import blind_index
 from privacy.cipher import encrypt
+from settings import settings
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 GIVEN = (
@@ -120,14 +125,20 @@ def already_present(session: Session) -> str:
     """Why seeding does nothing, naming what is there: an operator's imported customers (the
     import runs say so) are not the demo's."""
     customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-    imports = session.execute(
-        select(ImportRun.file_name).where(ImportRun.kind == "customers").order_by(ImportRun.id)
-    ).scalars().all()
+    imports = (
+        session.execute(
+            select(ImportRun.file_name).where(ImportRun.kind == "customers").order_by(ImportRun.id)
+        )
+        .scalars()
+        .all()
+    )
     if not imports:
         return f"demo data already present ({customers:,} customers); nothing seeded"
-    return (f"the database already holds {customers:,} customers, imported from "
-            f"{len(imports)} customer file(s) (latest {imports[-1]}); the demo base is only "
-            "seeded into an empty database: nothing seeded")
+    return (
+        f"the database already holds {customers:,} customers, imported from "
+        f"{len(imports)} customer file(s) (latest {imports[-1]}); the demo base is only "
+        "seeded into an empty database: nothing seeded"
+    )
 
 
 def seed_demo(
@@ -166,3 +177,28 @@ def seed_demo(
     return SeedReport(
         customers=len(rows), orders=len(orders), events=len(events), consents=len(consents)
     )
+
+
+def seed_database(database_url: str, customers: int = 3000, seed: int = 20231125) -> str:
+    """Seed the database at `database_url` if it has no customers; what happened, in one line."""
+    with session_scope(engine_for(database_url)) as session:
+        made = seed_demo(session, customers=customers, seed=seed)
+        present = already_present(session) if made is None else ""
+    if made is None:
+        return present
+    return (
+        f"seeded {made.customers} customers, {made.orders} orders, "
+        f"{made.events} behavior events, {made.consents} consents"
+    )
+
+
+def main(
+    customers: Annotated[int, typer.Option(min=10, max=1_000_000)] = 3000,
+    seed: Annotated[int, typer.Option()] = 20231125,
+) -> None:
+    """Fill an empty database (DATABASE_URL) with the synthetic demo customer base."""
+    typer.echo(printable(seed_database(settings().database_url, customers, seed)))
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -89,8 +89,9 @@ class Tap:
 
         await self.app(scope, tapped_receive, tapped_send)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self.exchanges.append(Exchange(scope["method"], scope["path"], headers, bytes(body),
-                                       status[0], bytes(answer)))
+        self.exchanges.append(
+            Exchange(scope["method"], scope["path"], headers, bytes(body), status[0], bytes(answer))
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def registered_devices(engine: Engine) -> set[str]:
     """The push registration ids of the customer base: the devices the JPush app knows."""
     with engine.connect() as conn:
         query = select(Customer.device_id).where(Customer.device_id.is_not(None)).distinct()
-        return set(conn.execute(query).scalars())
+        return {device for device in conn.execute(query).scalars() if device is not None}
 
 
 @contextmanager
@@ -119,10 +120,17 @@ def wire_emulators(var_dir: Path, engine: Engine | None = None) -> Iterator[Wire
     key_id, key_secret = f"LTAI{secrets.token_hex(10)}", secrets.token_urlsafe(24)
     app_key, master_secret = secrets.token_hex(12), secrets.token_hex(12)
     smtp_user, smtp_password = "omnireach-demo", secrets.token_urlsafe(16)
-    aliyun = AliyunSmsEmulator(access_key_id=key_id, access_key_secret=key_secret,
-                               sign_names=[BRAND], templates=SMS_TEMPLATES)
-    jpush = JPushEmulator(app_key=app_key, master_secret=master_secret,
-                          devices=registered_devices(engine or default_engine()))
+    aliyun = AliyunSmsEmulator(
+        access_key_id=key_id,
+        access_key_secret=key_secret,
+        sign_names=[BRAND],
+        templates=SMS_TEMPLATES,
+    )
+    jpush = JPushEmulator(
+        app_key=app_key,
+        master_secret=master_secret,
+        devices=registered_devices(engine or default_engine()),
+    )
     sms_wire, push_wire = Tap(aliyun.app), Tap(jpush.app)
     var_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -156,8 +164,15 @@ def wire_emulators(var_dir: Path, engine: Engine | None = None) -> Iterator[Wire
         }
         if "OMNIREACH_PUBLIC_URL" not in os.environ:
             env["OMNIREACH_PUBLIC_URL"] = PUBLIC_URL
-        yield WireSetup(env, lambda: summarize(smtp, aliyun, sms_wire, jpush, push_wire),
-                        smtp, aliyun, jpush, sms_wire, push_wire)
+        yield WireSetup(
+            env,
+            lambda: summarize(smtp, aliyun, sms_wire, jpush, push_wire),
+            smtp,
+            aliyun,
+            jpush,
+            sms_wire,
+            push_wire,
+        )
 
 
 def _short(value: str, keep: int = 8) -> str:
@@ -165,8 +180,10 @@ def _short(value: str, keep: int = 8) -> str:
 
 
 def _smtp_lines(smtp: SmtpEmulator) -> list[str]:
-    head = (f"  email     SMTP, STARTTLS + AUTH: {len(smtp.received)} mails accepted "
-            f"on {len(smtp.peers)} connections")
+    head = (
+        f"  email     SMTP, STARTTLS + AUTH: {len(smtp.received)} mails accepted "
+        f"on {len(smtp.peers)} connections"
+    )
     if not smtp.received:
         return [head]
     mail = smtp.received[0]
@@ -195,8 +212,10 @@ def _code(exchange: Exchange) -> str:
 def _sms_lines(aliyun: AliyunSmsEmulator, wire: Tap) -> list[str]:
     answers = [(x, _code(x)) for x in wire.exchanges]
     codes = Counter(code for _, code in answers)
-    head = (f"  sms       Alibaba Cloud SendSms: {len(aliyun.deliveries)} accepted, "
-            f"signatures verified; answers {dict(codes)}")
+    head = (
+        f"  sms       Alibaba Cloud SendSms: {len(aliyun.deliveries)} accepted, "
+        f"signatures verified; answers {dict(codes)}"
+    )
     sent = next((x for x, code in answers if code == "OK"), None)
     if sent is None:
         return [head]
@@ -214,8 +233,10 @@ def _sms_lines(aliyun: AliyunSmsEmulator, wire: Tap) -> list[str]:
 
 def _push_lines(jpush: JPushEmulator, wire: Tap) -> list[str]:
     posts = sum(1 for x in wire.exchanges if x.path == "/v3/push")
-    head = (f"  app_push  JPush v3: {len(jpush.deliveries)} pushes accepted of {posts} POST "
-            f"/v3/push; {len(jpush.issued)} cids issued")
+    head = (
+        f"  app_push  JPush v3: {len(jpush.deliveries)} pushes accepted of {posts} POST "
+        f"/v3/push; {len(jpush.issued)} cids issued"
+    )
     sent = next((x for x in wire.exchanges if x.path == "/v3/push" and x.status == 200), None)
     if sent is None:
         return [head]
@@ -231,9 +252,19 @@ def _push_lines(jpush: JPushEmulator, wire: Tap) -> list[str]:
     ]
 
 
-def summarize(smtp: SmtpEmulator, aliyun: AliyunSmsEmulator, sms_wire: Tap,
-              jpush: JPushEmulator, push_wire: Tap) -> str:
+def summarize(
+    smtp: SmtpEmulator,
+    aliyun: AliyunSmsEmulator,
+    sms_wire: Tap,
+    jpush: JPushEmulator,
+    push_wire: Tap,
+) -> str:
     """What each emulator received: counts and one request of each wire format, PII masked."""
-    return "\n".join(["wire traffic at the provider emulators (phones and emails masked):",
-                      *_smtp_lines(smtp), *_sms_lines(aliyun, sms_wire),
-                      *_push_lines(jpush, push_wire)])
+    return "\n".join(
+        [
+            "wire traffic at the provider emulators (phones and emails masked):",
+            *_smtp_lines(smtp),
+            *_sms_lines(aliyun, sms_wire),
+            *_push_lines(jpush, push_wire),
+        ]
+    )

@@ -28,8 +28,13 @@ MAX_CLOCK_SKEW = timedelta(minutes=15)
 class AlipayEmulator(Emulator):
     opt_out_code = "USER_REFUSED"
 
-    def __init__(self, *, app_id: str, app_public_key: rsa.RSAPublicKey,
-                 templates: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        app_public_key: rsa.RSAPublicKey,
+        templates: Mapping[str, Iterable[str]],
+    ) -> None:
         """`templates`: user_template_id → the keywords its data needs."""
         super().__init__()
         self.app_id = app_id
@@ -40,8 +45,9 @@ class AlipayEmulator(Emulator):
         return [Route("/gateway.do", self.gateway, methods=["POST"])]
 
     @staticmethod
-    def _answer(code: str, msg: str, sub_code: str | None = None,
-                sub_msg: str | None = None) -> JSONResponse:
+    def _answer(
+        code: str, msg: str, sub_code: str | None = None, sub_msg: str | None = None
+    ) -> JSONResponse:
         body: dict[str, Any] = {"code": code, "msg": msg}
         if sub_code:
             body.update(sub_code=sub_code, sub_msg=sub_msg or sub_code)
@@ -64,8 +70,12 @@ class AlipayEmulator(Emulator):
         if abs(datetime.now(BEIJING) - sent_at.replace(tzinfo=BEIJING)) > MAX_CLOCK_SKEW:
             return self._invalid("isv.invalid-timestamp", "非法的时间戳参数")
         try:
-            self.app_public_key.verify(base64.b64decode(params.get("sign", "")),
-                                       sign_content(params), padding.PKCS1v15(), hashes.SHA256())
+            self.app_public_key.verify(
+                base64.b64decode(params.get("sign", "")),
+                sign_content(params),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
         except (InvalidSignature, ValueError):
             return self._invalid("isv.invalid-signature", "验签出错")
         return None
@@ -88,7 +98,11 @@ class AlipayEmulator(Emulator):
             return self._answer("40004", "Business Failed", "DATA_ILLEGAL", "模板数据不匹配")
         if (refused := self.refusal(user)) is not None:
             return self._answer("40004", "Business Failed", refused, "用户拒收")
-        self.deliver(None, Delivery(None, user, template_id, {"form_id": form_id,
-                                                               "page": biz.get("page"),
-                                                               "data": data}), None)
+        self.deliver(
+            None,
+            Delivery(
+                None, user, template_id, {"form_id": form_id, "page": biz.get("page"), "data": data}
+            ),
+            None,
+        )
         return self._answer("10000", "Success")

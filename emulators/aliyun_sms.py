@@ -18,9 +18,20 @@ from starlette.routing import Route
 from channels.sms_aliyun import API_VERSION, rpc_signature
 from emulators.base import MAINLAND_PHONE, Delivery, Emulator
 
-REQUIRED = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
-            "SignatureVersion", "Timestamp", "Version", "Signature", "PhoneNumbers", "SignName",
-            "TemplateCode")
+REQUIRED = (
+    "AccessKeyId",
+    "Action",
+    "Format",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureVersion",
+    "Timestamp",
+    "Version",
+    "Signature",
+    "PhoneNumbers",
+    "SignName",
+    "TemplateCode",
+)
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 BEIJING = timezone(timedelta(hours=8))
 
@@ -28,8 +39,14 @@ BEIJING = timezone(timedelta(hours=8))
 class AliyunSmsEmulator(Emulator):
     opt_out_code = "isv.CUSTOMER_REFUSED"
 
-    def __init__(self, *, access_key_id: str, access_key_secret: str, sign_names: Iterable[str],
-                 templates: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_names: Iterable[str],
+        templates: Mapping[str, Iterable[str]],
+    ) -> None:
         super().__init__()
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
@@ -41,20 +58,32 @@ class AliyunSmsEmulator(Emulator):
         return [Route("/", self.send_sms, methods=["POST"])]
 
     @staticmethod
-    def _answer(code: str, message: str, status: int = 200,
-                extra: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse({"RequestId": str(uuid.uuid4()).upper(), "Code": code,
-                             "Message": message, **(extra or {})}, status)
+    def _answer(
+        code: str, message: str, status: int = 200, extra: dict[str, str] | None = None
+    ) -> JSONResponse:
+        return JSONResponse(
+            {
+                "RequestId": str(uuid.uuid4()).upper(),
+                "Code": code,
+                "Message": message,
+                **(extra or {}),
+            },
+            status,
+        )
 
     def _authenticate(self, params: dict[str, str]) -> JSONResponse | None:
         if params["AccessKeyId"] != self.access_key_id:
-            return self._answer("InvalidAccessKeyId.NotFound", "Specified access key is not found.",
-                                404)
+            return self._answer(
+                "InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404
+            )
         given = params.pop("Signature")
         expected = rpc_signature(params, self.access_key_secret, "POST")
         if not hmac.compare_digest(given, expected):
-            return self._answer("SignatureDoesNotMatch",
-                                "Specified signature is not matched with our calculation.", 400)
+            return self._answer(
+                "SignatureDoesNotMatch",
+                "Specified signature is not matched with our calculation.",
+                400,
+            )
         try:
             sent_at = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
@@ -86,8 +115,9 @@ class AliyunSmsEmulator(Emulator):
         params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         missing = next((name for name in REQUIRED if not params.get(name)), None)
         if missing is not None:
-            return self._answer(f"Missing{missing}", f"{missing} is mandatory for this action.",
-                                400)
+            return self._answer(
+                f"Missing{missing}", f"{missing} is mandatory for this action.", 400
+            )
         failure = self._authenticate(params) or self._check_content(params)
         if failure is not None:
             return failure
@@ -98,8 +128,12 @@ class AliyunSmsEmulator(Emulator):
         if refused is not None:
             return self._answer(refused, "recipient refused")
         key = params.get("OutId") or None
-        delivery = Delivery(key, params["PhoneNumbers"], params["TemplateCode"],
-                            json.loads(params.get("TemplateParam") or "{}"))
+        delivery = Delivery(
+            key,
+            params["PhoneNumbers"],
+            params["TemplateCode"],
+            json.loads(params.get("TemplateParam") or "{}"),
+        )
         reply = self.deliver(key, delivery, {"BizId": f"{uuid.uuid4().int % 10**18}^0"})
         return self._answer("OK", "OK", extra=reply)
 
@@ -114,10 +148,17 @@ class AliyunSmsEmulator(Emulator):
                 continue  # its BizId was not kept: Alibaba needs OutId to report it to us
             for number in delivery.address.split(","):
                 code = failed.get(number)
-                reports.append({
-                    "phone_number": number, "send_time": now, "report_time": now,
-                    "success": code is None, "err_code": code or "DELIVERED",
-                    "err_msg": "用户接收失败" if code else "用户接收成功", "sms_size": "1",
-                    "biz_id": self._replies[delivery.key]["BizId"], "out_id": delivery.key,
-                })
+                reports.append(
+                    {
+                        "phone_number": number,
+                        "send_time": now,
+                        "report_time": now,
+                        "success": code is None,
+                        "err_code": code or "DELIVERED",
+                        "err_msg": "用户接收失败" if code else "用户接收成功",
+                        "sms_size": "1",
+                        "biz_id": self._replies[delivery.key]["BizId"],
+                        "out_id": delivery.key,
+                    }
+                )
         return reports

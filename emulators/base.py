@@ -84,8 +84,9 @@ class Emulator:
 
     @cached_property
     def app(self) -> Starlette:
-        routes = [Route(r.path, self._guarded(r.endpoint), methods=r.methods)
-                  for r in self.routes()]
+        routes = [
+            Route(r.path, self._guarded(r.endpoint), methods=r.methods) for r in self.routes()
+        ]
         return Starlette(routes=routes)
 
     def fault_body(self, status: int) -> dict[str, Any]:
@@ -113,8 +114,9 @@ class Emulator:
             await asyncio.sleep(fault.delay)
         if fault.status is None:
             return None
-        return JSONResponse(self.fault_body(fault.status), fault.status,
-                            headers=self.fault_headers(fault))
+        return JSONResponse(
+            self.fault_body(fault.status), fault.status, headers=self.fault_headers(fault)
+        )
 
     def refusal(self, address: str) -> Any:
         """The code this recipient is refused with, or None if it is not refused."""
@@ -126,7 +128,7 @@ class Emulator:
     def deliver(self, key: str | None, delivery: Delivery, reply: T) -> T:
         """Record `delivery` once per idempotency key; a repeat gets the first reply back."""
         if key is not None and key in self._replies:
-            return self._replies[key]  # type: ignore[no-any-return]
+            return self._replies[key]
         self.deliveries.append(delivery)
         if key is not None:
             self._replies[key] = reply

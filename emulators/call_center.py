@@ -28,13 +28,18 @@ class CallCenterEmulator(WebhookReceiver):
             return contract_error(422, "missing_field")
         return phone, script
 
-    def callback(self, task_id: str, result: str, *, duration_seconds: int = 0,
-                 now: float | None = None) -> tuple[dict[str, str], bytes]:
+    def callback(
+        self, task_id: str, result: str, *, duration_seconds: int = 0, now: float | None = None
+    ) -> tuple[dict[str, str], bytes]:
         """Headers and body of the result callback for a task this emulator accepted."""
         call_id = self._replies[task_id]["id"]  # KeyError: not a task accepted here
-        body = json.dumps({
-            "task_id": task_id, "call_id": call_id,
-            "result": result, "duration_seconds": duration_seconds,
-            "ended_at": datetime.now(UTC).isoformat(),
-        }).encode()
+        body = json.dumps(
+            {
+                "task_id": task_id,
+                "call_id": call_id,
+                "result": result,
+                "duration_seconds": duration_seconds,
+                "ended_at": datetime.now(UTC).isoformat(),
+            }
+        ).encode()
         return signed_headers(self.secret, body, now), body

@@ -27,25 +27,30 @@ def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def error_body(status: int, canonical: str, message: str,
-               error_code: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, canonical: str, message: str, error_code: str | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": status, "message": message, "status": canonical}
     if error_code:
-        error["details"] = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
-                             "errorCode": error_code}]
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                "errorCode": error_code,
+            }
+        ]
     return {"error": error}
 
 
-def fcm_error(status: int, canonical: str, message: str,
-              error_code: str | None = None) -> JSONResponse:
+def fcm_error(
+    status: int, canonical: str, message: str, error_code: str | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(status, canonical, message, error_code), status)
 
 
 class FcmEmulator(Emulator):
     opt_out_code = "UNREGISTERED"
 
-    def __init__(self, *, project_id: str, client_email: str,
-                 public_key: rsa.RSAPublicKey) -> None:
+    def __init__(self, *, project_id: str, client_email: str, public_key: rsa.RSAPublicKey) -> None:
         super().__init__()
         self.project_id = project_id
         self.client_email = client_email
@@ -54,12 +59,16 @@ class FcmEmulator(Emulator):
         self._sequence = 0
 
     def routes(self) -> list[Route]:
-        return [Route("/token", self.token, methods=["POST"]),
-                Route("/v1/projects/{project}/messages:send", self.send, methods=["POST"])]
+        return [
+            Route("/token", self.token, methods=["POST"]),
+            Route("/v1/projects/{project}/messages:send", self.send, methods=["POST"]),
+        ]
 
     def fault_body(self, status: int) -> dict[str, Any]:
-        canonical, code = {429: ("RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"),
-                           503: ("UNAVAILABLE", "UNAVAILABLE")}.get(status, ("INTERNAL", "INTERNAL"))
+        canonical, code = {
+            429: ("RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"),
+            503: ("UNAVAILABLE", "UNAVAILABLE"),
+        }.get(status, ("INTERNAL", "INTERNAL"))
         return error_body(status, canonical, "injected fault", code)
 
     def expire_tokens(self) -> None:
@@ -75,16 +84,25 @@ class FcmEmulator(Emulator):
             header_b64, claims_b64, signature_b64 = assertion.split(".")
             header = json.loads(_b64url_decode(header_b64))
             claims: dict[str, Any] = json.loads(_b64url_decode(claims_b64))
-            self.public_key.verify(_b64url_decode(signature_b64),
-                                   f"{header_b64}.{claims_b64}".encode(),
-                                   padding.PKCS1v15(), hashes.SHA256())
+            self.public_key.verify(
+                _b64url_decode(signature_b64),
+                f"{header_b64}.{claims_b64}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
         except (ValueError, InvalidSignature):
             return None
         now, iat, exp = time.time(), claims.get("iat"), claims.get("exp")
-        valid = (header.get("alg") == "RS256" and claims.get("iss") == self.client_email
-                 and claims.get("aud") == audience and SCOPE in str(claims.get("scope")).split()
-                 and isinstance(iat, int) and isinstance(exp, int)
-                 and iat <= now + 60 and now < exp <= iat + 3600)
+        valid = (
+            header.get("alg") == "RS256"
+            and claims.get("iss") == self.client_email
+            and claims.get("aud") == audience
+            and SCOPE in str(claims.get("scope")).split()
+            and isinstance(iat, int)
+            and isinstance(exp, int)
+            and iat <= now + 60
+            and now < exp <= iat + 3600
+        )
         return claims if valid else None
 
     async def token(self, request: Request) -> JSONResponse:
@@ -92,8 +110,9 @@ class FcmEmulator(Emulator):
         if form.get("grant_type") != JWT_GRANT:
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         if self._claims(form.get("assertion", ""), str(request.url)) is None:
-            return JSONResponse({"error": "invalid_grant",
-                                 "error_description": "Invalid JWT Signature."}, 400)
+            return JSONResponse(
+                {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400
+            )
         token = f"ya29.{secrets.token_urlsafe(32)}"
         self.tokens[token] = time.time() + 3600
         return JSONResponse({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
@@ -101,8 +120,9 @@ class FcmEmulator(Emulator):
     async def send(self, request: Request) -> JSONResponse:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if self.tokens.get(token, 0.0) < time.time():
-            return fcm_error(401, "UNAUTHENTICATED",
-                             "Request had invalid authentication credentials.")
+            return fcm_error(
+                401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+            )
         if request.path_params["project"] != self.project_id:
             return fcm_error(403, "PERMISSION_DENIED", "Permission denied.", "SENDER_ID_MISMATCH")
         try:

@@ -35,8 +35,10 @@ class JPushEmulator(Emulator):
         self._msg_id = 54_043_195_528_423_520
 
     def routes(self) -> list[Route]:
-        return [Route("/v3/push/cid", self.cid, methods=["GET"]),
-                Route("/v3/push", self.push, methods=["POST"])]
+        return [
+            Route("/v3/push/cid", self.cid, methods=["GET"]),
+            Route("/v3/push", self.push, methods=["POST"]),
+        ]
 
     def fault_body(self, status: int) -> dict[str, Any]:
         if status == 429:
@@ -47,8 +49,11 @@ class JPushEmulator(Emulator):
         """JPush states its rate limit in X-Rate-Limit-* headers, not Retry-After."""
         if fault.status != 429:
             return {}
-        return {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
-                "X-Rate-Limit-Reset": f"{fault.retry_after or 60:g}"}
+        return {
+            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Remaining": "0",
+            "X-Rate-Limit-Reset": f"{fault.retry_after or 60:g}",
+        }
 
     def reset(self) -> None:
         super().reset()
@@ -74,7 +79,8 @@ class JPushEmulator(Emulator):
         except ValueError:
             return jpush_error(1003, "Cannot parse message body", 400)
         if not {"platform", "audience"} <= set(body) or not (
-                body.get("notification") or body.get("message")):
+            body.get("notification") or body.get("message")
+        ):
             return jpush_error(1002, "Missing parameter", 400)
         targets = (body.get("audience") or {}).get("registration_id") or []
         if not targets or len(targets) > 1000:

@@ -33,8 +33,13 @@ class ReceivedMail:
 
 
 class SmtpEmulator:
-    def __init__(self, *, username: str | None = None, password: str | None = None,
-                 tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.username = username
         self.password = password
         self.tls_context = tls_context
@@ -51,17 +56,26 @@ class SmtpEmulator:
         self.peers.clear()
         self._message_ids.clear()
 
-    def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
-                     auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword)
-              and auth_data.login.decode() == self.username
-              and auth_data.password.decode() == self.password)
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == self.username
+            and auth_data.password.decode() == self.password
+        )
         if ok:
             self.authenticated.append(auth_data.login.decode())
         return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd replies 535
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         self.peers.add(str(session.peer))
         fault = self.faults.next()
         if fault is not None and fault.delay:
@@ -79,8 +93,9 @@ class SmtpEmulator:
         message_id = None if message["Message-ID"] is None else str(message["Message-ID"])
         if message_id not in self._message_ids:
             self._message_ids.add(message_id)
-            self.received.append(ReceivedMail(str(envelope.mail_from),
-                                              list(envelope.rcpt_tos), message, raw))
+            self.received.append(
+                ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), message, raw)
+            )
         return "250 2.0.0 OK: queued"
 
     @contextmanager
@@ -89,8 +104,12 @@ class SmtpEmulator:
         port = free_port()
         auth = self.username is not None
         controller = Controller(
-            self, hostname="127.0.0.1", port=port, tls_context=self.tls_context,
-            require_starttls=self.tls_context is not None, auth_required=auth,
+            self,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=self.tls_context,
+            require_starttls=self.tls_context is not None,
+            auth_required=auth,
             auth_require_tls=self.tls_context is not None,
             authenticator=self.authenticate if auth else None,
         )

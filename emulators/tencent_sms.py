@@ -31,8 +31,15 @@ MAX_CLOCK_SKEW = 300
 class TencentSmsEmulator(Emulator):
     opt_out_code = "FailedOperation.PhoneNumberInBlacklist"
 
-    def __init__(self, *, secret_id: str, secret_key: str, sdk_app_id: str,
-                 sign_names: Iterable[str], templates: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        *,
+        secret_id: str,
+        secret_key: str,
+        sdk_app_id: str,
+        sign_names: Iterable[str],
+        templates: Mapping[str, int],
+    ) -> None:
         """`templates`: template id → number of parameters it takes."""
         super().__init__()
         self.secret_id = secret_id
@@ -46,8 +53,14 @@ class TencentSmsEmulator(Emulator):
 
     @staticmethod
     def _error(code: str, message: str) -> JSONResponse:
-        return JSONResponse({"Response": {"Error": {"Code": code, "Message": message},
-                                          "RequestId": str(uuid.uuid4())}})
+        return JSONResponse(
+            {
+                "Response": {
+                    "Error": {"Code": code, "Message": message},
+                    "RequestId": str(uuid.uuid4()),
+                }
+            }
+        )
 
     def _authenticate(self, request: Request, payload: bytes) -> JSONResponse | None:
         match = _AUTHORIZATION.match(request.headers.get("authorization", ""))
@@ -65,11 +78,13 @@ class TencentSmsEmulator(Emulator):
         if not {"content-type", "host"} <= set(names) or match["service"] != SERVICE:
             return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
         signed = {name: request.headers.get(name, "") for name in names}
-        expected, _ = tc3_signature(self.secret_key, timestamp=timestamp, service=SERVICE,
-                                    headers=signed, payload=payload)
+        expected, _ = tc3_signature(
+            self.secret_key, timestamp=timestamp, service=SERVICE, headers=signed, payload=payload
+        )
         if not hmac.compare_digest(expected, match["signature"]):
-            return self._error("AuthFailure.SignatureFailure",
-                               "The provided credentials could not be validated.")
+            return self._error(
+                "AuthFailure.SignatureFailure", "The provided credentials could not be validated."
+            )
         return None
 
     def _check(self, request: Request, body: dict[str, Any]) -> JSONResponse | None:
@@ -80,18 +95,23 @@ class TencentSmsEmulator(Emulator):
         if body.get("SmsSdkAppId") != self.sdk_app_id:
             return self._error("InvalidParameterValue.SdkAppIdNotExist", "SdkAppId not exist.")
         if body.get("SignName") not in self.sign_names:
-            return self._error("FailedOperation.SignatureIncorrectOrUnapproved",
-                               "Signature is unapproved.")
+            return self._error(
+                "FailedOperation.SignatureIncorrectOrUnapproved", "Signature is unapproved."
+            )
         count = self.templates.get(str(body.get("TemplateId")))
         if count is None:
-            return self._error("FailedOperation.TemplateIncorrectOrUnapproved",
-                               "Template is unapproved.")
+            return self._error(
+                "FailedOperation.TemplateIncorrectOrUnapproved", "Template is unapproved."
+            )
         if len(body.get("TemplateParamSet") or []) != count:
-            return self._error("InvalidParameterValue.TemplateParameterFormatError",
-                               "Template parameters do not match the template.")
+            return self._error(
+                "InvalidParameterValue.TemplateParameterFormatError",
+                "Template parameters do not match the template.",
+            )
         if not 1 <= len(body.get("PhoneNumberSet") or []) <= MAX_NUMBERS:
-            return self._error("LimitExceeded.PhoneNumberCountLimit",
-                               "Between 1 and 200 numbers per request.")
+            return self._error(
+                "LimitExceeded.PhoneNumberCountLimit", "Between 1 and 200 numbers per request."
+            )
         return None
 
     async def send_sms(self, request: Request) -> JSONResponse:
@@ -107,25 +127,45 @@ class TencentSmsEmulator(Emulator):
         if failure is not None:
             return failure
         statuses = [self._send_to(number, body) for number in body["PhoneNumberSet"]]
-        return JSONResponse({"Response": {"SendStatusSet": statuses,
-                                          "RequestId": str(uuid.uuid4())}})
+        return JSONResponse(
+            {"Response": {"SendStatusSet": statuses, "RequestId": str(uuid.uuid4())}}
+        )
 
     def _send_to(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
-        status = {"PhoneNumber": number, "SessionContext": body.get("SessionContext", ""),
-                  "IsoCode": "CN", "Fee": 0, "SerialNo": ""}
+        status = {
+            "PhoneNumber": number,
+            "SessionContext": body.get("SessionContext", ""),
+            "IsoCode": "CN",
+            "Fee": 0,
+            "SerialNo": "",
+        }
         if not _E164_MAINLAND.match(number):
-            return {**status, "Code": "InvalidParameterValue.IncorrectPhoneNumber",
-                    "Message": "incorrect phone number"}
+            return {
+                **status,
+                "Code": "InvalidParameterValue.IncorrectPhoneNumber",
+                "Message": "incorrect phone number",
+            }
         if (refused := self.refusal(number)) is not None:
             return {**status, "Code": refused, "Message": "recipient refused"}
         context = body.get("SessionContext")
         key = f"{context}|{number}" if context else None
-        delivery = Delivery(key, number, str(body["TemplateId"]), {
-            "params": body.get("TemplateParamSet") or [], "session_context": context})
-        return self.deliver(key, delivery, {
-            **status, "Fee": 1, "Code": "Ok", "Message": "send success",
-            "SerialNo": f"2028:{uuid.uuid4().int % 10**20}",
-        })
+        delivery = Delivery(
+            key,
+            number,
+            str(body["TemplateId"]),
+            {"params": body.get("TemplateParamSet") or [], "session_context": context},
+        )
+        return self.deliver(
+            key,
+            delivery,
+            {
+                **status,
+                "Fee": 1,
+                "Code": "Ok",
+                "Message": "send success",
+                "SerialNo": f"2028:{uuid.uuid4().int % 10**20}",
+            },
+        )
 
     def status_callbacks(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """The status callback push (a JSON array) for every number accepted so far; E.164
@@ -137,11 +177,15 @@ class TencentSmsEmulator(Emulator):
             if delivery.key is None:
                 continue  # no SessionContext: its SerialNo was not kept
             code = failed.get(delivery.address)
-            reports.append({
-                "user_receive_time": now, "nationcode": "86",
-                "mobile": delivery.address.removeprefix("+86"),
-                "report_status": "FAIL" if code else "SUCCESS", "errmsg": code or "DELIVRD",
-                "description": "用户短信接收失败" if code else "用户短信送达成功",
-                "sid": self._replies[delivery.key]["SerialNo"],
-            })
+            reports.append(
+                {
+                    "user_receive_time": now,
+                    "nationcode": "86",
+                    "mobile": delivery.address.removeprefix("+86"),
+                    "report_status": "FAIL" if code else "SUCCESS",
+                    "errmsg": code or "DELIVRD",
+                    "description": "用户短信接收失败" if code else "用户短信送达成功",
+                    "sid": self._replies[delivery.key]["SerialNo"],
+                }
+            )
         return reports

@@ -50,13 +50,17 @@ class WebhookReceiver(Emulator):
             payload = json.loads(body)
         except ValueError:
             return contract_error(400, "invalid_json")
-        checked = self.validate(payload) if isinstance(payload, dict) else contract_error(
-            400, "invalid_json")
+        checked = (
+            self.validate(payload)
+            if isinstance(payload, dict)
+            else contract_error(400, "invalid_json")
+        )
         if isinstance(checked, JSONResponse):
             return checked
         address, template = checked
         if (refused := self.refusal(address)) is not None:
             return contract_error(410, refused)
-        reply = self.deliver(key, Delivery(key, address, template, payload),
-                             {"id": f"evt_{secrets.token_hex(8)}"})
+        reply = self.deliver(
+            key, Delivery(key, address, template, payload), {"id": f"evt_{secrets.token_hex(8)}"}
+        )
         return JSONResponse(reply, self.accepted_status)

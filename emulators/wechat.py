@@ -36,8 +36,9 @@ def issue_token(tokens: dict[str, bool]) -> str:
     return token
 
 
-def access_token_error(request: Request, tokens: Mapping[str, bool], invalid_code: int,
-                       invalid_msg: str) -> JSONResponse | None:
+def access_token_error(
+    request: Request, tokens: Mapping[str, bool], invalid_code: int, invalid_msg: str
+) -> JSONResponse | None:
     """The `access_token` query check WeChat and WeCom share; only the answer to an unknown
     token differs between them. None when the token is valid."""
     token = request.query_params.get("access_token")
@@ -53,8 +54,9 @@ def access_token_error(request: Request, tokens: Mapping[str, bool], invalid_cod
 class WeChatEmulator(Emulator):
     opt_out_code = QUOTA_EXHAUSTED
 
-    def __init__(self, *, app_id: str, app_secret: str,
-                 templates: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self, *, app_id: str, app_secret: str, templates: Mapping[str, Iterable[str]]
+    ) -> None:
         """`templates`: template id → the data keys it needs (e.g. thing1, time2)."""
         super().__init__()
         self.app_id = app_id
@@ -65,8 +67,10 @@ class WeChatEmulator(Emulator):
         self._msgid = 2_000_000_000
 
     def routes(self) -> list[Route]:
-        return [Route("/cgi-bin/token", self.token, methods=["GET"]),
-                *(Route(path, self.send, methods=["POST"]) for path in SEND_PATHS.values())]
+        return [
+            Route("/cgi-bin/token", self.token, methods=["GET"]),
+            *(Route(path, self.send, methods=["POST"]) for path in SEND_PATHS.values()),
+        ]
 
     def grant(self, openid: str, template_id: str, times: int = 1) -> None:
         """The user tapped "allow" on the subscription prompt `times` times."""
@@ -88,12 +92,14 @@ class WeChatEmulator(Emulator):
             return wx_error(40013, "invalid appid")
         if q.get("secret") != self.app_secret:
             return wx_error(40125, "invalid appsecret")
-        return JSONResponse({"access_token": issue_token(self.tokens),
-                             "expires_in": TOKEN_LIFETIME})
+        return JSONResponse(
+            {"access_token": issue_token(self.tokens), "expires_in": TOKEN_LIFETIME}
+        )
 
     def token_error(self, request: Request) -> JSONResponse | None:
-        return access_token_error(request, self.tokens, 40001,
-                                  "invalid credential, access_token is invalid or not latest")
+        return access_token_error(
+            request, self.tokens, 40001, "invalid credential, access_token is invalid or not latest"
+        )
 
     async def send(self, request: Request) -> JSONResponse:
         if (failure := self.token_error(request)) is not None:
@@ -109,8 +115,9 @@ class WeChatEmulator(Emulator):
         if keys is None:
             return wx_error(40037, "invalid template_id")
         data = body.get("data") or {}
-        if set(data) != keys or not all(isinstance(v, dict) and "value" in v
-                                        for v in data.values()):
+        if set(data) != keys or not all(
+            isinstance(v, dict) and "value" in v for v in data.values()
+        ):
             return wx_error(47003, "argument invalid! data.value invalid")
         if (refused := self.refusal(openid)) is not None:
             return wx_error(refused, "refused")
@@ -122,29 +129,52 @@ class WeChatEmulator(Emulator):
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": self._msgid})
 
 
-_PUSH_CONTAINERS = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
-                    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
-                    "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}
+_PUSH_CONTAINERS = {
+    "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+    "subscribe_msg_sent_event": "SubscribeMsgSentEvent",
+}
 
 
-def subscribe_push(token: str, event: str, openid: str, items: list[dict[str, str]], *,
-                   as_json: bool = False, create_time: int | None = None,
-                   account: str = "gh_0123456789ab") -> tuple[dict[str, str], bytes]:
+def subscribe_push(
+    token: str,
+    event: str,
+    openid: str,
+    items: list[dict[str, str]],
+    *,
+    as_json: bool = False,
+    create_time: int | None = None,
+    account: str = "gh_0123456789ab",
+) -> tuple[dict[str, str], bytes]:
     """What WeChat POSTs to the developer's server URL about subscribe messages (plain-text
     mode): the signed query (signature = sha1 of sorted token, timestamp, nonce) and the body."""
     timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
-    query = {"signature": hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode())
-             .hexdigest(), "timestamp": timestamp, "nonce": nonce}
+    query = {
+        "signature": hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest(),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
     created = str(create_time or int(time.time()))
     if as_json:
-        return query, json.dumps({"ToUserName": account, "FromUserName": openid,
-                                  "CreateTime": created, "MsgType": "event", "Event": event,
-                                  "List": items}).encode()
-    entries = "".join("<List>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in item.items())
-                      + "</List>" for item in items)
+        return query, json.dumps(
+            {
+                "ToUserName": account,
+                "FromUserName": openid,
+                "CreateTime": created,
+                "MsgType": "event",
+                "Event": event,
+                "List": items,
+            }
+        ).encode()
+    entries = "".join(
+        "<List>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in item.items()) + "</List>"
+        for item in items
+    )
     container = _PUSH_CONTAINERS[event]
-    return query, (f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
-                   f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
-                   f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                   f"<Event><![CDATA[{event}]]></Event><{container}>{entries}</{container}>"
-                   "</xml>").encode()
+    return query, (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event><{container}>{entries}</{container}>"
+        "</xml>"
+    ).encode()

@@ -33,9 +33,11 @@ class WeComEmulator(Emulator):
 
     def routes(self) -> list[Route]:
         base = "/cgi-bin/externalcontact"
-        return [Route("/cgi-bin/gettoken", self.token, methods=["GET"]),
-                Route(f"{base}/add_msg_template", self.add_msg_template, methods=["POST"]),
-                Route(f"{base}/get_groupmsg_send_result", self.send_result, methods=["POST"])]
+        return [
+            Route("/cgi-bin/gettoken", self.token, methods=["GET"]),
+            Route(f"{base}/add_msg_template", self.add_msg_template, methods=["POST"]),
+            Route(f"{base}/get_groupmsg_send_result", self.send_result, methods=["POST"]),
+        ]
 
     def expire_tokens(self) -> None:
         self.tokens = dict.fromkeys(self.tokens, False)
@@ -59,8 +61,14 @@ class WeComEmulator(Emulator):
             return wx_error(40013, "invalid corpid")
         if request.query_params.get("corpsecret") != self.secret:
             return wx_error(40001, "invalid credential")
-        return JSONResponse({"errcode": 0, "errmsg": "ok", "access_token": issue_token(self.tokens),
-                             "expires_in": 7200})
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "access_token": issue_token(self.tokens),
+                "expires_in": 7200,
+            }
+        )
 
     async def _authorized_body(self, request: Request) -> dict[str, Any] | JSONResponse:
         failure = access_token_error(request, self.tokens, 40014, "invalid access_token")
@@ -83,16 +91,24 @@ class WeComEmulator(Emulator):
             return wx_error(40058, "invalid parameter")
         if sender not in self.guides:
             return wx_error(60111, "invalid userid")
-        reachable = [c for c in customers
-                     if c in self.guides[sender] and self.refusal(c) is None]
+        reachable = [c for c in customers if c in self.guides[sender] and self.refusal(c) is None]
         msgid = f"msg{secrets.token_hex(12)}"
-        self.tasks[msgid] = {"sender": sender,
-                             "statuses": dict.fromkeys(reachable, GroupMsgStatus.UNSENT)}
+        self.tasks[msgid] = {
+            "sender": sender,
+            "statuses": dict.fromkeys(reachable, GroupMsgStatus.UNSENT),
+        }
         for customer in reachable:
-            self.deliver(None, Delivery(None, customer, "text", {"content": content,
-                                                                 "msgid": msgid}), None)
-        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": msgid,
-                             "fail_list": [c for c in customers if c not in reachable]})
+            self.deliver(
+                None, Delivery(None, customer, "text", {"content": content, "msgid": msgid}), None
+            )
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "msgid": msgid,
+                "fail_list": [c for c in customers if c not in reachable],
+            }
+        )
 
     async def send_result(self, request: Request) -> JSONResponse:
         body = await self._authorized_body(request)
@@ -101,9 +117,17 @@ class WeComEmulator(Emulator):
         task = self.tasks.get(str(body.get("msgid")))
         if task is None or task["sender"] != body.get("userid"):
             return wx_error(40058, "invalid msgid or userid")
-        rows = [{"external_userid": c, "userid": task["sender"], "status": int(s)}
-                for c, s in task["statuses"].items()]
+        rows = [
+            {"external_userid": c, "userid": task["sender"], "status": int(s)}
+            for c, s in task["statuses"].items()
+        ]
         start = int(body.get("cursor") or 0)
         end = start + int(body.get("limit") or 500)
-        return JSONResponse({"errcode": 0, "errmsg": "ok", "send_list": rows[start:end],
-                             "next_cursor": str(end) if end < len(rows) else ""})
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "send_list": rows[start:end],
+                "next_cursor": str(end) if end < len(rows) else "",
+            }
+        )

@@ -60,12 +60,26 @@ class NewEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def for_send(cls, link: Link, event_type: EventType, provider: str, occurred_at: datetime,
-                 *extra_key: object, detail: dict[str, Any] | None = None) -> NewEvent:
+    def for_send(
+        cls,
+        link: Link,
+        event_type: EventType,
+        provider: str,
+        occurred_at: datetime,
+        *extra_key: object,
+        detail: dict[str, Any] | None = None,
+    ) -> NewEvent:
         """An event of a send; stored once per (send, type, extra_key)."""
-        return cls(event_type, provider, occurred_at, link, link.channel,
-                   (event_type.value, link.planned_send_id, *extra_key),
-                   link.customer_id, detail or {})
+        return cls(
+            event_type,
+            provider,
+            occurred_at,
+            link,
+            link.channel,
+            (event_type.value, link.planned_send_id, *extra_key),
+            link.customer_id,
+            detail or {},
+        )
 
     def row(self, received_at: datetime) -> dict[str, Any]:
         return {

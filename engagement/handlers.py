@@ -24,10 +24,10 @@ from engagement.store import (
     links_by_provider_id,
     record,
 )
+from engagement.subscribe_quota import apply_subscribe_events
 from engagement.wechat_events import SubscribePush
 from models.tables import Customer
 from optout.apply import UnknownCustomer, opt_out
-from policy.subscription_quota import apply_subscribe_events
 
 SMS_CHANNELS = ("sms",)
 CALL_EVENTS = {
@@ -46,13 +46,16 @@ class Applied:
     unmatched: int = 0
 
 
-def apply_receipts(session: Session, provider: str, receipts: list[Receipt],
-                   at: datetime) -> Applied:
+def apply_receipts(
+    session: Session, provider: str, receipts: list[Receipt], at: datetime
+) -> Applied:
     """Delivery receipts: by our idempotency key when the provider echoes it, else its id."""
     by_key = links_by_idempotency_key(session, [r.key for r in receipts if r.key])
     by_id = links_by_provider_id(
-        session, SMS_CHANNELS,
-        [r.provider_id for r in receipts if r.provider_id and r.key not in by_key])
+        session,
+        SMS_CHANNELS,
+        [r.provider_id for r in receipts if r.provider_id and r.key not in by_key],
+    )
     events, unmatched = [], 0
     for r in receipts:
         link = by_key.get(r.key or "") or by_id.get(r.provider_id or "")
@@ -60,15 +63,18 @@ def apply_receipts(session: Session, provider: str, receipts: list[Receipt],
             unmatched += 1
             continue
         kind = EventType.DELIVERED if r.delivered else EventType.FAILED_DELIVERY
-        events.append(NewEvent.for_send(link, kind, provider, r.occurred_at,
-                                        detail={"code": r.code}))
+        events.append(
+            NewEvent.for_send(link, kind, provider, r.occurred_at, detail={"code": r.code})
+        )
     return Applied(record(session, events, at), unmatched)
 
 
 def _customer_by_openid(session: Session, openid: str) -> int | None:
     return session.execute(
-        select(Customer.id).where(Customer.wechat_openid == openid, Customer.erased_at.is_(None))
-        .order_by(Customer.id).limit(1)
+        select(Customer.id)
+        .where(Customer.wechat_openid == openid, Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -85,17 +91,30 @@ def apply_wechat(session: Session, channel: str, push: SubscribePush, at: dateti
                 continue
             code = item.get("ErrorCode", "")
             kind = EventType.DELIVERED if code == "0" else EventType.FAILED_DELIVERY
-            events.append(NewEvent.for_send(link, kind, "wechat", occurred, detail={
-                "code": code, "status": item.get("ErrorStatus", "")[:64]}))
+            events.append(
+                NewEvent.for_send(
+                    link,
+                    kind,
+                    "wechat",
+                    occurred,
+                    detail={"code": code, "status": item.get("ErrorStatus", "")[:64]},
+                )
+            )
         return Applied(record(session, events, at), unmatched)
     customer = _customer_by_openid(session, push.openid)
     if customer is None:
         return Applied(0, len(push.items))
     events = [
-        NewEvent(SUBSCRIBE_EVENTS[status], "wechat", occurred, None, channel,
-                 (status, channel, push.openid, push.create_time, item.get("TemplateId", ""), n),
-                 customer, {"template_id": item.get("TemplateId", "")[:128],
-                            "event": push.event})
+        NewEvent(
+            SUBSCRIBE_EVENTS[status],
+            "wechat",
+            occurred,
+            None,
+            channel,
+            (status, channel, push.openid, push.create_time, item.get("TemplateId", ""), n),
+            customer,
+            {"template_id": item.get("TemplateId", "")[:128], "event": push.event},
+        )
         for n, item in enumerate(push.items)
         if (status := item.get("SubscribeStatusString", "")) in SUBSCRIBE_EVENTS
     ]
@@ -110,15 +129,29 @@ def apply_call(session: Session, report: CallReport, at: datetime) -> Applied:
         return Applied(0, 1)
     occurred = report.ended_at or at
     detail = {"result": report.result.value, "duration_seconds": report.duration_seconds}
-    events = [NewEvent.for_send(link, CALL_EVENTS[report.result], "call_center", occurred,
-                                detail=detail)]
+    events = [
+        NewEvent.for_send(link, CALL_EVENTS[report.result], "call_center", occurred, detail=detail)
+    ]
     if report.result is CallResult.REFUSED:
-        events.append(NewEvent.for_send(link, EventType.UNSUBSCRIBED, "call_center", occurred,
-                                        detail={"source": "call_refused"}))
+        events.append(
+            NewEvent.for_send(
+                link,
+                EventType.UNSUBSCRIBED,
+                "call_center",
+                occurred,
+                detail={"source": "call_refused"},
+            )
+        )
         try:
-            opt_out(session, customer_id=link.customer_id, channel="outbound_call",
-                    source="call_refused", at=at, actor="provider:call_center",
-                    campaign_id=link.campaign_id)
+            opt_out(
+                session,
+                customer_id=link.customer_id,
+                channel="outbound_call",
+                source="call_refused",
+                at=at,
+                actor="provider:call_center",
+                campaign_id=link.campaign_id,
+            )
         except UnknownCustomer:
             pass  # the send outlived its customer row: nothing left to suppress
     return Applied(record(session, events, at))
@@ -137,6 +170,12 @@ def apply_click(session: Session, planned_send_id: int, target: str, at: datetim
     link = links_by_planned_send(session, [planned_send_id]).get(planned_send_id)
     if link is None:
         return Applied(0, 1)
-    event = NewEvent.for_send(link, EventType.CLICKED, "redirect", at, target,
-                              detail={"host": urlsplit(target).hostname or ""})
+    event = NewEvent.for_send(
+        link,
+        EventType.CLICKED,
+        "redirect",
+        at,
+        target,
+        detail={"host": urlsplit(target).hostname or ""},
+    )
     return Applied(record(session, [event], at))

@@ -45,7 +45,7 @@ def _read(token: str, purpose: str, target: str = "") -> int:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except ValueError:
         raise BadLink("token is not base64") from None
-    ident, sep, sig = raw[:-_SIG_BYTES - 1], raw[-_SIG_BYTES - 1:-_SIG_BYTES], raw[-_SIG_BYTES:]
+    ident, sep, sig = raw[: -_SIG_BYTES - 1], raw[-_SIG_BYTES - 1 : -_SIG_BYTES], raw[-_SIG_BYTES:]
     if sep != b"|" or not ident.isdigit() or len(ident) > 19:
         raise BadLink("malformed token")
     planned_send_id = int(ident)

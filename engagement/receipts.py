@@ -85,11 +85,15 @@ def parse_tencent(doc: Any) -> list[Receipt]:
         status = _text(item, "report_status", where, required=True)
         if status not in ("SUCCESS", "FAIL"):
             raise BadPayload(f"{where}.report_status: must be SUCCESS or FAIL")
-        receipts.append(Receipt(
-            None, _text(item, "sid", where, required=True), status == "SUCCESS",
-            _text(item, "errmsg", where, required=False) or status,
-            _time(item, "user_receive_time", where),
-        ))
+        receipts.append(
+            Receipt(
+                None,
+                _text(item, "sid", where, required=True),
+                status == "SUCCESS",
+                _text(item, "errmsg", where, required=False) or status,
+                _time(item, "user_receive_time", where),
+            )
+        )
     return receipts
 
 
@@ -105,6 +109,7 @@ class ReceiptFormat:
 
 FORMATS = {
     "aliyun": ReceiptFormat("aliyun", "ALIYUN_SMS", parse_aliyun, {"code": 0, "msg": "接收成功"}),
-    "tencent": ReceiptFormat("tencent", "TENCENT_SMS", parse_tencent,
-                             {"result": 0, "errmsg": "OK"}),
+    "tencent": ReceiptFormat(
+        "tencent", "TENCENT_SMS", parse_tencent, {"result": 0, "errmsg": "OK"}
+    ),
 }

@@ -50,8 +50,9 @@ WECHAT_CHANNELS = ("wechat_oa", "wechat_mini")
 MAX_BODY = 1024 * 1024  # a provider's batch push of receipts can hold hundreds of reports
 
 
-def callback_secret(env: str, environ: Mapping[str, str] | None, fallback: str | None = None
-                    ) -> str | None:
+def callback_secret(
+    env: str, environ: Mapping[str, str] | None, fallback: str | None = None
+) -> str | None:
     """`OMNIREACH_<env>_CALLBACK_SECRET` (else `…_<fallback>`) if long enough to be a secret."""
     vars_ = Env(env, environ)
     value = vars_.optional("CALLBACK_SECRET") or (vars_.optional(fallback) if fallback else None)
@@ -65,8 +66,12 @@ def _outcome(applied: Applied, ok: Response, what: str) -> Response:
     return ok
 
 
-def routes(engine: Engine | None = None, *, environ: Mapping[str, str] | None = None,
-           clock: Clock = lambda: datetime.now(UTC)) -> list[Route]:
+def routes(
+    engine: Engine | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> list[Route]:
     """The endpoints; `engine` defaults to DATABASE_URL, secrets come from `environ`."""
 
     def db() -> Engine:
@@ -99,8 +104,9 @@ def routes(engine: Engine | None = None, *, environ: Mapping[str, str] | None = 
         body = await body_of(request)
         if isinstance(body, Response):
             return body
-        if not authentic(secret, body, request.headers.get(SIGNATURE_HEADER),
-                         request.query_params.get("token")):
+        if not authentic(
+            secret, body, request.headers.get(SIGNATURE_HEADER), request.query_params.get("token")
+        ):
             return answer({"error": "missing or wrong signature"}, 401)
         try:
             receipts = fmt.parse(json.loads(body))
@@ -175,7 +181,11 @@ def routes(engine: Engine | None = None, *, environ: Mapping[str, str] | None = 
     ]
 
 
-def create_app(engine: Engine | None = None, *, environ: Mapping[str, str] | None = None,
-               clock: Clock = lambda: datetime.now(UTC)) -> Starlette:
+def create_app(
+    engine: Engine | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> Starlette:
     """The endpoints as their own app (tests, or to run apart from the opt-out service)."""
     return Starlette(routes=routes(engine, environ=environ, clock=clock))

@@ -40,8 +40,9 @@ def engagement_by_channel(session: Session, campaign_id: str) -> dict[str, dict[
         .subquery()
     )
     rows = session.execute(
-        select(mapped.c.channel, mapped.c.name, func.count(distinct(mapped.c.planned_send_id)))
-        .group_by(mapped.c.channel, mapped.c.name)
+        select(
+            mapped.c.channel, mapped.c.name, func.count(distinct(mapped.c.planned_send_id))
+        ).group_by(mapped.c.channel, mapped.c.name)
     ).all()
     out: dict[str, dict[str, int]] = {}
     for channel, name, sends in rows:
@@ -58,5 +59,7 @@ def event_counts(session: Session, campaign_id: str) -> list[dict[str, object]]:
         .group_by(e.channel, e.event_type)
         .order_by(e.channel, e.event_type)
     ).all()
-    return [{"channel": ch, "event_type": kind, "events": int(n), "sends": int(sends)}
-            for ch, kind, n, sends in rows]
+    return [
+        {"channel": ch, "event_type": kind, "events": int(n), "sends": int(sends)}
+        for ch, kind, n, sends in rows
+    ]

@@ -25,11 +25,16 @@ from engagement.links import BadLink, read_click_token, read_open_token
 from optout.pages import SAFE_HEADERS
 
 log = logging.getLogger(__name__)
-PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
-         b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 MAX_TOKEN = 128
-NO_STORE = {"Cache-Control": "no-store, max-age=0", "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff"}
+NO_STORE = {
+    "Cache-Control": "no-store, max-age=0",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _invalid() -> Response:
@@ -66,5 +71,7 @@ def tracking_routes(db: Callable[[], Engine], clock: Callable[[], datetime]) -> 
         await run_in_threadpool(store, apply_click, planned_send_id, target)
         return RedirectResponse(target, 302, headers=NO_STORE)
 
-    return [Route("/o/{token}", pixel, methods=["GET"]),
-            Route("/c/{token}", click, methods=["GET"])]
+    return [
+        Route("/o/{token}", pixel, methods=["GET"]),
+        Route("/c/{token}", click, methods=["GET"]),
+    ]

@@ -59,11 +59,15 @@ def _xml(body: bytes) -> dict[str, Any]:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise BadPayload(f"not well-formed XML ({exc})") from None
-    doc: dict[str, Any] = {child.tag: (child.text or "").strip() for child in root if len(child) == 0}
+    doc: dict[str, Any] = {
+        child.tag: (child.text or "").strip() for child in root if len(child) == 0
+    }
     for container in root:
         if len(container):
-            doc[container.tag] = [{field.tag: (field.text or "").strip() for field in entry}
-                                  for entry in container.iter("List")]
+            doc[container.tag] = [
+                {field.tag: (field.text or "").strip() for field in entry}
+                for entry in container.iter("List")
+            ]
     return doc
 
 

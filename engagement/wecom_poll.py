@@ -27,8 +27,10 @@ from models.engagement_tables import MessageEvent
 from models.tables import Customer, Delivery
 
 FINAL = (EventType.GUIDE_CONFIRMED.value, EventType.GUIDE_NOT_SENT.value)
-NOT_SENT = {GroupMsgStatus.NOT_FRIEND: "not_friend",
-            GroupMsgStatus.ALREADY_RECEIVED: "already_received"}
+NOT_SENT = {
+    GroupMsgStatus.NOT_FRIEND: "not_friend",
+    GroupMsgStatus.ALREADY_RECEIVED: "already_received",
+}
 
 
 @dataclass
@@ -43,27 +45,43 @@ class PollResult:
 def open_tasks(session: Session, channel: str, campaign_id: str | None) -> list[str]:
     """Task ids (msgid) with at least one send that has no final guide event yet."""
     d, e = Delivery, MessageEvent
-    query = (select(d.provider_message_id).distinct()
-             .where(d.channel == channel, d.outcome == "sent", d.provider_message_id.is_not(None),
-                    ~exists().where(e.planned_send_id == d.planned_send_id,
-                                    e.event_type.in_(FINAL))))
+    query = (
+        select(d.provider_message_id)
+        .distinct()
+        .where(
+            d.channel == channel,
+            d.outcome == "sent",
+            d.provider_message_id.is_not(None),
+            ~exists().where(e.planned_send_id == d.planned_send_id, e.event_type.in_(FINAL)),
+        )
+    )
     if campaign_id is not None:
         query = query.where(d.campaign_id == campaign_id)
     return [m for m in session.execute(query).scalars() if m]
 
 
-def _record_task(engine: Engine, channel: str, msgid: str, statuses: list[RecipientStatus],
-                 at: datetime, result: PollResult) -> None:
+def _record_task(
+    engine: Engine,
+    channel: str,
+    msgid: str,
+    statuses: list[RecipientStatus],
+    at: datetime,
+    result: PollResult,
+) -> None:
     d = Delivery
     with session_scope(engine) as session:
         rows = session.execute(
-            select(Customer.wechat_openid, d.planned_send_id, d.campaign_id, d.customer_id,
-                   d.channel)
+            select(
+                Customer.wechat_openid, d.planned_send_id, d.campaign_id, d.customer_id, d.channel
+            )
             .join(Customer, Customer.id == d.customer_id)
             .where(d.provider_message_id == msgid, d.channel == channel)
         ).all()
-        links = {openid: Link(ps, campaign, customer, ch)
-                 for openid, ps, campaign, customer, ch in rows if openid}
+        links = {
+            openid: Link(ps, campaign, customer, ch)
+            for openid, ps, campaign, customer, ch in rows
+            if openid
+        }
         events = []
         for status in statuses:
             link = links.get(status.external_userid)
@@ -77,16 +95,23 @@ def _record_task(engine: Engine, channel: str, msgid: str, statuses: list[Recipi
                 events.append(NewEvent.for_send(link, EventType.GUIDE_CONFIRMED, "wecom", when))
             else:
                 reason = NOT_SENT.get(status.status, str(int(status.status)))
-                events.append(NewEvent.for_send(link, EventType.GUIDE_NOT_SENT, "wecom", when,
-                                                detail={"status": reason}))
+                events.append(
+                    NewEvent.for_send(
+                        link, EventType.GUIDE_NOT_SENT, "wecom", when, detail={"status": reason}
+                    )
+                )
         record(session, events, at)
     result.confirmed += sum(e.event_type is EventType.GUIDE_CONFIRMED for e in events)
     result.not_sent += sum(e.event_type is EventType.GUIDE_NOT_SENT for e in events)
 
 
 async def poll_guide_confirmations(
-    engine: Engine, channel: WeComChannel, *, campaign_id: str | None = None,
-    sender: str | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    engine: Engine,
+    channel: WeComChannel,
+    *,
+    campaign_id: str | None = None,
+    sender: str | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PollResult:
     """Ask WeCom about every open task of `channel` (one campaign, or all) and record results.
 
@@ -112,6 +137,7 @@ async def poll_guide_confirmations(
             name = type(exc).__name__
             result.errors[name] = result.errors.get(name, 0) + 1
             continue
-        await asyncio.to_thread(_record_task, engine, channel.name, msgid, statuses, clock(),
-                                result)
+        await asyncio.to_thread(
+            _record_task, engine, channel.name, msgid, statuses, clock(), result
+        )
     return result

@@ -1,1 +1,1 @@
-"""Who may do what: roles and the approval checks that use them."""
+"""Who may do what: roles and the approval checks that use them; PII key rotation."""

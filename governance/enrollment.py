@@ -39,17 +39,30 @@ def _enroll(session: Session, person: str, public: str, by: str, at: datetime) -
     kid = key_id(public)
     if session.get(PersonKey, kid) is not None:
         raise NotAllowed(f"key {kid} is already enrolled")
-    session.add(PersonKey(key_id=kid, person=person, public_key=public.strip(), enrolled_by=by,
-                          enrolled_at=at))
-    audit(session, at=at, actor=by, action="key_enrolled",
-          detail={"person": person, "key_id": kid, "public_key": public.strip()})
+    session.add(
+        PersonKey(
+            key_id=kid, person=person, public_key=public.strip(), enrolled_by=by, enrolled_at=at
+        )
+    )
+    audit(
+        session,
+        at=at,
+        actor=by,
+        action="key_enrolled",
+        detail={"person": person, "key_id": kid, "public_key": public.strip()},
+    )
     return kid
 
 
 def enrolled_admins(session: Session) -> int:
-    return len(session.execute(
-        select(PersonKey.person).join(UserRole, UserRole.user == PersonKey.person)
-        .where(UserRole.role == ADMIN, PersonKey.revoked_at.is_(None)).distinct()).all())
+    return len(
+        session.execute(
+            select(PersonKey.person)
+            .join(UserRole, UserRole.user == PersonKey.person)
+            .where(UserRole.role == ADMIN, PersonKey.revoked_at.is_(None))
+            .distinct()
+        ).all()
+    )
 
 
 def bootstrap_admin(session: Session, person: str, public: str, at: datetime) -> str:
@@ -69,8 +82,9 @@ def enroll(session: Session, signed: Signed, person: str, public: str, at: datet
     """Enroll `person`'s public key, on an admin's signed statement."""
     person = identity(person)
     _lock(session)
-    statement = accept(session, signed, kind="enroll", subject=f"{person}:{key_id(public)}",
-                       use="enroll", at=at)
+    statement = accept(
+        session, signed, kind="enroll", subject=f"{person}:{key_id(public)}", use="enroll", at=at
+    )
     require_admin(session, statement.by, "enroll people")
     return _enroll(session, person, public, statement.by, at)
 
@@ -84,8 +98,13 @@ def revoke_key(session: Session, signed: Signed, kid: str, at: datetime) -> None
     if key is None or key.revoked_at is not None:
         raise NotAllowed(f"key {kid} is not an enrolled, active key")
     key.revoked_at = at
-    audit(session, at=at, actor=statement.by, action="key_revoked",
-          detail={"person": key.person, "key_id": kid, "signed": signed.model_dump()})
+    audit(
+        session,
+        at=at,
+        actor=statement.by,
+        action="key_revoked",
+        detail={"person": key.person, "key_id": kid, "signed": signed.model_dump()},
+    )
 
 
 def require_admin(session: Session, person: str, what: str) -> None:
@@ -93,8 +112,9 @@ def require_admin(session: Session, person: str, what: str) -> None:
         raise NotAllowed(f"{person} is not an admin and cannot {what}")
 
 
-def accept(session: Session, signed: Signed | None, *, kind: str, subject: str, use: str,
-           at: datetime) -> Statement:
+def accept(
+    session: Session, signed: Signed | None, *, kind: str, subject: str, use: str, at: datetime
+) -> Statement:
     """The statement, if it may count now; NotAllowed naming the reason otherwise. `use` names
     what it is spent on: a retry of that same use may present it again, nothing else may."""
     if signed is None:
@@ -111,26 +131,44 @@ def accept(session: Session, signed: Signed | None, *, kind: str, subject: str, 
     if identity(statement.by) != key.person:
         raise NotAllowed(f"key {signed.key_id} belongs to {key.person}, not {statement.by}")
     if (statement.kind, statement.subject) != (kind, subject):
-        raise NotAllowed(f"the statement is a {statement.kind} of {statement.subject}, "
-                         f"not a {kind} of {subject}")
+        raise NotAllowed(
+            f"the statement is a {statement.kind} of {statement.subject}, not a {kind} of {subject}"
+        )
     if abs(at - statement.at) > SKEW:
-        raise NotAllowed(f"the statement is dated {statement.at.isoformat()}, more than "
-                         f"{int(SKEW.total_seconds() // 60)} minutes from now: sign it again")
+        raise NotAllowed(
+            f"the statement is dated {statement.at.isoformat()}, more than "
+            f"{int(SKEW.total_seconds() // 60)} minutes from now: sign it again"
+        )
     used = session.get(UsedStatement, statement.nonce)
     if used is not None and used.use != use:
         raise NotAllowed(f"this signed {kind} was already used: sign a new one")
     if used is None:
-        session.add(UsedStatement(nonce=statement.nonce, person=key.person, kind=kind, use=use,
-                                  statement=signed.statement, used_at=at))
+        session.add(
+            UsedStatement(
+                nonce=statement.nonce,
+                person=key.person,
+                kind=kind,
+                use=use,
+                statement=signed.statement,
+                used_at=at,
+            )
+        )
         session.flush()
     return statement
 
 
-def change_role(session: Session, signed: Signed | None, change: str, user: str, role: str,
-                at: datetime) -> bool:
+def change_role(
+    session: Session, signed: Signed | None, change: str, user: str, role: str, at: datetime
+) -> bool:
     """`roles.grant` or `roles.revoke`, on an admin's signed statement (role_grant of
     "user:role"); returns whether anything changed."""
-    statement = accept(session, signed, kind=f"role_{change}", subject=f"{identity(user)}:{role}",
-                       use=f"role_{change}", at=at)
+    statement = accept(
+        session,
+        signed,
+        kind=f"role_{change}",
+        subject=f"{identity(user)}:{role}",
+        use=f"role_{change}",
+        at=at,
+    )
     do = grant if change == "grant" else revoke
     return do(session, user, role, by=statement.by, at=at)

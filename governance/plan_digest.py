@@ -23,6 +23,9 @@ def plan_digest(session: Session, campaign_id: str) -> str:
         .group_by(PS.channel, PS.template)
         .order_by(PS.channel, PS.template)
     ).all()
-    doc = {"budget": str(campaign.budget_limit), "spec": campaign.spec,
-           "lines": [[ch, tpl, n, str(cost)] for ch, tpl, n, cost in lines]}
+    doc = {
+        "budget": str(campaign.budget_limit),
+        "spec": campaign.spec,
+        "lines": [[ch, tpl, n, str(cost)] for ch, tpl, n, cost in lines],
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]

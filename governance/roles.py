@@ -67,15 +67,22 @@ def grant(session: Session, user: str, role: str, *, by: str, at: datetime) -> b
     _lock(session)
     bootstrap = _admins(session) == 0
     if bootstrap and role != ADMIN:
-        raise NotAllowed("no admin exists yet: the first grant must be the admin role "
-                         "(roles grant NAME admin --as NAME)")
+        raise NotAllowed(
+            "no admin exists yet: the first grant must be the admin role "
+            "(roles grant NAME admin --as NAME)"
+        )
     if not bootstrap:
         _require_admin(session, by, f"grant {role}")
     if session.get(UserRole, (user, role)) is not None:
         return False
     session.add(UserRole(user=user, role=role, granted_by=by, granted_at=at))
-    audit(session, at=at, actor=by, action="role_granted",
-          detail={"user": user, "role": role, "bootstrap": bootstrap})
+    audit(
+        session,
+        at=at,
+        actor=by,
+        action="role_granted",
+        detail={"user": user, "role": role, "bootstrap": bootstrap},
+    )
     return True
 
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from models.identity import identity
 from models.signed import Signed, Statement
+from settings import settings
 
 KEY_ENV = "OMNIREACH_SIGNING_KEY"  # a PEM file's path, or the PEM itself
 
@@ -34,8 +35,9 @@ def new_private_key() -> Ed25519PrivateKey:
 
 
 def private_pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def public_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
@@ -67,7 +69,7 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
 
 def load_private_key(source: str | None) -> Ed25519PrivateKey:
     """From a PEM file path or PEM text (`--key` or OMNIREACH_SIGNING_KEY)."""
-    source = source or os.environ.get(KEY_ENV)
+    source = source or settings().signing_key
     if not source:
         raise ValueError(f"--key: no signing key (give --key FILE or set {KEY_ENV})")
     pem = source.encode() if source.lstrip().startswith("-----BEGIN") else Path(source).read_bytes()
@@ -77,10 +79,25 @@ def load_private_key(source: str | None) -> Ed25519PrivateKey:
     return key
 
 
-def sign(key: Ed25519PrivateKey, *, kind: str, subject: str, by: str, at: datetime,
-         plan_digest: str | None = None, comment: str = "") -> Signed:
-    statement = Statement(kind=kind, subject=subject, by=identity(by), at=at,
-                          nonce=secrets.token_hex(16), plan_digest=plan_digest, comment=comment)
+def sign(
+    key: Ed25519PrivateKey,
+    *,
+    kind: str,
+    subject: str,
+    by: str,
+    at: datetime,
+    plan_digest: str | None = None,
+    comment: str = "",
+) -> Signed:
+    statement = Statement(
+        kind=kind,
+        subject=subject,
+        by=identity(by),
+        at=at,
+        nonce=secrets.token_hex(16),
+        plan_digest=plan_digest,
+        comment=comment,
+    )
     text = statement.canonical()
     signature = base64.b64encode(key.sign(text.encode())).decode()
     return Signed(statement=text, signature=signature, key_id=key_id(public_text(key)))

@@ -37,15 +37,23 @@ class Batch:
 
     def add(self, parsed: Parsed) -> None:
         self.records.append(parsed.record)
-        self.flags.extend({"line": parsed.line, "record_key": parsed.record_key,
-                           "customer_ref": parsed.customer_ref, "code": code, "detail": detail}
-                          for code, detail in parsed.flags)
+        self.flags.extend(
+            {
+                "line": parsed.line,
+                "record_key": parsed.record_key,
+                "customer_ref": parsed.customer_ref,
+                "code": code,
+                "detail": detail,
+            }
+            for code, detail in parsed.flags
+        )
         self.tags.extend({"external_id": parsed.record_key, "tag": t} for t in parsed.tags)
         self.accepted += 1
 
 
-def read_batches(path: Path, kind: Kind, now: datetime, size: int,
-                 encode: Encoder | None = None) -> Iterator[Batch]:
+def read_batches(
+    path: Path, kind: Kind, now: datetime, size: int, encode: Encoder | None = None
+) -> Iterator[Batch]:
     """Batches of at most `size` rows read, their valid records `encode`d for the database if
     given. A repeated record key starts a new batch, so a later row for the same record is
     applied after the earlier one, as if the file were read row by row.

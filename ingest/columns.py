@@ -41,12 +41,27 @@ class KindColumns:
 COLUMNS: dict[Kind, KindColumns] = {
     "customers": KindColumns(
         ("customer_id",),
-        ("name", "phone", "email", "gender", "birthday", "city", "district", "address",
-         "member_level", "home_store", "registered_at", "timezone", "device_id", "wechat_openid",
-         "tags"),
+        (
+            "name",
+            "phone",
+            "email",
+            "gender",
+            "birthday",
+            "city",
+            "district",
+            "address",
+            "member_level",
+            "home_store",
+            "registered_at",
+            "timezone",
+            "device_id",
+            "wechat_openid",
+            "tags",
+        ),
     ),
-    "orders": KindColumns(("order_id", "customer_id", "ordered_at", "amount"),
-                          ("category", "store")),
+    "orders": KindColumns(
+        ("order_id", "customer_id", "ordered_at", "amount"), ("category", "store")
+    ),
     "events": KindColumns(("customer_id", "event_type", "occurred_at"), ("channel", "event_id")),
     "consents": KindColumns(
         ("customer_id", "channel", "purpose", "granted", "source", "recorded_at"),

@@ -3,8 +3,8 @@
 The ledger is append-only and its newest event per (customer, channel, purpose) is the
 current state. So a row is appended only if it is newer than every event of its key and differs
 from the state before it (granted, wording version): an older grant would override a later
-opt-out. Rows dated in the future were rejected when read (ingest.rows.CLOCK_SKEW). Re-importing
-the same file therefore appends nothing.
+opt-out. Rows dated in the future were rejected when read (models.consent_terms.CLOCK_SKEW).
+Re-importing the same file therefore appends nothing.
 """
 
 from __future__ import annotations
@@ -52,5 +52,9 @@ def write_consents(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     rejected = resolve_customers(conn, ctx, staging.CONSENTS)
     inserted = conn.execute(text(APPEND)).rowcount
     flagged = record_flags(conn, ctx, staging.CONSENTS, "record_key")
-    return ChunkCounts(inserted=inserted, unchanged=batch.accepted - rejected - inserted,
-                       rejected=rejected, flagged=flagged)
+    return ChunkCounts(
+        inserted=inserted,
+        unchanged=batch.accepted - rejected - inserted,
+        rejected=rejected,
+        flagged=flagged,
+    )

@@ -17,17 +17,20 @@ from ingest.report import ChunkCounts
 
 COLUMNS = (*FILLED, "timezone")
 STAGED = staging.CUSTOMERS.name
-IS_ALIAS = ("(SELECT a.customer_id FROM customer_aliases a WHERE a.external_id = s.external_id)"
-            " IS NOT NULL")
-ALIASED = ("SELECT a.customer_id AS target_id, s.line AS ord, "
-           + ", ".join(f"s.{c}" for c in FILLED)
-           + f" FROM {STAGED} s JOIN customer_aliases a ON a.external_id = s.external_id")
+IS_ALIAS = (
+    "(SELECT a.customer_id FROM customer_aliases a WHERE a.external_id = s.external_id) IS NOT NULL"
+)
+ALIASED = (
+    "SELECT a.customer_id AS target_id, s.line AS ord, "
+    + ", ".join(f"s.{c}" for c in FILLED)
+    + f" FROM {STAGED} s JOIN customer_aliases a ON a.external_id = s.external_id"
+)
 UPSERT = f"""
-INSERT INTO customers (external_id, {', '.join(COLUMNS)})
-SELECT s.external_id, {', '.join(f's.{c}' for c in COLUMNS)} FROM {STAGED} s
+INSERT INTO customers (external_id, {", ".join(COLUMNS)})
+SELECT s.external_id, {", ".join(f"s.{c}" for c in COLUMNS)} FROM {STAGED} s
 WHERE NOT {IS_ALIAS} ORDER BY s.line
 ON CONFLICT (external_id) DO UPDATE SET
-    {', '.join(f'{c} = COALESCE(excluded.{c}, customers.{c})' for c in FILLED)},
+    {", ".join(f"{c} = COALESCE(excluded.{c}, customers.{c})" for c in FILLED)},
     timezone = excluded.timezone"""
 EXISTING = f"""
 SELECT count(*) FROM {STAGED} s
@@ -75,16 +78,22 @@ def write_customers(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts
         conn.execute(text(UPSERTED_IDS))
     if aliased:
         conn.execute(text(ALIASED_IDS))
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO customer_tags (customer_id, tag, source)
         SELECT DISTINCT i.id, t.tag, 'manual'
         FROM {staging.TAGS.name} t JOIN {IDS} i ON i.external_id = t.external_id WHERE true
-        ON CONFLICT (customer_id, tag) DO NOTHING"""))
+        ON CONFLICT (customer_id, tag) DO NOTHING""")
+    )
     flagged = record_flags(conn, ctx, staging.CUSTOMERS, "external_id")
     merged = merge_duplicates(conn, ctx.run_id, ctx.now, keyed=True)
-    return ChunkCounts(inserted=batch.accepted - rejected - existing - aliased,
-                       updated=existing + aliased, rejected=rejected, flagged=flagged,
-                       merged=merged)
+    return ChunkCounts(
+        inserted=batch.accepted - rejected - existing - aliased,
+        updated=existing + aliased,
+        rejected=rejected,
+        flagged=flagged,
+        merged=merged,
+    )
 
 
 def _reject_erased(conn: Connection, ctx: Context) -> int:
@@ -94,8 +103,13 @@ def _reject_erased(conn: Connection, ctx: Context) -> int:
         ctx.rejects.add(line, "customer_id", external_id, "customer was erased; not re-imported")
     if erased:
         for table in (staging.TAGS.name, STAGED):
-            conn.execute(text(f"DELETE FROM {table} WHERE external_id IN "
-                              f"(SELECT s.external_id FROM ({ERASED}) s)"))
-        conn.execute(text(f"DELETE FROM {staging.FLAGS.name} WHERE line NOT IN "
-                          f"(SELECT line FROM {STAGED})"))
+            conn.execute(
+                text(
+                    f"DELETE FROM {table} WHERE external_id IN "
+                    f"(SELECT s.external_id FROM ({ERASED}) s)"
+                )
+            )
+        conn.execute(
+            text(f"DELETE FROM {staging.FLAGS.name} WHERE line NOT IN (SELECT line FROM {STAGED})")
+        )
     return len(erased)

@@ -17,11 +17,11 @@ from ingest.report import ChunkCounts
 ORDER_COLUMNS = ("customer_id", "ordered_at", "amount", "category", "store")
 # A chunk of only new orders (the usual case) skips ON CONFLICT, which costs a third more.
 INSERT_ORDERS = f"""
-INSERT INTO orders (external_id, {', '.join(ORDER_COLUMNS)})
-SELECT external_id, {', '.join(ORDER_COLUMNS)} FROM {staging.ORDERS.name}"""
+INSERT INTO orders (external_id, {", ".join(ORDER_COLUMNS)})
+SELECT external_id, {", ".join(ORDER_COLUMNS)} FROM {staging.ORDERS.name}"""
 UPSERT_ORDERS = f"""{INSERT_ORDERS} WHERE true
-ON CONFLICT (external_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in ORDER_COLUMNS)}
-WHERE {' OR '.join(f'orders.{c} IS DISTINCT FROM excluded.{c}' for c in ORDER_COLUMNS)}"""
+ON CONFLICT (external_id) DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS)}
+WHERE {" OR ".join(f"orders.{c} IS DISTINCT FROM excluded.{c}" for c in ORDER_COLUMNS)}"""
 
 
 RECORD_KEYS = f"""
@@ -49,21 +49,29 @@ def write_orders(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
     table = staging.ORDERS.name
     stage(conn, staging.ORDERS, batch)
     rejected = resolve_customers(conn, ctx, staging.ORDERS)
-    existing = conn.execute(text(f"""
+    existing = conn.execute(
+        text(f"""
         SELECT count(*) FROM {table} s
-        WHERE (SELECT o.id FROM orders o WHERE o.external_id = s.external_id) IS NOT NULL"""
-    )).scalar_one()
+        WHERE (SELECT o.id FROM orders o WHERE o.external_id = s.external_id) IS NOT NULL""")
+    ).scalar_one()
     written = conn.execute(text(UPSERT_ORDERS if existing else INSERT_ORDERS)).rowcount
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO {staging.FLAGS.name} (line, record_key, customer_ref, code, detail)
         SELECT s.line, s.record_key, s.customer_ref, 'order_before_registration',
                'ordered_at is before the customer registered'
-        FROM {table} s WHERE s.ordered_at < s.registered_at"""))
+        FROM {table} s WHERE s.ordered_at < s.registered_at""")
+    )
     flagged = record_flags(conn, ctx, staging.ORDERS, "record_key")
     inserted = batch.accepted - rejected - existing
     updated = written - inserted
-    return ChunkCounts(inserted=inserted, updated=updated, unchanged=existing - updated,
-                       rejected=rejected, flagged=flagged)
+    return ChunkCounts(
+        inserted=inserted,
+        updated=updated,
+        unchanged=existing - updated,
+        rejected=rejected,
+        flagged=flagged,
+    )
 
 
 def write_events(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
@@ -76,5 +84,6 @@ def write_events(conn: Connection, ctx: Context, batch: Batch) -> ChunkCounts:
         conn.execute(text(RECORD_KEYS), {"run": ctx.run_id})
     flagged = record_flags(conn, ctx, staging.EVENTS, "record_key")
     accepted = batch.accepted - rejected
-    return ChunkCounts(inserted=inserted, unchanged=accepted - inserted, rejected=rejected,
-                       flagged=flagged)
+    return ChunkCounts(
+        inserted=inserted, unchanged=accepted - inserted, rejected=rejected, flagged=flagged
+    )

@@ -16,9 +16,23 @@ from ingest import staging
 from ingest.repoint import Reference, customer_references, repoint
 from models.tables import UtcDateTime
 
-FILLED = ("name_enc", "phone_enc", "email_enc", "address_enc", "phone_index", "email_index",
-          "device_id", "wechat_openid", "gender", "birth_year", "city", "district",
-          "member_level", "home_store", "registered_at")
+FILLED = (
+    "name_enc",
+    "phone_enc",
+    "email_enc",
+    "address_enc",
+    "phone_index",
+    "email_index",
+    "device_id",
+    "wechat_openid",
+    "gender",
+    "birth_year",
+    "city",
+    "district",
+    "member_level",
+    "home_store",
+    "registered_at",
+)
 MATCH_KEYS = {"phone": "phone_index", "device_id": "device_id"}
 
 # Before a chunk, no two customers share a key (earlier chunks merged them), so a shared key
@@ -41,13 +55,17 @@ SELECT '{how}', y.k, y.id, {lo}, {hi} FROM (
 ) y"""
 # Links to the oldest holder: from each touched holder, and to a touched oldest holder from
 # the (at most one) other customer that already had the key.
-LINK_TOUCHED = "INSERT INTO ing_edges (a, b, matched_on) SELECT id, lo, matched_on FROM ing_keys " \
-               "WHERE id <> lo"
+LINK_TOUCHED = (
+    "INSERT INTO ing_edges (a, b, matched_on) SELECT id, lo, matched_on FROM ing_keys "
+    "WHERE id <> lo"
+)
 LINK_OTHERS = """
 INSERT INTO ing_edges (a, b, matched_on)
 SELECT c.id, y.id, y.matched_on FROM ing_keys y JOIN customers c ON c.{col} = y.k
 WHERE y.matched_on = '{how}' AND y.id = y.lo AND c.id <> y.id AND c.erased_at IS NULL"""
-LABEL = "INSERT INTO ing_labels (id, label) SELECT a, a FROM ing_edges UNION SELECT b, b FROM ing_edges"
+LABEL = (
+    "INSERT INTO ing_labels (id, label) SELECT a, a FROM ing_edges UNION SELECT b, b FROM ing_edges"
+)
 # One step of min-label propagation: when no label changes, each label is the lowest id of its
 # connected group (phone links one pair, a device id another: all of them are one person).
 SPREAD = """
@@ -61,9 +79,11 @@ INSERT INTO ing_merge (dup_id, survivor_id, matched_on)
 SELECT l.id, l.label, (SELECT MIN(e.matched_on) FROM ing_edges e WHERE e.a = l.id OR e.b = l.id)
 FROM ing_labels l WHERE l.id <> l.label"""
 
-DUPLICATES = ("SELECT m.survivor_id AS target_id, d.id AS ord, "
-              + ", ".join(f"d.{c}" for c in FILLED)
-              + " FROM ing_merge m JOIN customers d ON d.id = m.dup_id")
+DUPLICATES = (
+    "SELECT m.survivor_id AS target_id, d.id AS ord, "
+    + ", ".join(f"d.{c}" for c in FILLED)
+    + " FROM ing_merge m JOIN customers d ON d.id = m.dup_id"
+)
 
 
 def fill_gaps(conn: Connection, source: str) -> None:
@@ -72,14 +92,22 @@ def fill_gaps(conn: Connection, source: str) -> None:
     One source row per customer at a time, in `ord` order, so several duplicates all count.
     """
     sets = [f"{c} = COALESCE(customers.{c}, r.{c})" for c in FILLED if c != "registered_at"]
-    sets.append("registered_at = CASE WHEN r.registered_at < customers.registered_at "
-                "THEN r.registered_at ELSE COALESCE(customers.registered_at, r.registered_at) END")
-    ranked = (f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.target_id ORDER BY s.ord) AS rn "
-              f"FROM ({source}) s")
+    sets.append(
+        "registered_at = CASE WHEN r.registered_at < customers.registered_at "
+        "THEN r.registered_at ELSE COALESCE(customers.registered_at, r.registered_at) END"
+    )
+    ranked = (
+        f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.target_id ORDER BY s.ord) AS rn "
+        f"FROM ({source}) s"
+    )
     rank = 1
-    while conn.execute(text(f"UPDATE customers SET {', '.join(sets)} FROM ({ranked}) r "
-                            "WHERE customers.id = r.target_id AND r.rn = :rank"),
-                       {"rank": rank}).rowcount:
+    while conn.execute(
+        text(
+            f"UPDATE customers SET {', '.join(sets)} FROM ({ranked}) r "
+            "WHERE customers.id = r.target_id AND r.rn = :rank"
+        ),
+        {"rank": rank},
+    ).rowcount:
         rank += 1
 
 
@@ -97,9 +125,19 @@ def merge_duplicates(conn: Connection, run_id: int, now: datetime, keyed: bool =
         if not keyed:
             conn.execute(text(KEYS_OF_IDS))
         keyed = False
-        shared = sum(conn.execute(text(SHARED.format(
-            how=how, col=col, lo=_GROUP.format(agg="MIN", col=col),
-            hi=_GROUP.format(agg="MAX", col=col)))).rowcount for how, col in MATCH_KEYS.items())
+        shared = sum(
+            conn.execute(
+                text(
+                    SHARED.format(
+                        how=how,
+                        col=col,
+                        lo=_GROUP.format(agg="MIN", col=col),
+                        hi=_GROUP.format(agg="MAX", col=col),
+                    )
+                )
+            ).rowcount
+            for how, col in MATCH_KEYS.items()
+        )
         if not shared:
             return merged
         conn.execute(text(LINK_TOUCHED))
@@ -119,15 +157,22 @@ def _merge(conn: Connection, refs: list[Reference], run_id: int, now: datetime) 
     fill_gaps(conn, DUPLICATES)
     params = {"run": run_id, "now": now}
     stamp = bindparam("now", type_=UtcDateTime)
-    conn.execute(text("""
+    conn.execute(
+        text("""
         INSERT INTO customer_aliases (external_id, customer_id, run_id, created_at)
         SELECT d.external_id, m.survivor_id, :run, :now
-        FROM ing_merge m JOIN customers d ON d.id = m.dup_id""").bindparams(stamp), params)
-    conn.execute(text("""
+        FROM ing_merge m JOIN customers d ON d.id = m.dup_id""").bindparams(stamp),
+        params,
+    )
+    conn.execute(
+        text("""
         INSERT INTO customer_merges (survivor_id, merged_customer_id, merged_external_id,
                                      matched_on, run_id, merged_at)
         SELECT m.survivor_id, m.dup_id, d.external_id, m.matched_on, :run, :now
-        FROM ing_merge m JOIN customers d ON d.id = m.dup_id""").bindparams(stamp), params)
+        FROM ing_merge m JOIN customers d ON d.id = m.dup_id""").bindparams(stamp),
+        params,
+    )
     repoint(conn, refs)
-    return conn.execute(text(
-        "DELETE FROM customers WHERE id IN (SELECT dup_id FROM ing_merge)")).rowcount
+    return conn.execute(
+        text("DELETE FROM customers WHERE id IN (SELECT dup_id FROM ing_merge)")
+    ).rowcount

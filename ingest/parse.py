@@ -94,8 +94,9 @@ def day(field: str, value: str | None) -> date | None:
         raise FieldError(field, value, "not a real calendar date") from None
 
 
-def moment(field: str, value: str | None, zone: tzinfo = SHANGHAI,
-           required: bool = False) -> datetime | None:
+def moment(
+    field: str, value: str | None, zone: tzinfo = SHANGHAI, required: bool = False
+) -> datetime | None:
     """An ISO 8601 timestamp in UTC; without an offset it is read in `zone`."""
     if value is None:
         if required:

@@ -25,8 +25,9 @@ def process_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def in_thread(make: Callable[[], Iterator[Batch]],
-              depth: int = DEPTH) -> Generator[Batch, None, None]:
+def in_thread(
+    make: Callable[[], Iterator[Batch]], depth: int = DEPTH
+) -> Generator[Batch, None, None]:
     """Produce the batches of `make()` on a worker thread, at most `depth` ahead of the consumer.
 
     An exception in the worker (say ImportFileError) is raised in the consumer; if the
@@ -34,8 +35,9 @@ def in_thread(make: Callable[[], Iterator[Batch]],
     """
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    worker = threading.Thread(target=_produce, args=(make, slots, stop, False),
-                              name="ingest-reader", daemon=True)
+    worker = threading.Thread(
+        target=_produce, args=(make, slots, stop, False), name="ingest-reader", daemon=True
+    )
     worker.start()
     try:
         yield from _consume(slots, worker.is_alive)
@@ -44,8 +46,9 @@ def in_thread(make: Callable[[], Iterator[Batch]],
         worker.join()
 
 
-def in_process(make: Callable[[], Iterator[Batch]],
-               depth: int = DEPTH) -> Generator[Batch, None, None]:
+def in_process(
+    make: Callable[[], Iterator[Batch]], depth: int = DEPTH
+) -> Generator[Batch, None, None]:
     """Produce the batches of `make()` in a forked child process, at most `depth` ahead.
 
     Errors in the child reach the consumer as the same exception; a child that dies is an
@@ -54,8 +57,9 @@ def in_process(make: Callable[[], Iterator[Batch]],
     ctx = multiprocessing.get_context("fork")
     slots: Any = ctx.Queue(maxsize=depth)
     stop = ctx.Event()
-    child = ctx.Process(target=_produce, args=(make, slots, stop, True), name="ingest-reader",
-                        daemon=True)
+    child = ctx.Process(
+        target=_produce, args=(make, slots, stop, True), name="ingest-reader", daemon=True
+    )
     child.start()
     try:
         yield from _consume(slots, child.is_alive)
@@ -83,10 +87,10 @@ def _consume(slots: Any, alive: Callable[[], bool]) -> Iterator[Batch]:
         yield item
 
 
-def _produce(make: Callable[[], Iterator[Batch]], slots: Any, stop: Any,
-             crossing: bool) -> None:
+def _produce(make: Callable[[], Iterator[Batch]], slots: Any, stop: Any, crossing: bool) -> None:
     """Put the batches, then "done", or the error that stopped them (in a form that survives
     the trip to another process when `crossing`)."""
+
     def put(item: tuple[str, Any]) -> bool:
         while not stop.is_set():
             try:

@@ -21,7 +21,10 @@ from ingest.report import ImportFileError
 from privacy.masking import mask_address, mask_email, mask_name, mask_phone, scrub
 
 MASKS: dict[str, Callable[[str | None], str]] = {
-    "name": mask_name, "phone": mask_phone, "email": mask_email, "address": mask_address,
+    "name": mask_name,
+    "phone": mask_phone,
+    "email": mask_email,
+    "address": mask_address,
 }
 MAX_SHOWN = 80
 
@@ -54,8 +57,9 @@ class RejectWriter:
             try:
                 self._fh = self._tmp.open("w", encoding="utf-8", newline="")
             except OSError as exc:
-                raise ImportFileError(f"cannot write the reject file {self.path}: "
-                                      f"{exc.strerror}") from None
+                raise ImportFileError(
+                    f"cannot write the reject file {self.path}: {exc.strerror}"
+                ) from None
             self._csv = csv.writer(self._fh)
             self._csv.writerow(["line", "field", "value", "reason"])
         return self
@@ -71,8 +75,12 @@ class RejectWriter:
             self._csv.writerows(self._pending)
         self._pending.clear()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._fh is None or self._tmp is None or self.path is None:
             return
         if exc_type is None:

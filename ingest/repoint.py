@@ -24,12 +24,21 @@ from models.tables import (
 
 MERGE = "ing_merge"
 # Each survivor with itself and its duplicates: the ids whose rows become one customer's.
-GROUPS = (f"SELECT survivor_id AS grp, survivor_id AS member FROM {MERGE} "
-          f"UNION SELECT survivor_id, dup_id FROM {MERGE}")
+GROUPS = (
+    f"SELECT survivor_id AS grp, survivor_id AS member FROM {MERGE} "
+    f"UNION SELECT survivor_id, dup_id FROM {MERGE}"
+)
 UNDECLARED = {
     table.__tablename__: "customer_id"
-    for table in (Delivery, PlannedSend, AudienceMember, CustomerProfile, CustomerTag, Order,
-                  BehaviorEvent)
+    for table in (
+        Delivery,
+        PlannedSend,
+        AudienceMember,
+        CustomerProfile,
+        CustomerTag,
+        Order,
+        BehaviorEvent,
+    )
 }  # bulk or derived tables that skip the per-row foreign key check
 
 
@@ -53,13 +62,18 @@ def customer_references(conn: Connection) -> list[Reference]:
         table, table_fks = key[1], fks.get(key, [])
         if table == "customers":
             continue
-        columns = {fk["constrained_columns"][0] for fk in table_fks
-                   if fk["referred_table"] == "customers" and fk["referred_columns"] == ["id"]
-                   and len(fk["constrained_columns"]) == 1}
+        columns = {
+            fk["constrained_columns"][0]
+            for fk in table_fks
+            if fk["referred_table"] == "customers"
+            and fk["referred_columns"] == ["id"]
+            and len(fk["constrained_columns"]) == 1
+        }
         if table in UNDECLARED:
             columns.add(UNDECLARED[table])
-        keys: list[list[str | None]] = [list(pks[key]["constrained_columns"])] \
-            if pks.get(key) else []
+        keys: list[list[str | None]] = (
+            [list(pks[key]["constrained_columns"])] if pks.get(key) else []
+        )
         keys += [list(u["column_names"]) for u in uniques.get(key, [])]
         keys += [list(i["column_names"]) for i in indexes.get(key, []) if i["unique"]]
         for column in sorted(columns):
@@ -76,11 +90,15 @@ def repoint(conn: Connection, refs: list[Reference]) -> None:
         for peers in ref.peers:
             same = "".join(f" AND t2.{q(p)} = {t}.{q(p)}" for p in peers)
             # Keep the row of the lowest id among the survivor and its duplicates.
-            conn.execute(text(f"""
+            conn.execute(
+                text(f"""
                 DELETE FROM {t} WHERE {c} IN (SELECT dup_id FROM {MERGE}) AND EXISTS (
                     SELECT 1 FROM {MERGE} m JOIN ({GROUPS}) g ON g.grp = m.survivor_id
                     JOIN {t} t2 ON t2.{c} = g.member
-                    WHERE m.dup_id = {t}.{c} AND g.member < {t}.{c}{same})"""))
-        conn.execute(text(f"""
+                    WHERE m.dup_id = {t}.{c} AND g.member < {t}.{c}{same})""")
+            )
+        conn.execute(
+            text(f"""
             UPDATE {t} SET {c} = (SELECT m.survivor_id FROM {MERGE} m WHERE m.dup_id = {t}.{c})
-            WHERE {c} IN (SELECT dup_id FROM {MERGE})"""))
+            WHERE {c} IN (SELECT dup_id FROM {MERGE})""")
+        )

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar, cast, get_args
 
 from ingest import parse
 from ingest.parse import FieldError
-from models.audience import ChannelName, EventType
+from models.audience import EventType
+from models.consent_terms import CHANNELS, CLOCK_SKEW, INVALID_CONSENT_SOURCES, PURPOSES
 from privacy.blind_index import blind_index
 from privacy.cipher import encrypt
 
 EVENT_TYPES = frozenset(get_args(EventType))
-CHANNELS = frozenset(get_args(ChannelName))
-PURPOSES = frozenset({"marketing", "service", "profiling"})
-INVALID_CONSENT_SOURCES = frozenset({"default", "bundled"})
-# How far ahead of the import's clock a sender's clock may run. Anything dated later is an
-# error, not a fact: a consent dated 2030 would outrank every opt-out recorded before 2030.
-CLOCK_SKEW = timedelta(minutes=5)
 T = TypeVar("T")
 
 
@@ -60,8 +55,11 @@ def _until(field: str, value: str | None, now: datetime) -> datetime:
     """A required timestamp no later than `now` plus CLOCK_SKEW (orders, events, consents)."""
     moment = cast(datetime, parse.moment(field, value, parse.SHANGHAI, True))  # required
     if moment > now + CLOCK_SKEW:
-        raise FieldError(field, value, "in the future (more than "
-                                       f"{CLOCK_SKEW.seconds // 60} minutes after the import time)")
+        raise FieldError(
+            field,
+            value,
+            f"in the future (more than {CLOCK_SKEW.seconds // 60} minutes after the import time)",
+        )
     return moment
 
 
@@ -78,23 +76,47 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
     address = f(parse.text, "address", v.get("address"), 300)
     born = f(parse.day, "birthday", v.get("birthday"))
     zone = f(parse.zone, v.get("timezone")) or parse.SHANGHAI
-    plain: dict[str, Any] = {c: f(parse.text, c, v.get(c), n) for c, n in (
-        ("city", 64), ("district", 64), ("member_level", 32), ("home_store", 64),
-        ("device_id", 128), ("wechat_openid", 128))}
-    tags = [f(parse.text, "tags", t.strip(), 64) for t in (v.get("tags") or "").split(";")
-            if t.strip()]
+    plain: dict[str, Any] = {
+        c: f(parse.text, c, v.get(c), n)
+        for c, n in (
+            ("city", 64),
+            ("district", 64),
+            ("member_level", 32),
+            ("home_store", 64),
+            ("device_id", 128),
+            ("wechat_openid", 128),
+        )
+    }
+    tags = [
+        f(parse.text, "tags", t.strip(), 64) for t in (v.get("tags") or "").split(";") if t.strip()
+    ]
     record: dict[str, Any] = {
-        "line": line, "external_id": ext, "gender": f(parse.gender, v.get("gender")),
-        "birth_year": born.year if born else None, "timezone": zone.key,
-        "registered_at": f(parse.moment, "registered_at", v.get("registered_at"), zone), **plain,
+        "line": line,
+        "external_id": ext,
+        "gender": f(parse.gender, v.get("gender")),
+        "birth_year": born.year if born else None,
+        "timezone": zone.key,
+        "registered_at": f(parse.moment, "registered_at", v.get("registered_at"), zone),
+        **plain,
     }
     if errors:
         return errors
-    record.update(name_enc=encrypt(name, "name"), phone_enc=encrypt(phone, "phone"),
-                  email_enc=encrypt(email, "email"), address_enc=encrypt(address, "address"),
-                  phone_index=blind_index("phone", phone), email_index=blind_index("email", email))
-    parsed = Parsed(line, record["external_id"], record["external_id"], record,
-                    tags=sorted({t for t in tags if t}), unique=("customer_id", ext))
+    record.update(
+        name_enc=encrypt(name, "name"),
+        phone_enc=encrypt(phone, "phone"),
+        email_enc=encrypt(email, "email"),
+        address_enc=encrypt(address, "address"),
+        phone_index=blind_index("phone", phone),
+        email_index=blind_index("email", email),
+    )
+    parsed = Parsed(
+        line,
+        record["external_id"],
+        record["external_id"],
+        record,
+        tags=sorted({t for t in tags if t}),
+        unique=("customer_id", ext),
+    )
     today = now.date()
     if born and born > today:
         parsed.flags.append(("birthday_in_future", "birthday is after the import date"))
@@ -119,8 +141,13 @@ def order(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
     if errors:
         return errors
     record["record_key"] = record["external_id"]
-    return Parsed(line, record["external_id"], record["customer_ref"], record,
-                  unique=("order_id", record["external_id"]))
+    return Parsed(
+        line,
+        record["external_id"],
+        record["customer_ref"],
+        record,
+        unique=("order_id", record["external_id"]),
+    )
 
 
 def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
@@ -137,9 +164,15 @@ def event(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[F
         return errors
     key = record["event_key"]
     record["record_key"] = key or "|".join(
-        (record["customer_ref"], record["event_type"], record["occurred_at"].isoformat()))
-    return Parsed(line, record["record_key"], record["customer_ref"], record,
-                  unique=("event_id", key) if key else None)
+        (record["customer_ref"], record["event_type"], record["occurred_at"].isoformat())
+    )
+    return Parsed(
+        line,
+        record["record_key"],
+        record["customer_ref"],
+        record,
+        unique=("event_id", key) if key else None,
+    )
 
 
 def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list[FieldError]:
@@ -157,16 +190,30 @@ def consent(line: int, v: dict[str, str | None], now: datetime) -> Parsed | list
     pre_ticked = f(parse.boolean, "pre_ticked", v.get("pre_ticked"))
     if errors:
         return errors
-    record["record_key"] = "|".join((record["customer_ref"], record["channel"],
-                                     record["purpose"], record["recorded_at"].isoformat()))
+    record["record_key"] = "|".join(
+        (
+            record["customer_ref"],
+            record["channel"],
+            record["purpose"],
+            record["recorded_at"].isoformat(),
+        )
+    )
     parsed = Parsed(line, record["record_key"], record["customer_ref"], record)
     if record["granted"] and (pre_ticked or record["source"].lower() in INVALID_CONSENT_SOURCES):
         record["granted"] = False
-        parsed.flags.append(("consent_not_valid", "pre-ticked or bundled consent is not valid "
-                                                  "consent (CN-25); recorded as not granted"))
+        parsed.flags.append(
+            (
+                "consent_not_valid",
+                "pre-ticked or bundled consent is not valid "
+                "consent (CN-25); recorded as not granted",
+            )
+        )
     return parsed
 
 
 PARSERS: dict[str, Callable[[int, dict[str, str | None], datetime], Parsed | list[FieldError]]] = {
-    "customers": customer, "orders": order, "events": event, "consents": consent,
+    "customers": customer,
+    "orders": order,
+    "events": event,
+    "consents": consent,
 }

@@ -32,13 +32,19 @@ CHUNK_ROWS = 10_000
 # From this size on, a file is parsed in a child process (its start is then negligible).
 PROCESS_MIN_BYTES = 4 << 20
 Writer = Callable[[Connection, Context, Batch], ChunkCounts]
-WRITERS: dict[Kind, Writer] = {"customers": write_customers, "orders": write_orders,
-                               "events": write_events, "consents": write_consents}
+WRITERS: dict[Kind, Writer] = {
+    "customers": write_customers,
+    "orders": write_orders,
+    "events": write_events,
+    "consents": write_consents,
+}
 # Tables whose statistics are refreshed after batches 1, 4, 16, 64, … of an import: those its
 # statements join (rather than probe by index in scalar subqueries), which may be new and empty.
 ANALYZED: dict[Kind, tuple[str, ...]] = {
     "customers": ("customers", "customer_aliases", "customer_tags", "import_flags"),
-    "orders": ("import_flags",), "events": ("import_flags",), "consents": ("import_flags",),
+    "orders": ("import_flags",),
+    "events": ("import_flags",),
+    "consents": ("import_flags",),
 }
 
 # PostgreSQL advisory lock (SQLite serializes writers anyway). Customer imports take it alone:
@@ -51,9 +57,15 @@ CUSTOMER_IMPORT_LOCK = 0x696D7063  # "impc"
 __all__ = ["ImportFileError", "ImportReport", "import_file"]
 
 
-def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None = None,
-                progress: Callable[[int], None] | None = None,
-                chunk_rows: int = CHUNK_ROWS, in_process: bool | None = None) -> ImportReport:
+def import_file(
+    engine: Engine,
+    kind: Kind,
+    path: Path,
+    reject_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    in_process: bool | None = None,
+) -> ImportReport:
     """Import one file of `kind`; rejected rows go to `reject_path` (CSV) when given.
 
     The file is parsed on a thread, or in a child process when `in_process` (default: for
@@ -66,15 +78,24 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
     path = Path(path)
     with RejectWriter(reject_path) as rejects, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            take = (func.pg_advisory_xact_lock if kind == "customers"
-                    else func.pg_advisory_xact_lock_shared)
+            take = (
+                func.pg_advisory_xact_lock
+                if kind == "customers"
+                else func.pg_advisory_xact_lock_shared
+            )
             conn.execute(select(take(CUSTOMER_IMPORT_LOCK)))
         staging.create(conn)
-        run_id = conn.execute(insert(ImportRun).values(
-            kind=kind, file_name=path.name[:255], started_at=now).returning(ImportRun.id)
+        run_id = conn.execute(
+            insert(ImportRun)
+            .values(kind=kind, file_name=path.name[:255], started_at=now)
+            .returning(ImportRun.id)
         ).scalar_one()
-        report = ImportReport(kind=kind, file_name=path.name, run_id=run_id,
-                              reject_file=str(reject_path) if reject_path else None)
+        report = ImportReport(
+            kind=kind,
+            file_name=path.name,
+            run_id=run_id,
+            reject_file=str(reject_path) if reject_path else None,
+        )
         ctx = Context(run_id=run_id, kind=kind, now=now, rejects=rejects)
         table = staging.BY_KIND[kind]
         pg = conn.dialect.name == "postgresql"
@@ -82,8 +103,11 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
         if in_process is None:
             in_process = pg and path.is_file() and path.stat().st_size >= PROCESS_MIN_BYTES
         make = partial(read_batches, path, kind, now, chunk_rows, encode)
-        source = (prefetch.in_process(make) if in_process and prefetch.process_available()
-                  else prefetch.in_thread(make))
+        source = (
+            prefetch.in_process(make)
+            if in_process and prefetch.process_available()
+            else prefetch.in_thread(make)
+        )
         with closing(source) as batches:
             for done, batch in enumerate(batches, start=1):
                 _write(conn, ctx, report, batch)
@@ -93,8 +117,11 @@ def import_file(engine: Engine, kind: Kind, path: Path, reject_path: Path | None
                     progress(report.rows_read)
         report.seconds = round(time.perf_counter() - started, 3)
         counts = report.model_dump(include=set(ChunkCounts.model_fields) | {"rows_read"})
-        conn.execute(update(ImportRun).where(ImportRun.id == run_id).values(
-            finished_at=datetime.now(UTC), **counts))
+        conn.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id)
+            .values(finished_at=datetime.now(UTC), **counts)
+        )
         staging.drop(conn)
     return report
 

@@ -21,8 +21,12 @@ from ingest.report import ImportFileError
 CSV_SUFFIXES = {".csv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SNIFF_BYTES = 64 * 1024
-MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"%PDF": "a PDF document",
-         b"\x1f\x8b": "a gzip archive", b"\xd0\xcf\x11\xe0": "an old Excel/Office file"}
+MAGIC = {
+    b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office file",
+}
 
 
 @dataclass(slots=True)
@@ -38,8 +42,10 @@ def read_rows(path: Path, kind: Kind) -> Iterator[RawRow]:
     """Yield the file's records; raise ImportFileError if the file is not a `kind` file."""
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | JSONL_SUFFIXES:
-        raise ImportFileError(f"{path.name}: unsupported file type {suffix or '(none)'!r}; "
-                              "use .csv, .jsonl or .ndjson")
+        raise ImportFileError(
+            f"{path.name}: unsupported file type {suffix or '(none)'!r}; "
+            "use .csv, .jsonl or .ndjson"
+        )
     if not path.is_file():
         raise ImportFileError(f"{path.name}: no such file")
     _sniff(path)
@@ -53,12 +59,13 @@ def _lines(fh: BinaryIO, name: str) -> Iterator[str]:
     fails the file with its exact line number."""
     for number, raw in enumerate(fh, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ImportFileError(f"{name}: not UTF-8 text (invalid bytes on line {number}); "
-                                  "save it as UTF-8") from None
+            raise ImportFileError(
+                f"{name}: not UTF-8 text (invalid bytes on line {number}); save it as UTF-8"
+            ) from None
 
 
 def _sniff(path: Path) -> None:
@@ -69,8 +76,10 @@ def _sniff(path: Path) -> None:
         raise ImportFileError(f"{path.name}: the file is empty")
     for magic, what in MAGIC.items():
         if head.startswith(magic):
-            raise ImportFileError(f"{path.name}: this is {what}, not a text file; export it as "
-                                  "UTF-8 CSV or JSON lines")
+            raise ImportFileError(
+                f"{path.name}: this is {what}, not a text file; export it as "
+                "UTF-8 CSV or JSON lines"
+            )
     if b"\x00" in head:
         raise ImportFileError(f"{path.name}: binary content (NUL bytes), not a text file")
     try:
@@ -104,8 +113,10 @@ def _check_names(name: str, kind: Kind, names: list[str], what: str) -> None:
         return
     other = likely_kind(set(names))
     hint = f"; this looks like a {other} file" if other and other != kind else ""
-    raise ImportFileError(f"{name}: not a {kind} file: {'; '.join(problems)}{hint} "
-                          f"(expected {', '.join(spec.required + spec.optional)})")
+    raise ImportFileError(
+        f"{name}: not a {kind} file: {'; '.join(problems)}{hint} "
+        f"(expected {', '.join(spec.required + spec.optional)})"
+    )
 
 
 def _csv_rows(lines: Iterator[str], name: str, kind: Kind) -> Iterator[RawRow]:
@@ -116,8 +127,10 @@ def _csv_rows(lines: Iterator[str], name: str, kind: Kind) -> Iterator[RawRow]:
             raise ImportFileError(f"{name}: the file is empty")
         names = [h.strip().lower() for h in header]
         if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-            raise ImportFileError(f"{name}: the header is one column; CSV files must be "
-                                  "comma-separated (this one seems to use ';' or tabs)")
+            raise ImportFileError(
+                f"{name}: the header is one column; CSV files must be "
+                "comma-separated (this one seems to use ';' or tabs)"
+            )
         _check_names(name, kind, names, "column")
         start = reader.line_num + 1
         for fields in reader:
@@ -129,8 +142,9 @@ def _csv_rows(lines: Iterator[str], name: str, kind: Kind) -> Iterator[RawRow]:
                 continue
             yield RawRow(line, {n: (v.strip() or None) for n, v in zip(names, fields, strict=True)})
     except csv.Error as exc:
-        raise ImportFileError(f"{name}: unreadable CSV near line {reader.line_num}: {exc}") \
-            from None
+        raise ImportFileError(
+            f"{name}: unreadable CSV near line {reader.line_num}: {exc}"
+        ) from None
 
 
 def _json_value(value: object) -> str | None:
@@ -161,8 +175,9 @@ def _json_row(name: str, kind: Kind, line: int, text: str, first: bool) -> RawRo
         obj = json.loads(text, parse_float=str, parse_int=str)
     except json.JSONDecodeError as exc:
         if first:
-            raise ImportFileError(f"{name}: not JSON lines: line {line} is not valid JSON "
-                                  f"({exc.msg})") from None
+            raise ImportFileError(
+                f"{name}: not JSON lines: line {line} is not valid JSON ({exc.msg})"
+            ) from None
         return RawRow(line, {}, f"not valid JSON ({exc.msg} at column {exc.colno})")
     if not isinstance(obj, dict):
         if first:

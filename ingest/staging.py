@@ -38,41 +38,115 @@ def _stage(name: str, *columns: Column[Any]) -> Table:
 
 
 def _ref() -> tuple[Column[Any], ...]:
-    return Column("record_key", Text), Column("customer_ref", Text), Column("customer_id", BigInteger)
+    return (
+        Column("record_key", Text),
+        Column("customer_ref", Text),
+        Column("customer_id", BigInteger),
+    )
 
 
 CUSTOMERS = _stage(
-    "ing_customers", Column("external_id", Text),
+    "ing_customers",
+    Column("external_id", Text),
     *(Column(c, LargeBinary) for c in ("name_enc", "phone_enc", "email_enc", "address_enc")),
-    *(Column(c, Text) for c in ("phone_index", "email_index", "device_id", "wechat_openid",
-                                "gender", "city", "district", "member_level", "home_store",
-                                "timezone")),
-    Column("birth_year", Integer), Column("registered_at", UtcDateTime),
+    *(
+        Column(c, Text)
+        for c in (
+            "phone_index",
+            "email_index",
+            "device_id",
+            "wechat_openid",
+            "gender",
+            "city",
+            "district",
+            "member_level",
+            "home_store",
+            "timezone",
+        )
+    ),
+    Column("birth_year", Integer),
+    Column("registered_at", UtcDateTime),
 )
-ORDERS = _stage("ing_orders", *_ref(), Column("external_id", Text),
-                Column("ordered_at", UtcDateTime), Column("amount", Numeric(12, 2)),
-                Column("category", Text), Column("store", Text),
-                Column("registered_at", UtcDateTime))
-EVENTS = _stage("ing_events", *_ref(), Column("event_key", Text), Column("event_type", Text),
-                Column("occurred_at", UtcDateTime), Column("channel", Text))
-CONSENTS = _stage("ing_consents", *_ref(), Column("channel", Text), Column("purpose", Text),
-                  Column("granted", Boolean), Column("source", Text),
-                  Column("wording_version", Text), Column("recorded_at", UtcDateTime))
-TAGS = Table("ing_tags", META, Column("external_id", Text), Column("tag", Text),
-             prefixes=["TEMPORARY"])
-FLAGS = _stage("ing_flags", Column("record_key", Text), Column("customer_ref", Text),
-               Column("code", Text), Column("detail", Text))
-IDS = Table("ing_ids", META, Column("id", BigInteger), Column("external_id", Text),
-            Column("phone_index", Text), Column("device_id", Text), prefixes=["TEMPORARY"])
-KEYS = Table("ing_keys", META, Column("matched_on", Text), Column("k", Text),
-             Column("id", BigInteger), Column("lo", BigInteger), Column("hi", BigInteger),
-             prefixes=["TEMPORARY"])
-MERGE = Table("ing_merge", META, Column("dup_id", BigInteger), Column("survivor_id", BigInteger),
-              Column("matched_on", Text), prefixes=["TEMPORARY"])
-EDGES = Table("ing_edges", META, Column("a", BigInteger), Column("b", BigInteger),
-              Column("matched_on", Text), prefixes=["TEMPORARY"])
-LABELS = Table("ing_labels", META, Column("id", BigInteger), Column("label", BigInteger),
-               prefixes=["TEMPORARY"])
+ORDERS = _stage(
+    "ing_orders",
+    *_ref(),
+    Column("external_id", Text),
+    Column("ordered_at", UtcDateTime),
+    Column("amount", Numeric(12, 2)),
+    Column("category", Text),
+    Column("store", Text),
+    Column("registered_at", UtcDateTime),
+)
+EVENTS = _stage(
+    "ing_events",
+    *_ref(),
+    Column("event_key", Text),
+    Column("event_type", Text),
+    Column("occurred_at", UtcDateTime),
+    Column("channel", Text),
+)
+CONSENTS = _stage(
+    "ing_consents",
+    *_ref(),
+    Column("channel", Text),
+    Column("purpose", Text),
+    Column("granted", Boolean),
+    Column("source", Text),
+    Column("wording_version", Text),
+    Column("recorded_at", UtcDateTime),
+)
+TAGS = Table(
+    "ing_tags", META, Column("external_id", Text), Column("tag", Text), prefixes=["TEMPORARY"]
+)
+FLAGS = _stage(
+    "ing_flags",
+    Column("record_key", Text),
+    Column("customer_ref", Text),
+    Column("code", Text),
+    Column("detail", Text),
+)
+IDS = Table(
+    "ing_ids",
+    META,
+    Column("id", BigInteger),
+    Column("external_id", Text),
+    Column("phone_index", Text),
+    Column("device_id", Text),
+    prefixes=["TEMPORARY"],
+)
+KEYS = Table(
+    "ing_keys",
+    META,
+    Column("matched_on", Text),
+    Column("k", Text),
+    Column("id", BigInteger),
+    Column("lo", BigInteger),
+    Column("hi", BigInteger),
+    prefixes=["TEMPORARY"],
+)
+MERGE = Table(
+    "ing_merge",
+    META,
+    Column("dup_id", BigInteger),
+    Column("survivor_id", BigInteger),
+    Column("matched_on", Text),
+    prefixes=["TEMPORARY"],
+)
+EDGES = Table(
+    "ing_edges",
+    META,
+    Column("a", BigInteger),
+    Column("b", BigInteger),
+    Column("matched_on", Text),
+    prefixes=["TEMPORARY"],
+)
+LABELS = Table(
+    "ing_labels",
+    META,
+    Column("id", BigInteger),
+    Column("label", BigInteger),
+    prefixes=["TEMPORARY"],
+)
 BY_KIND = {"customers": CUSTOMERS, "orders": ORDERS, "events": EVENTS, "consents": CONSENTS}
 ALL = (CUSTOMERS, ORDERS, EVENTS, CONSENTS, TAGS, FLAGS, IDS, KEYS, MERGE, EDGES, LABELS)
 
@@ -128,14 +202,20 @@ def encode(table: Table, records: Sequence[dict[str, Any]]) -> Encoded:
         return Encoded((), "")
     columns = tuple(records[0])
     convert = [_CONVERTERS.get(type(table.c[c].type), str) for c in columns]
-    lines = ["\t".join([_NULL if v is None else f(v)
-                        for f, v in zip(convert, r.values(), strict=True)]) for r in records]
+    lines = [
+        "\t".join([_NULL if v is None else f(v) for f, v in zip(convert, r.values(), strict=True)])
+        for r in records
+    ]
     lines.append("")
     return Encoded(columns, "\n".join(lines))
 
 
-def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
-         encoded: Encoded | None = None) -> None:
+def load(
+    conn: Connection,
+    table: Table,
+    records: Sequence[dict[str, Any]] = (),
+    encoded: Encoded | None = None,
+) -> None:
     """Append records (dicts keyed by column name, all with the same keys) to a staging table:
     COPY on PostgreSQL (of `encoded`, their `encode`d form, if it was made already)."""
     if encoded is None:
@@ -147,11 +227,15 @@ def load(conn: Connection, table: Table, records: Sequence[dict[str, Any]] = (),
         encoded = encode(table, records)
     if not encoded.text:
         return
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.dbapi_connection
+    assert raw is not None, "a connection in use has its DBAPI connection"
+    cursor = raw.cursor()
     try:
         cursor.copy_expert(
             f"COPY {table.name} ({', '.join(encoded.columns)}) FROM STDIN",
-            io.StringIO(encoded.text), size=COPY_READ_BYTES)
+            io.StringIO(encoded.text),
+            size=COPY_READ_BYTES,
+        )
     finally:
         cursor.close()
 
@@ -173,4 +257,7 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = re.compile(r"[\\\t\n\r]")
 # How each column type is written; anything else (numbers, timestamps) by its str().
 _CONVERTERS: dict[type[TypeEngine[Any]], Callable[[Any], str]] = {
-    Text: _text, LargeBinary: _bytea, Boolean: _boolean}
+    Text: _text,
+    LargeBinary: _bytea,
+    Boolean: _boolean,
+}

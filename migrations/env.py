@@ -4,10 +4,10 @@ from alembic import context
 
 from db.engine import make_engine
 from models.schema import metadata
-from settings import Settings
+from settings import settings
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+url = config.get_main_option("sqlalchemy.url") or settings().database_url
 
 
 def run_migrations_offline() -> None:

@@ -16,6 +16,7 @@ def identity(name: str) -> str:
     person = unicodedata.normalize("NFKC", name).strip().casefold()
     if not person or len(person) > MAX_LENGTH or not person.isprintable():
         shown = name if len(name) <= 40 else name[:40] + "…"
-        raise ValueError(f"person: {shown!r} is not a valid name (1 to {MAX_LENGTH} printable "
-                         "characters)")
+        raise ValueError(
+            f"person: {shown!r} is not a valid name (1 to {MAX_LENGTH} printable characters)"
+        )
     return person

@@ -22,8 +22,9 @@ class Statement(BaseModel):
     comment: str = Field(default="", max_length=2000)
 
     def canonical(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                          separators=(",", ":"))
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
 
 
 class Signed(BaseModel):

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from broadcast.lines import BroadcastLines
 from models.audience import ChannelName, Filter
+from models.broadcast_lines import BroadcastLines
 from models.durations import Duration
 
 Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
@@ -30,8 +30,9 @@ def _filter_depth(node: object) -> int:
             item = {"all": item.all, "any": item.any, "not": item.not_}
         if not isinstance(item, dict):
             continue
-        children = [c for key in ("all", "any") if isinstance(item.get(key), list)
-                    for c in item[key]]
+        children = [
+            c for key in ("all", "any") if isinstance(item.get(key), list) for c in item[key]
+        ]
         children += [item[key] for key in ("not", "not_") if item.get(key) is not None]
         if children:
             deepest = max(deepest, above + 1)
@@ -135,8 +136,9 @@ class CampaignSpec(_Spec):
     def _shallow(cls, value: object) -> object:
         """Checked before the filter is parsed: parsing a deep one recurses until it fails."""
         if _filter_depth(value) > MAX_FILTER_DEPTH:
-            raise ValueError(f"all/any/not nest more than {MAX_FILTER_DEPTH} levels deep "
-                             "(the limit)")
+            raise ValueError(
+                f"all/any/not nest more than {MAX_FILTER_DEPTH} levels deep (the limit)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -35,6 +36,7 @@ NAMING = {
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 Money = Numeric(14, 4)
+DEFAULT_ZONE = "Asia/Shanghai"  # a customer's time zone when the retailer gave none
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -58,6 +60,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Every model maps one table (none maps a join), so `Model.__table__` is typed as the Table
+    # the bulk helpers take, not SQLAlchemy's general FromClause.
+    __table__: ClassVar[Table]
 
 
 class Customer(Base):
@@ -78,7 +83,7 @@ class Customer(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     member_level: Mapped[str | None] = mapped_column(String(32))
     home_store: Mapped[str | None] = mapped_column(String(64))
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_ZONE)
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Blind indexes and device ids are only ever looked up by equality: on PostgreSQL a hash
@@ -86,10 +91,16 @@ class Customer(Base):
     # one bucket instead of a random leaf of a deep tree. The few erased customers by retailer
     # id have an index of their own: an import checks each row against them.
     __table_args__ = (
-        *(Index(f"ix_customers_{c}", c, postgresql_using="hash")
-          for c in ("phone_index", "email_index", "device_id")),
-        Index("ix_customers_erased", "external_id", postgresql_where=text("erased_at IS NOT NULL"),
-              sqlite_where=text("erased_at IS NOT NULL")),
+        *(
+            Index(f"ix_customers_{c}", c, postgresql_using="hash")
+            for c in ("phone_index", "email_index", "device_id")
+        ),
+        Index(
+            "ix_customers_erased",
+            "external_id",
+            postgresql_where=text("erased_at IS NOT NULL"),
+            sqlite_where=text("erased_at IS NOT NULL"),
+        ),
     )
 
 

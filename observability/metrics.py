@@ -45,13 +45,18 @@ class CampaignSpendCollector(Collector):
         self._engine = engine
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        spent = GaugeMetricFamily("omnireach_campaign_spent",
-                                  "Spend of a running campaign", labels=["campaign"])
-        budget = GaugeMetricFamily("omnireach_campaign_budget",
-                                   "Budget limit of a running campaign", labels=["campaign"])
+        spent = GaugeMetricFamily(
+            "omnireach_campaign_spent", "Spend of a running campaign", labels=["campaign"]
+        )
+        budget = GaugeMetricFamily(
+            "omnireach_campaign_budget", "Budget limit of a running campaign", labels=["campaign"]
+        )
         with self._engine.connect() as conn:
-            rows = conn.execute(select(Campaign.id, Campaign.spent, Campaign.budget_limit)
-                                .where(Campaign.phase.not_in([str(p) for p in TERMINAL])))
+            rows = conn.execute(
+                select(Campaign.id, Campaign.spent, Campaign.budget_limit).where(
+                    Campaign.phase.not_in([str(p) for p in TERMINAL])
+                )
+            )
             for cid, used, limit in rows:
                 spent.add_metric([cid], float(used or 0))
                 budget.add_metric([cid], float(limit))
@@ -67,12 +72,15 @@ class ChannelHoldCollector(Collector):
         self._engine = engine
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("omnireach_channel_holds",
-                                   "Campaigns holding a failing channel now", labels=["channel"])
+        family = GaugeMetricFamily(
+            "omnireach_channel_holds", "Campaigns holding a failing channel now", labels=["channel"]
+        )
         with self._engine.connect() as conn:
-            rows = conn.execute(select(ChannelHold.channel, func.count())
-                                .where(ChannelHold.until > datetime.now(UTC))
-                                .group_by(ChannelHold.channel))
+            rows = conn.execute(
+                select(ChannelHold.channel, func.count())
+                .where(ChannelHold.until > datetime.now(UTC))
+                .group_by(ChannelHold.channel)
+            )
             for channel, count in rows:
                 family.add_metric([channel], count)
         yield family
@@ -89,17 +97,24 @@ class ProfileRefreshCollector(Collector):
         with self._engine.connect() as conn:
             latest = conn.execute(
                 select(ProfileRefresh.as_of, ProfileRefresh.profiles, ProfileRefresh.changed)
-                .order_by(ProfileRefresh.id.desc()).limit(1)
+                .order_by(ProfileRefresh.id.desc())
+                .limit(1)
             ).first()
         if latest is None:
             return
-        yield GaugeMetricFamily("omnireach_profiles_as_of_timestamp_seconds",
-                                "As-of time of the latest profile refresh (Unix seconds)",
-                                value=latest.as_of.timestamp())
-        yield GaugeMetricFamily("omnireach_profiles", "Profiles after the latest refresh",
-                                value=latest.profiles)
-        yield GaugeMetricFamily("omnireach_profiles_changed",
-                                "Profiles the latest refresh rewrote", value=latest.changed)
+        yield GaugeMetricFamily(
+            "omnireach_profiles_as_of_timestamp_seconds",
+            "As-of time of the latest profile refresh (Unix seconds)",
+            value=latest.as_of.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "omnireach_profiles", "Profiles after the latest refresh", value=latest.profiles
+        )
+        yield GaugeMetricFamily(
+            "omnireach_profiles_changed",
+            "Profiles the latest refresh rewrote",
+            value=latest.changed,
+        )
 
 
 class AuditHeadCollector(Collector):
@@ -118,12 +133,18 @@ class AuditHeadCollector(Collector):
                 valid = head is None or holds(conn, head)
             except ForgedCheckpoint:
                 head, valid = None, False
-        yield GaugeMetricFamily("omnireach_audit_entries", "Entries in the audit log",
-                                value=entries)
+        yield GaugeMetricFamily(
+            "omnireach_audit_entries", "Entries in the audit log", value=entries
+        )
         if head is not None:
-            yield GaugeMetricFamily("omnireach_audit_checkpoint_entries",
-                                    "Entries in the signed audit head checkpoint",
-                                    value=head.entries)
-        yield GaugeMetricFamily("omnireach_audit_checkpoint_valid",
-                                "1 if the checkpoint's signature holds and the table still has "
-                                "its last entry unchanged", value=int(valid))
+            yield GaugeMetricFamily(
+                "omnireach_audit_checkpoint_entries",
+                "Entries in the signed audit head checkpoint",
+                value=head.entries,
+            )
+        yield GaugeMetricFamily(
+            "omnireach_audit_checkpoint_valid",
+            "1 if the checkpoint's signature holds and the table still has "
+            "its last entry unchanged",
+            value=int(valid),
+        )

@@ -1,1 +1,1 @@
-"""Opt-out: signed unsubscribe links and the handling of every opt-out source."""
+"""Opt-out: signed unsubscribe links, the handling of every opt-out source, and erasure."""

@@ -38,18 +38,20 @@ def lock_customer(session: Session, customer_id: int) -> None:
         )
 
 
-def suppress(session: Session, *, address_index: str, channel: str, reason: str,
-             at: datetime) -> bool:
+def suppress(
+    session: Session, *, address_index: str, channel: str, reason: str, at: datetime
+) -> bool:
     """Add (address, channel) to the suppression list unless it is already there."""
     exists = session.execute(
-        select(Suppression.id).where(
-            Suppression.address_index == address_index, Suppression.channel == channel
-        ).limit(1)
+        select(Suppression.id)
+        .where(Suppression.address_index == address_index, Suppression.channel == channel)
+        .limit(1)
     ).first()
     if exists:
         return False
-    session.add(Suppression(address_index=address_index, channel=channel, reason=reason[:64],
-                            created_at=at))
+    session.add(
+        Suppression(address_index=address_index, channel=channel, reason=reason[:64], created_at=at)
+    )
     return True
 
 
@@ -90,24 +92,44 @@ def opt_out(
         return 0
     state = current_consents(session, customer_id)
     revoke = [
-        ch for ch in ([channel] if channel else CHANNELS)
-        if state.get((ch, MARKETING)) is not False
+        ch for ch in ([channel] if channel else CHANNELS) if state.get((ch, MARKETING)) is not False
     ]
     if revoke:
-        session.execute(insert(ConsentEvent), [
-            {"customer_id": customer_id, "channel": ch, "purpose": MARKETING, "granted": False,
-             "source": source[:64], "wording_version": None, "recorded_at": at}
-            for ch in revoke
-        ])
+        session.execute(
+            insert(ConsentEvent),
+            [
+                {
+                    "customer_id": customer_id,
+                    "channel": ch,
+                    "purpose": MARKETING,
+                    "granted": False,
+                    "source": source[:64],
+                    "wording_version": None,
+                    "recorded_at": at,
+                }
+                for ch in revoke
+            ],
+        )
     suppressed = sum(
         suppress(session, address_index=index, channel=ch, reason=source, at=at)
         for index, ch in _address_indexes(customer, channel)
     )
     if revoke or suppressed:
-        audit(session, at=at, actor=actor, action="opt_out", campaign_id=campaign_id, detail={
-            "customer_id": customer_id, "channel": channel or EVERY_CHANNEL, "source": source,
-            "revoked": revoke, "suppressions_added": suppressed,
-        } | ({"reason": reason} if reason else {}))
+        audit(
+            session,
+            at=at,
+            actor=actor,
+            action="opt_out",
+            campaign_id=campaign_id,
+            detail={
+                "customer_id": customer_id,
+                "channel": channel or EVERY_CHANNEL,
+                "source": source,
+                "revoked": revoke,
+                "suppressions_added": suppressed,
+            }
+            | ({"reason": reason} if reason else {}),
+        )
     session.flush()
     return len(revoke) + suppressed
 

@@ -70,8 +70,11 @@ def parse_aliyun(doc: Any) -> list[Reply]:
     if not isinstance(doc, list):
         raise BadPayload("aliyun: SmsUp pushes a JSON array of messages")
     return [
-        Reply(_field(item, "phone_number", f"[{n}]"), _field(item, "content", f"[{n}]"),
-              _text(item.get("sign_name")))
+        Reply(
+            _field(item, "phone_number", f"[{n}]"),
+            _field(item, "content", f"[{n}]"),
+            _text(item.get("sign_name")),
+        )
         for n, item in enumerate(_items(doc, "aliyun"))
     ]
 

@@ -20,11 +20,29 @@ class Intent(StrEnum):
     OPT_IN = "opt_in"
 
 
-OPT_OUT_WORDS = frozenset({
-    "r", "t", "td", "n", "退订", "取消", "拒收", "退订短信", "取消订阅",
-    "stop", "stopall", "unsubscribe", "end", "quit", "cancel", "optout", "revoke", "remove",
-    "arret",
-})
+OPT_OUT_WORDS = frozenset(
+    {
+        "r",
+        "t",
+        "td",
+        "n",
+        "退订",
+        "取消",
+        "拒收",
+        "退订短信",
+        "取消订阅",
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "end",
+        "quit",
+        "cancel",
+        "optout",
+        "revoke",
+        "remove",
+        "arret",
+    }
+)
 OPT_IN_WORDS = frozenset({"start", "unstop", "yes"})
 OPT_OUT_PHRASES = ("退订", "拒收")
 MAX_REPLY = 70  # one SMS segment; longer texts are conversations, not keyword replies

@@ -17,9 +17,14 @@ SAFE_HEADERS = {
     ),
 }
 CHANNEL_LABELS = {
-    "email": "邮件 email", "sms": "短信 SMS", "wechat_oa": "微信公众号 WeChat",
-    "wechat_mini": "微信小程序 WeChat", "wecom": "企业微信 WeCom", "alipay": "支付宝 Alipay",
-    "app_push": "App 推送 push", "outbound_call": "外呼 calls",
+    "email": "邮件 email",
+    "sms": "短信 SMS",
+    "wechat_oa": "微信公众号 WeChat",
+    "wechat_mini": "微信小程序 WeChat",
+    "wecom": "企业微信 WeCom",
+    "alipay": "支付宝 Alipay",
+    "app_push": "App 推送 push",
+    "outbound_call": "外呼 calls",
 }
 _STYLE = "body{font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em}"
 
@@ -29,7 +34,8 @@ def page(status: int, title: str, message: str, *, confirm: bool = False) -> HTM
     form = (
         '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
         '<button type="submit">确认退订 Unsubscribe</button></form>'
-        if confirm else ""
+        if confirm
+        else ""
     )
     html = (
         f'<!doctype html><html lang="zh"><head><meta charset="utf-8">'

@@ -28,24 +28,45 @@ def apply_reply(session: Session, reply: Reply, *, provider: str, at: datetime) 
     if wanted is None or index is None:
         return 0
     source, actor = f"sms_reply:{provider}", "customer:sms_reply"
-    customers = session.execute(
-        select(Customer.id).where(Customer.phone_index == index, Customer.erased_at.is_(None))
-    ).scalars().all()
+    customers = (
+        session.execute(
+            select(Customer.id).where(Customer.phone_index == index, Customer.erased_at.is_(None))
+        )
+        .scalars()
+        .all()
+    )
     if wanted is Intent.OPT_IN:
         return sum(
-            opt_in(session, customer_id=cid, channel=CHANNEL, source=source,
-                   wording_version="sms-keyword-opt-in", at=at, actor=actor)
+            opt_in(
+                session,
+                customer_id=cid,
+                channel=CHANNEL,
+                source=source,
+                wording_version="sms-keyword-opt-in",
+                at=at,
+                actor=actor,
+            )
             for cid in customers
         )
     changes = sum(
         opt_out(session, customer_id=cid, channel=CHANNEL, source=source, at=at, actor=actor)
         for cid in customers
     )
-    if not customers and suppress(session, address_index=index, channel=CHANNEL,
-                                  reason=source, at=at):
-        audit(session, at=at, actor=actor, action="opt_out", detail={
-            "customer_id": None, "channel": CHANNEL, "source": source,
-            "revoked": [], "suppressions_added": 1,
-        })
+    if not customers and suppress(
+        session, address_index=index, channel=CHANNEL, reason=source, at=at
+    ):
+        audit(
+            session,
+            at=at,
+            actor=actor,
+            action="opt_out",
+            detail={
+                "customer_id": None,
+                "channel": CHANNEL,
+                "source": source,
+                "revoked": [],
+                "suppressions_added": 1,
+            },
+        )
         changes += 1
     return changes

@@ -47,11 +47,27 @@ def opt_in(
         )
         changes += cast(CursorResult[Any], lifted).rowcount
     if current_consents(session, customer_id).get((channel, MARKETING)) is not True:
-        record_consent(session, customer_id=customer_id, channel=channel, purpose=MARKETING,
-                       granted=True, source=source, wording_version=wording_version, at=at)
+        record_consent(
+            session,
+            customer_id=customer_id,
+            channel=channel,
+            purpose=MARKETING,
+            granted=True,
+            source=source,
+            wording_version=wording_version,
+            at=at,
+        )
         changes += 1
     if changes:
-        audit(session, at=at, actor=actor, action="opt_in", detail={
-            "customer_id": customer_id, "channel": channel, "source": source,
-        })
+        audit(
+            session,
+            at=at,
+            actor=actor,
+            action="opt_in",
+            detail={
+                "customer_id": customer_id,
+                "channel": channel,
+                "source": source,
+            },
+        )
     return changes

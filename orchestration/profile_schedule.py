@@ -36,7 +36,8 @@ def schedule_id(task_queue: str) -> str:
 def refresh_schedule(task_queue: str, every: timedelta) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            ProfileRefreshWorkflow.run, id=schedule_id(task_queue), task_queue=task_queue),
+            ProfileRefreshWorkflow.run, id=schedule_id(task_queue), task_queue=task_queue
+        ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
         state=ScheduleState(note="RFM, lifecycle, best hour and data tags of every customer"),
@@ -59,16 +60,19 @@ async def schedule_on_start(client: Client, task_queue: str, every: timedelta) -
     try:
         created = await ensure_refresh_schedule(client, task_queue, every)
     except RPCError as err:
-        return (f"could not create schedule {schedule_id(task_queue)} ({err.message}); "
-                "campaigns will refresh stale profiles themselves")
+        return (
+            f"could not create schedule {schedule_id(task_queue)} ({err.message}); "
+            "campaigns will refresh stale profiles themselves"
+        )
     if created:
-        return (f"created schedule {schedule_id(task_queue)}: profiles refresh every "
-                f"{every // timedelta(minutes=1)} min")
+        return (
+            f"created schedule {schedule_id(task_queue)}: profiles refresh every "
+            f"{every // timedelta(minutes=1)} min"
+        )
     return f"schedule {schedule_id(task_queue)} is there already"
 
 
-async def set_refresh_schedule(client: Client, task_queue: str,
-                               every: timedelta) -> ScheduleHandle:
+async def set_refresh_schedule(client: Client, task_queue: str, every: timedelta) -> ScheduleHandle:
     """Create the schedule, or change the interval of the one there."""
     handle = client.get_schedule_handle(schedule_id(task_queue))
     if not await ensure_refresh_schedule(client, task_queue, every):

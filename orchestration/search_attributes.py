@@ -37,8 +37,10 @@ async def missing_search_attributes(client: Client, namespace: str) -> list[str]
 def create_command(address: str, namespace: str, names: list[str]) -> str:
     """The Temporal CLI command an operator runs to create `names` (all are keywords)."""
     flags = " ".join(f"--name {name}" for name in names)
-    return (f"temporal operator search-attribute create --address {address} "
-            f"--namespace {namespace} {flags} --type Keyword")
+    return (
+        f"temporal operator search-attribute create --address {address} "
+        f"--namespace {namespace} {flags} --type Keyword"
+    )
 
 
 async def ensure_search_attributes(client: Client, namespace: str = "default") -> list[str]:
@@ -56,8 +58,9 @@ async def ensure_search_attributes(client: Client, namespace: str = "default") -
     return missing
 
 
-async def search_attributes_on_start(client: Client, address: str,
-                                     namespace: str) -> tuple[bool, str]:
+async def search_attributes_on_start(
+    client: Client, address: str, namespace: str
+) -> tuple[bool, str]:
     """What a starting worker did about the attributes: (done, a log line). Never fails the
     worker: a server that refuses (a production cluster, Temporal Cloud) gets the command."""
     try:
@@ -69,9 +72,11 @@ async def search_attributes_on_start(client: Client, address: str,
             missing = [key.name for key in ALL]
         if not missing:
             return True, f"search attributes present on namespace {namespace}"
-        return False, (f"could not create search attributes {', '.join(missing)} on namespace "
-                       f"{namespace} ({err.message}); campaigns cannot start until an operator "
-                       f"runs: {create_command(address, namespace, missing)}")
+        return False, (
+            f"could not create search attributes {', '.join(missing)} on namespace "
+            f"{namespace} ({err.message}); campaigns cannot start until an operator "
+            f"runs: {create_command(address, namespace, missing)}"
+        )
     if created:
         return True, f"created search attributes {', '.join(created)} on namespace {namespace}"
     return True, f"search attributes present on namespace {namespace}"

@@ -22,7 +22,7 @@ from activities import (
 from workflows.campaign import CampaignWorkflow
 from workflows.profile_refresh import ProfileRefreshWorkflow
 
-ACTIVITIES = [
+ACTIVITIES: list[Callable[..., Any]] = [
     bookkeeping.register_campaign,
     bookkeeping.record_phase,
     bookkeeping.record_decision,

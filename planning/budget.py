@@ -32,21 +32,29 @@ class BudgetFit:
 
 def fit_budget(session: Session, plan: Table, limit_units: int) -> BudgetFit:
     c = plan.c
-    total = session.execute(select(func.coalesce(func.sum(c.cost_units), 0))
-                            .where(c.dropped.is_(None))).scalar_one()
+    total = session.execute(
+        select(func.coalesce(func.sum(c.cost_units), 0)).where(c.dropped.is_(None))
+    ).scalar_one()
     fit = BudgetFit(limit_units=limit_units, cost_before_units=int(total))
     if fit.fits:
         return fit
     per_cost = case((c.cost_units == 0, None), else_=c.e_rev / c.cost_units)
     running = func.sum(c.cost_units).over(
         order_by=(case((c.cost_units == 0, 0), else_=1), per_cost.desc(), c.customer_id),
-        rows=(None, 0))
-    ranked = select(c.customer_id.label("cid"), running.label("run")) \
-        .where(c.dropped.is_(None)).subquery()
+        rows=(None, 0),
+    )
+    ranked = (
+        select(c.customer_id.label("cid"), running.label("run"))
+        .where(c.dropped.is_(None))
+        .subquery()
+    )
     over = select(ranked.c.cid).where(ranked.c.run > limit_units)
     session.execute(update(plan).where(c.customer_id.in_(over)).values(dropped="budget"))
-    fit.dropped_by_channel = dict(session.execute(
-        select(c.channel, func.count()).where(c.dropped == "budget").group_by(c.channel)).all())
+    fit.dropped_by_channel = dict(
+        session.execute(
+            select(c.channel, func.count()).where(c.dropped == "budget").group_by(c.channel)
+        ).all()
+    )
     fit.dropped = sum(fit.dropped_by_channel.values())
     return fit
 
@@ -55,20 +63,34 @@ def channel_lines(session: Session, plan: Table, fit: BudgetFit) -> list[dict[st
     """Per channel: count, cost, expectations and ROI; ranked by expected return per cost."""
     c = plan.c
     rows = session.execute(
-        select(c.channel, func.count(), func.min(c.unit_cost), func.sum(c.cost_units),
-               func.sum(c.e_resp), func.sum(c.e_conv), func.sum(c.e_rev))
-        .where(c.dropped.is_(None)).group_by(c.channel)).all()
+        select(
+            c.channel,
+            func.count(),
+            func.min(c.unit_cost),
+            func.sum(c.cost_units),
+            func.sum(c.e_resp),
+            func.sum(c.e_conv),
+            func.sum(c.e_rev),
+        )
+        .where(c.dropped.is_(None))
+        .group_by(c.channel)
+    ).all()
     lines = []
     for channel, n, unit, units, resp, conv, rev in rows:
         cost = from_units(int(units or 0))
-        lines.append({
-            "channel": channel, "planned": int(n), "unit_cost": str(unit), "cost": str(cost),
-            "expected_responses": round(float(resp or 0), 2),
-            "expected_conversions": round(float(conv or 0), 2),
-            "expected_revenue": round(float(rev or 0), 2),
-            "roi": round(float(rev or 0) / float(cost), 4) if cost else None,
-            "dropped_for_budget": fit.dropped_by_channel.get(channel, 0),
-        })
+        lines.append(
+            {
+                "channel": channel,
+                "planned": int(n),
+                "unit_cost": str(unit),
+                "cost": str(cost),
+                "expected_responses": round(float(resp or 0), 2),
+                "expected_conversions": round(float(conv or 0), 2),
+                "expected_revenue": round(float(rev or 0), 2),
+                "roi": round(float(rev or 0) / float(cost), 4) if cost else None,
+                "dropped_for_budget": fit.dropped_by_channel.get(channel, 0),
+            }
+        )
     lines.sort(key=_rank_key)
     for rank, line in enumerate(lines, 1):
         line["rank"] = rank
@@ -83,12 +105,17 @@ def _rank_key(line: dict[str, Any]) -> tuple[bool, float, str]:
 
 def drop_counts(session: Session, plan: Table) -> dict[str, int]:
     c = plan.c
-    return {reason: int(n) for reason, n in session.execute(
-        select(c.dropped, func.count()).where(c.dropped.is_not(None)).group_by(c.dropped))}
+    return {
+        reason: int(n)
+        for reason, n in session.execute(
+            select(c.dropped, func.count()).where(c.dropped.is_not(None)).group_by(c.dropped)
+        )
+    }
 
 
 def send_span(session: Session, plan: Table) -> tuple[datetime | None, datetime | None]:
     c = plan.c
-    first, last = session.execute(select(func.min(c.scheduled_at), func.max(c.scheduled_at))
-                                  .where(c.dropped.is_(None))).one()
+    first, last = session.execute(
+        select(func.min(c.scheduled_at), func.max(c.scheduled_at)).where(c.dropped.is_(None))
+    ).one()
     return first, last

@@ -23,19 +23,20 @@ from models.tables import CustomerProfile
 CHEAP_STAGES = ("dormant", "churned")
 
 
-def channel_choice(spec: CampaignSpec, costs: dict[str, Decimal],
-                   reach: dict[str, ColumnElement[bool]]) -> ColumnElement[str]:
+def channel_choice(
+    spec: CampaignSpec, costs: dict[str, Decimal], reach: dict[str, ColumnElement[bool]]
+) -> ColumnElement[str]:
     order = {p.channel: i for i, p in enumerate(spec.channels)}
-    by_priority = sorted(spec.channels, key=lambda p: (p.priority, costs[p.channel],
-                                                       order[p.channel]))
+    by_priority = sorted(
+        spec.channels, key=lambda p: (p.priority, costs[p.channel], order[p.channel])
+    )
     preferred = CustomerProfile.preferred_channel
     normal: list[tuple[ColumnElement[bool], str]] = []
     for _, group in groupby(by_priority, key=lambda p: p.priority):
         names = [p.channel for p in group]
         normal += [(and_(preferred == c, reach[c]), c) for c in names]
         normal += [(reach[c], c) for c in names]
-    cheapest = sorted(spec.channels, key=lambda p: (costs[p.channel], p.priority,
-                                                    order[p.channel]))
+    cheapest = sorted(spec.channels, key=lambda p: (costs[p.channel], p.priority, order[p.channel]))
     cheap = [(reach[p.channel], p.channel) for p in cheapest]
     return case(
         (CustomerProfile.lifecycle.in_(CHEAP_STAGES), case(*cheap, else_=null())),

@@ -7,24 +7,30 @@ own `unit_cost` for a channel wins over both.
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal, InvalidOperation
 
 from models.spec import ChannelPlan
+from settings import settings
 
 ENV = "OMNIREACH_UNIT_COSTS"
 UNITS = 10_000  # money is summed as integer 1/10000ths so both backends add exactly
 DEFAULT_UNIT_COSTS: dict[str, Decimal] = {
-    "sms": Decimal("0.045"), "email": Decimal("0.002"), "wechat_oa": Decimal(0),
-    "wechat_mini": Decimal(0), "wecom": Decimal(0), "alipay": Decimal(0),
-    "app_push": Decimal(0), "outbound_call": Decimal("0.5"), "webhook": Decimal(0),
+    "sms": Decimal("0.045"),
+    "email": Decimal("0.002"),
+    "wechat_oa": Decimal(0),
+    "wechat_mini": Decimal(0),
+    "wecom": Decimal(0),
+    "alipay": Decimal(0),
+    "app_push": Decimal(0),
+    "outbound_call": Decimal("0.5"),
+    "webhook": Decimal(0),
     "sandbox": Decimal("0.01"),
 }
 
 
 def unit_costs(raw: str | None = None) -> dict[str, Decimal]:
     """Defaults overlaid with the environment's JSON object; bad input names the culprit."""
-    text = os.environ.get(ENV, "") if raw is None else raw
+    text = settings().unit_costs if raw is None else raw
     costs = dict(DEFAULT_UNIT_COSTS)
     if not text.strip():
         return costs

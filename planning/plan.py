@@ -27,18 +27,28 @@ from planning.staging import fill_plan, plan_table, rate_table, slot_table
 from profiles.sqlutil import tune_for_bulk
 
 
-def make_plan(session: Session, campaign_id: str, spec: CampaignSpec,
-              as_of: datetime) -> PlanResult:
+def make_plan(
+    session: Session, campaign_id: str, spec: CampaignSpec, as_of: datetime
+) -> PlanResult:
     """Channel, send time and cost per targeted member; planned sends and the budget report."""
     tune_for_bulk(session)
     lock_campaign(session, campaign_id)
     table = unit_costs()
-    costs = {p.channel: unit_cost(p, table) for p in spec.channels}
+    costs: dict[str, Decimal] = {p.channel: unit_cost(p, table) for p in spec.channels}
     rates = history_rates(session, as_of, list(costs))
-    with slot_table(session, spec) as slots, rate_table(session, rates, costs) as rate_rows, \
-            granted_table(session, list(costs)) as grants, plan_table(session) as plan:
-        fill_plan(session, campaign_id, spec, costs,
-                  {"slots": slots, "rates": rate_rows, "grants": grants, "plan": plan})
+    with (
+        slot_table(session, spec) as slots,
+        rate_table(session, rates, costs) as rate_rows,
+        granted_table(session, list(costs)) as grants,
+        plan_table(session) as plan,
+    ):
+        fill_plan(
+            session,
+            campaign_id,
+            spec,
+            costs,
+            {"slots": slots, "rates": rate_rows, "grants": grants, "plan": plan},
+        )
         _mark_in_progress(session, campaign_id, plan)
         fit = fit_budget(session, plan, to_units(spec.budget.limit))
         _write_sends(session, campaign_id, spec, plan)
@@ -49,31 +59,61 @@ def make_plan(session: Session, campaign_id: str, spec: CampaignSpec,
     store_report(session, campaign_id, report, as_of)
     totals = report["totals"]
     return PlanResult(
-        planned=totals["planned"], by_channel={x["channel"]: x["planned"] for x in lines},
-        cost=Decimal(totals["cost"]), expected_revenue=Decimal(str(totals["expected_revenue"])),
-        fits_budget=fit.fits, dropped=sum(dropped.values()), first_send_at=first,
+        planned=totals["planned"],
+        by_channel={x["channel"]: x["planned"] for x in lines},
+        cost=Decimal(totals["cost"]),
+        expected_revenue=Decimal(str(totals["expected_revenue"])),
+        fits_budget=fit.fits,
+        dropped=sum(dropped.values()),
+        first_send_at=first,
         last_send_at=last,
     )
 
 
 def _mark_in_progress(session: Session, campaign_id: str, plan: Table) -> None:
     ps = PlannedSend
-    moved_on = exists().where(ps.campaign_id == campaign_id, ps.customer_id == plan.c.customer_id,
-                              ps.status != "planned")
-    session.execute(update(plan).where(plan.c.dropped.is_(None), moved_on)
-                    .values(dropped="in_progress"))
+    moved_on = exists().where(
+        ps.campaign_id == campaign_id, ps.customer_id == plan.c.customer_id, ps.status != "planned"
+    )
+    session.execute(
+        update(plan).where(plan.c.dropped.is_(None), moved_on).values(dropped="in_progress")
+    )
 
 
 def _write_sends(session: Session, campaign_id: str, spec: CampaignSpec, plan: Table) -> None:
     ps, c = PlannedSend, plan.c
     session.execute(delete(ps).where(ps.campaign_id == campaign_id, ps.status == "planned"))
     template = case(*((c.channel == p.channel, p.template) for p in spec.channels))
-    key = (literal(f"{campaign_id}:") + cast(c.customer_id, String) + literal(":") + c.channel
-           + literal(":1"))
-    session.execute(ps.__table__.insert().from_select(
-        ["campaign_id", "customer_id", "channel", "template", "scheduled_at", "unit_cost",
-         "idempotency_key", "status", "attempts"],
-        select(literal(campaign_id), c.customer_id, c.channel, template, c.scheduled_at,
-               c.unit_cost, key, literal("planned"), literal(0)).where(c.dropped.is_(None)),
-    ))
-
+    key = (
+        literal(f"{campaign_id}:")
+        + cast(c.customer_id, String)
+        + literal(":")
+        + c.channel
+        + literal(":1")
+    )
+    session.execute(
+        ps.__table__.insert().from_select(
+            [
+                "campaign_id",
+                "customer_id",
+                "channel",
+                "template",
+                "scheduled_at",
+                "unit_cost",
+                "idempotency_key",
+                "status",
+                "attempts",
+            ],
+            select(
+                literal(campaign_id),
+                c.customer_id,
+                c.channel,
+                template,
+                c.scheduled_at,
+                c.unit_cost,
+                key,
+                literal("planned"),
+                literal(0),
+            ).where(c.dropped.is_(None)),
+        )
+    )

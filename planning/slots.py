@@ -86,8 +86,7 @@ def slot(window: SendWindow, quiet: Quiet, tz: str, hour: int) -> Interval | Non
     return max(a, b - length), b
 
 
-def slot_times(window: SendWindow, quiet: Quiet, tz: str,
-               hour: int) -> list[datetime] | None:
+def slot_times(window: SendWindow, quiet: Quiet, tz: str, hour: int) -> list[datetime] | None:
     """SUBSLOTS send times inside the slot, or None when the zone is unknown or all quiet."""
     try:
         found = slot(window, quiet, tz, hour)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, SQLColumnExpression, and_, func, select
 from sqlalchemy.sql import ColumnElement
 
 from models.tables import ConsentEvent, Customer, Suppression
@@ -18,7 +18,7 @@ ADDRESS_INDEX = {
 }
 
 
-def latest_consent_ids() -> Select[tuple[int]]:
+def latest_consent_ids() -> Select[int]:
     """Ids of the newest ledger event for each (customer, channel, purpose)."""
     return select(func.max(ConsentEvent.id)).group_by(
         ConsentEvent.customer_id, ConsentEvent.channel, ConsentEvent.purpose
@@ -26,7 +26,7 @@ def latest_consent_ids() -> Select[tuple[int]]:
 
 
 def has_consent(
-    customer_id: ColumnElement[int], channel: str, purpose: str = MARKETING
+    customer_id: SQLColumnExpression[int], channel: str, purpose: str = MARKETING
 ) -> ColumnElement[bool]:
     """SQL predicate: the customer's newest ledger event for channel+purpose is a grant."""
     newest = (
@@ -44,7 +44,7 @@ def has_consent(
     return newest.is_(True)
 
 
-def profiling_refused(customer_id: ColumnElement[int]) -> ColumnElement[bool]:
+def profiling_refused(customer_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """SQL predicate: the customer's newest profiling decision (any channel) is a refusal, so
     no profile-driven marketing may reach them (PIPL Art. 24)."""
     newest = (

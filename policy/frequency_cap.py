@@ -7,7 +7,6 @@ writers one at a time), so two workers can never both take a customer's last slo
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from db.upsert import insert_rows
 from models.cap_tables import ContactLedger
 from models.tables import Campaign, PlannedSend
 from policy.quiet_hours import zone
-from settings import ROOT
+from settings import ROOT, settings
 
 DEFAULT_FILE = ROOT / "config" / "caps.yaml"
 OPEN = ("planned", "sending")
@@ -44,7 +43,7 @@ class CapRules(BaseModel):
 
 
 def load_caps(path: Path | None = None) -> CapRules:
-    path = path or Path(os.environ.get("OMNIREACH_CAPS_FILE", DEFAULT_FILE))
+    path = path or settings().caps_file or DEFAULT_FILE
     return CapRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
@@ -109,8 +108,13 @@ def reserve_contacts(
         return {}
     ids = [w.customer_id for w in wanted]
     _lock_customers(session, ids)
-    held = set(session.execute(select(ContactLedger.planned_send_id).where(
-        ContactLedger.planned_send_id.in_([w.planned_send_id for w in wanted]))).scalars())
+    held = set(
+        session.execute(
+            select(ContactLedger.planned_send_id).where(
+                ContactLedger.planned_send_id.in_([w.planned_send_id for w in wanted])
+            )
+        ).scalars()
+    )
     tz_of = {w.customer_id: w.timezone for w in wanted}
     wanted = [w for w in wanted if w.planned_send_id not in held]  # reclaimed after a crash
     horizon = at - timedelta(days=max(rules.template_cycle_days or 0, 8))

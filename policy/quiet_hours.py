@@ -1,8 +1,8 @@
 """Quiet hours in the customer's own time zone: nothing is sent inside them, sends wait.
 
 A channel can have several quiet periods at once (the spec's quiet hours and, for marketing SMS
-and calls, the hours outside the legal sending window: `policy.sending_window`); every function
-here takes one period, several, or None.
+and calls, the hours outside the legal sending window: `compliance.sending_window`); every
+function here takes one period, several, or None.
 """
 
 from __future__ import annotations

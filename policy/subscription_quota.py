@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, and_, exists, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from engagement.events import EventType, NewEvent, dedupe_key
 from models.quota_tables import SubscriptionQuota as Q
 from models.quota_tables import SubscriptionQuotaEvent as E
 
@@ -35,8 +34,10 @@ Pair = tuple[int, str, str]  # (customer_id, channel, template)
 
 def _check(channel: str, template: str) -> None:
     if channel not in WECHAT_CHANNELS:
-        raise ValueError(f"channel: {channel!r} is not a WeChat subscribe channel "
-                         f"({', '.join(sorted(WECHAT_CHANNELS))})")
+        raise ValueError(
+            f"channel: {channel!r} is not a WeChat subscribe channel "
+            f"({', '.join(sorted(WECHAT_CHANNELS))})"
+        )
     if not template or len(template) > MAX_TEMPLATE:
         raise ValueError(f"template: {template[:80]!r} must be 1-{MAX_TEMPLATE} characters")
 
@@ -46,40 +47,75 @@ def _chunks(pairs: Iterable[Pair]) -> Iterator[list[Pair]]:
     for _, channel, template in unique:
         _check(channel, template)
     for start in range(0, len(unique), CHUNK):
-        yield unique[start:start + CHUNK]
+        yield unique[start : start + CHUNK]
 
 
 def _key_in(part: list[Pair]) -> ColumnElement[bool]:
     return tuple_(Q.customer_id, Q.channel, Q.template).in_(part)
 
 
-def _log(session: Session, kind: str, change: int | None, rows: Iterable[Sequence[Any]],
-         at: datetime, source_key: str | None = None) -> None:
+def _log(
+    session: Session,
+    kind: str,
+    change: int | None,
+    rows: Iterable[Sequence[Any]],
+    at: datetime,
+    source_key: str | None = None,
+) -> None:
     """Append history rows from (customer_id, channel, template, remaining) results."""
-    values = [{"customer_id": c, "channel": ch, "template": t, "kind": kind, "change": change,
-               "remaining": left, "at": at, "source_key": source_key} for c, ch, t, left in rows]
+    values = [
+        {
+            "customer_id": c,
+            "channel": ch,
+            "template": t,
+            "kind": kind,
+            "change": change,
+            "remaining": left,
+            "at": at,
+            "source_key": source_key,
+        }
+        for c, ch, t, left in rows
+    ]
     if values:
         session.execute(insert(E), values)
 
 
 def _seen(session: Session, source_key: str | None) -> bool:
-    return source_key is not None and session.execute(
-        select(exists().where(E.source_key == source_key))).scalar_one()
+    return (
+        source_key is not None
+        and session.execute(select(exists().where(E.source_key == source_key))).scalar_one()
+    )
 
 
 def _set(session: Session, pair: Pair, at: datetime, new: Any, insert_value: int) -> int:
     """Insert the row with `insert_value`, or set an existing one's remaining to `new`."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     customer_id, channel, template = pair
-    stmt = dialect.insert(Q).values(customer_id=customer_id, channel=channel, template=template,
-                                    remaining=insert_value, updated_at=at)
-    stmt = stmt.on_conflict_do_update(index_elements=[Q.customer_id, Q.channel, Q.template],
-                                      set_={"remaining": new, "updated_at": at})
+    stmt = dialect.insert(Q).values(
+        customer_id=customer_id,
+        channel=channel,
+        template=template,
+        remaining=insert_value,
+        updated_at=at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Q.customer_id, Q.channel, Q.template],
+        set_={"remaining": new, "updated_at": at},
+    )
     return int(session.execute(stmt.returning(Q.remaining)).scalar_one())
 
 
-def grant(session: Session, *, customer_id: int, channel: str, template: str, at: datetime,
-          count: int = 1, long_term: bool = False, source_key: str | None = None) -> bool:
+def grant(
+    session: Session,
+    *,
+    customer_id: int,
+    channel: str,
+    template: str,
+    at: datetime,
+    count: int = 1,
+    long_term: bool = False,
+    source_key: str | None = None,
+) -> bool:
     """The customer accepted `count` one-time subscriptions (or a long-term one: LONG_TERM).
     With `source_key` (the push's identity) a redelivered accept changes nothing: False."""
     _check(channel, template)
@@ -97,8 +133,16 @@ def grant(session: Session, *, customer_id: int, channel: str, template: str, at
     return True
 
 
-def exhaust(session: Session, *, customer_id: int, channel: str, template: str, at: datetime,
-            reason: str, source_key: str | None = None) -> bool:
+def exhaust(
+    session: Session,
+    *,
+    customer_id: int,
+    channel: str,
+    template: str,
+    at: datetime,
+    reason: str,
+    source_key: str | None = None,
+) -> bool:
     """End the quota: WeChat answered 43101 (`provider_43101`) or the user said no (`reject`).
     With `source_key`, a redelivered rejection changes nothing: False."""
     _check(channel, template)
@@ -116,8 +160,9 @@ def available(session: Session, pairs: Sequence[Pair]) -> set[Pair]:
     """The pairs that have at least one message left (a read; `consume` is the reservation)."""
     found: set[Pair] = set()
     for part in _chunks(pairs):
-        rows = session.execute(select(Q.customer_id, Q.channel, Q.template)
-                               .where(_key_in(part), Q.remaining > 0))
+        rows = session.execute(
+            select(Q.customer_id, Q.channel, Q.template).where(_key_in(part), Q.remaining > 0)
+        )
         found |= {(int(c), ch, t) for c, ch, t in rows}
     return found
 
@@ -130,13 +175,19 @@ def consume(session: Session, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
     taken: set[Pair] = set()
     for part in _chunks(pairs):
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(select(Q.customer_id).where(_key_in(part))
-                            .order_by(Q.customer_id, Q.channel, Q.template).with_for_update())
+            session.execute(
+                select(Q.customer_id)
+                .where(_key_in(part))
+                .order_by(Q.customer_id, Q.channel, Q.template)
+                .with_for_update()
+            )
         rows = session.execute(
-            update(Q).where(_key_in(part), Q.remaining > 0)
+            update(Q)
+            .where(_key_in(part), Q.remaining > 0)
             .values(remaining=Q.remaining - 1, updated_at=at)
             .returning(Q.customer_id, Q.channel, Q.template, Q.remaining),
-            execution_options={"synchronize_session": False}).all()
+            execution_options={"synchronize_session": False},
+        ).all()
         _log(session, "send", -1, rows, at)
         taken |= {(int(c), ch, t) for c, ch, t, _ in rows}
     return taken
@@ -148,39 +199,25 @@ def release(session: Session, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
     ended, last_send = aliased(E), aliased(E)
 
     def same_pair(e: Any) -> ColumnElement[bool]:
-        return and_(e.customer_id == Q.customer_id, e.channel == Q.channel,
-                    e.template == Q.template)
+        return and_(
+            e.customer_id == Q.customer_id, e.channel == Q.channel, e.template == Q.template
+        )
 
-    since = (select(func.coalesce(func.max(last_send.id), 0))
-             .where(same_pair(last_send), last_send.kind == "send").scalar_subquery())
+    since = (
+        select(func.coalesce(func.max(last_send.id), 0))
+        .where(same_pair(last_send), last_send.kind == "send")
+        .scalar_subquery()
+    )
     ended_since = exists().where(same_pair(ended), ended.kind.in_(ENDS), ended.id > since)
     given: set[Pair] = set()
     for part in _chunks(pairs):
         rows = session.execute(
-            update(Q).where(_key_in(part), ~ended_since)
+            update(Q)
+            .where(_key_in(part), ~ended_since)
             .values(remaining=Q.remaining + 1, updated_at=at)
             .returning(Q.customer_id, Q.channel, Q.template, Q.remaining),
-            execution_options={"synchronize_session": False}).all()
+            execution_options={"synchronize_session": False},
+        ).all()
         _log(session, "release", 1, rows, at)
         given |= {(int(c), ch, t) for c, ch, t, _ in rows}
     return given
-
-
-def apply_subscribe_events(session: Session, events: Iterable[NewEvent], at: datetime) -> int:
-    """WeChat accept/reject events (engagement.handlers) to the quota, once per push item;
-    returns how many changed it. Templates no send could use (empty, too long) are skipped."""
-    applied = 0
-    for e in events:
-        template = str(e.detail.get("template_id", ""))
-        if (e.customer_id is None or e.channel not in WECHAT_CHANNELS or not template
-                or len(template) > MAX_TEMPLATE):
-            continue
-        who = (e.customer_id, e.channel, template)
-        key = dedupe_key(*e.key_parts)
-        if e.event_type is EventType.SUBSCRIBE_ACCEPTED:
-            applied += grant(session, customer_id=who[0], channel=who[1], template=who[2],
-                             at=at, source_key=key)
-        elif e.event_type is EventType.SUBSCRIBE_REJECTED:
-            applied += exhaust(session, customer_id=who[0], channel=who[1], template=who[2],
-                               at=at, reason="reject", source_key=key)
-    return applied

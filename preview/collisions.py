@@ -29,28 +29,33 @@ def _book_others(session: Session, campaign_id: str) -> None:
     others = session.execute(
         select(Campaign.id, Campaign.spec).where(
             Campaign.id != campaign_id,
-            select(ps.id).where(ps.campaign_id == Campaign.id, ps.status.in_(OPEN)).exists())
+            select(ps.id).where(ps.campaign_id == Campaign.id, ps.status.in_(OPEN)).exists(),
+        )
     ).all()
     for other, raw in others:
         marketing = [p.channel for p in CampaignSpec.model_validate(raw).channels if p.marketing]
         booked = select(ContactLedger.id).where(ContactLedger.planned_send_id == ps.id).exists()
-        session.execute(ContactLedger.__table__.insert().from_select(
-            ["customer_id", "channel", "campaign_id", "template", "planned_send_id", "at"],
-            select(ps.customer_id, ps.channel, literal(other), ps.template, ps.id,
-                   ps.scheduled_at)
-            .where(ps.campaign_id == other, ps.status.in_(OPEN), ps.channel.in_(marketing),
-                   ~booked)))
+        session.execute(
+            ContactLedger.__table__.insert().from_select(
+                ["customer_id", "channel", "campaign_id", "template", "planned_send_id", "at"],
+                select(
+                    ps.customer_id, ps.channel, literal(other), ps.template, ps.id, ps.scheduled_at
+                ).where(
+                    ps.campaign_id == other, ps.status.in_(OPEN), ps.channel.in_(marketing), ~booked
+                ),
+            )
+        )
 
 
-def cap_collisions(session: Session, campaign_id: str, spec: CampaignSpec,
-                   caps: CapRules) -> dict[str, int]:
+def cap_collisions(
+    session: Session, campaign_id: str, spec: CampaignSpec, caps: CapRules
+) -> dict[str, int]:
     """Planned sends of `campaign_id` the caps would refuse, by reason (frequency_cap:day …)."""
     _book_others(session, campaign_id)
     marketing = [p.channel for p in spec.channels if p.marketing]
     ps = PlannedSend
     rows = session.execute(
-        select(ps.id, ps.customer_id, ps.channel, ps.template, ps.scheduled_at,
-               Customer.timezone)
+        select(ps.id, ps.customer_id, ps.channel, ps.template, ps.scheduled_at, Customer.timezone)
         .join(Customer, Customer.id == ps.customer_id)
         .where(ps.campaign_id == campaign_id, ps.status == "planned", ps.channel.in_(marketing))
         .order_by(ps.scheduled_at, ps.id)
@@ -59,7 +64,8 @@ def cap_collisions(session: Session, campaign_id: str, spec: CampaignSpec,
     for at, group in groupby(rows, key=lambda r: r.scheduled_at):
         wanted = [Wanted(r.id, r.customer_id, r.channel, r.template, r.timezone) for r in group]
         for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start:start + CHUNK]
-            refused.update(reserve_contacts(session, campaign_id, spec.priority, chunk, at,
-                                            caps).values())
+            chunk = wanted[start : start + CHUNK]
+            refused.update(
+                reserve_contacts(session, campaign_id, spec.priority, chunk, at, caps).values()
+            )
     return dict(refused)

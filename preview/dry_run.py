@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from audience.snapshot import take_snapshot
 from compliance.check import check_campaign, minimum_age
 from compliance.findings import Finding, Severity
+from compliance.sending_window import legal_window
 from db.campaigns import campaign_row
-from db.plan_stats import plan_stats
 from models.spec import CampaignSpec
 from planning.plan import make_plan
+from planning.plan_stats import plan_stats
 from planning.report import load_plan_report
 from policy.frequency_cap import load_caps
-from policy.sending_window import legal_window
 from preview.collisions import cap_collisions
 from preview.samples import Sample, samples
 from preview.verdict import nothing_sent
@@ -88,13 +88,24 @@ def dry_run(engine: Engine, spec: CampaignSpec, at: datetime) -> Preview:
         shown = samples(session, campaign_id, spec)
     planned = int(report.get("totals", {}).get("planned", 0))
     expected = max(0, planned - sum(skipped.values()))
-    windows: dict[str, str] = {p.channel: str(w) for p in spec.channels
-               if p.marketing and (w := legal_window(p.channel)) is not None}
+    windows: dict[str, str] = {
+        p.channel: str(w)
+        for p in spec.channels
+        if p.marketing and (w := legal_window(p.channel)) is not None
+    }
     return Preview(
-        as_of=at, name=spec.name, audience=found.audience, holdout=found.holdout,
-        targeted=found.targeted, reachable_by_channel=found.reachable_by_channel,
-        excluded=found.excluded, plan=report, skipped_at_send=skipped, sending_windows=windows,
-        findings=findings, samples=shown, expected_sends=expected,
-        nothing_sent=nothing_sent(spec, found, report, skipped, windows) if not expected
-        else None,
+        as_of=at,
+        name=spec.name,
+        audience=found.audience,
+        holdout=found.holdout,
+        targeted=found.targeted,
+        reachable_by_channel=found.reachable_by_channel,
+        excluded=found.excluded,
+        plan=report,
+        skipped_at_send=skipped,
+        sending_windows=windows,
+        findings=findings,
+        samples=shown,
+        expected_sends=expected,
+        nothing_sent=nothing_sent(spec, found, report, skipped, windows) if not expected else None,
     )

@@ -42,31 +42,46 @@ def _shown(text: str, link: str) -> str:
     return scrub(text.replace(link, f"{public_url()}/u/…"))
 
 
-def samples(session: Session, campaign_id: str, spec: CampaignSpec,
-            per_channel: int = PER_CHANNEL) -> list[Sample]:
+def samples(
+    session: Session, campaign_id: str, spec: CampaignSpec, per_channel: int = PER_CHANNEL
+) -> list[Sample]:
     """The first `per_channel` planned sends of each channel, rendered and masked."""
     ps = PlannedSend
     rank = func.row_number().over(partition_by=ps.channel, order_by=(ps.scheduled_at, ps.id))
     ranked = select(ps, rank.label("n")).where(ps.campaign_id == campaign_id).subquery()
-    rows = session.execute(select(ranked).where(ranked.c.n <= per_channel)
-                           .order_by(ranked.c.channel, ranked.c.n)).all()
+    rows = session.execute(
+        select(ranked).where(ranked.c.n <= per_channel).order_by(ranked.c.channel, ranked.c.n)
+    ).all()
     recipients = load_recipients(session, [(r.customer_id, r.channel) for r in rows])
     out: list[Sample] = []
     for r in rows:
         recipient = recipients.get((r.customer_id, r.channel))
         if recipient is None or not recipient.address:
             continue
-        claim = Claimed(r.id, r.customer_id, r.channel, r.template, r.unit_cost,
-                        r.idempotency_key, r.attempts)
+        claim = Claimed(
+            r.id, r.customer_id, r.channel, r.template, r.unit_cost, r.idempotency_key, r.attempts
+        )
         message = build_message(campaign_id, spec, spec.name, claim, recipient)
         when = f"{customer_time(r.scheduled_at, recipient.timezone)} {recipient.timezone}"
         if message is None:
-            out.append(Sample(channel=r.channel, to=_mask(recipient.address, r.channel),
-                              at=when, subject=None, body="(the template cannot render)"))
+            out.append(
+                Sample(
+                    channel=r.channel,
+                    to=_mask(recipient.address, r.channel),
+                    at=when,
+                    subject=None,
+                    body="(the template cannot render)",
+                )
+            )
             continue
         link = message.params["unsubscribe_url"]
-        out.append(Sample(
-            channel=r.channel, to=_mask(recipient.address, r.channel), at=when,
-            subject=None if message.subject is None else _shown(message.subject, link),
-            body=_shown(message.body, link)))
+        out.append(
+            Sample(
+                channel=r.channel,
+                to=_mask(recipient.address, r.channel),
+                at=when,
+                subject=None if message.subject is None else _shown(message.subject, link),
+                body=_shown(message.body, link),
+            )
+        )
     return out

@@ -1,1 +1,2 @@
-"""PII protection: encryption at rest, blind indexes for lookups, masking for display."""
+"""PII protection: encryption at rest, blind indexes for lookups, masking for display, the
+Temporal payload codec. Below the channels: it imports nothing of the rules or jobs."""

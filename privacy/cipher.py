@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import lru_cache
+from typing import overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -59,6 +60,10 @@ class DecryptionError(RuntimeError):
     """A ciphertext could not be authenticated (wrong key, wrong field, or tampered)."""
 
 
+@overload
+def encrypt(value: str, field: str, ring: KeyRing | None = None) -> bytes: ...
+@overload
+def encrypt(value: str | None, field: str, ring: KeyRing | None = None) -> bytes | None: ...
 def encrypt(value: str | None, field: str, ring: KeyRing | None = None) -> bytes | None:
     """Encrypt one field value; the field name is bound in as associated data."""
     if value is None:
@@ -74,6 +79,10 @@ def key_id(blob: bytes) -> str:
     return blob[2 : 2 + blob[1]].decode()
 
 
+@overload
+def decrypt(blob: bytes, field: str, ring: KeyRing | None = None) -> str: ...
+@overload
+def decrypt(blob: bytes | None, field: str, ring: KeyRing | None = None) -> str | None: ...
 def decrypt(blob: bytes | None, field: str, ring: KeyRing | None = None) -> str | None:
     """Decrypt a value made by `encrypt` with any key still in the ring."""
     if blob is None:
@@ -85,8 +94,9 @@ def decrypt(blob: bytes | None, field: str, ring: KeyRing | None = None) -> str 
         raise DecryptionError(f"no key with id {kid!r} in the key ring")
     start = 2 + blob[1]
     try:
-        plain = _aead(key).decrypt(blob[start : start + _NONCE], blob[start + _NONCE :],
-                                  field.encode())
+        plain = _aead(key).decrypt(
+            blob[start : start + _NONCE], blob[start + _NONCE :], field.encode()
+        )
     except InvalidTag as exc:
         raise DecryptionError(f"ciphertext for {field} failed authentication") from exc
     return plain.decode()

@@ -13,7 +13,6 @@ the UI's origins in OMNIREACH_CODEC_ORIGINS, comma-separated).
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Awaitable, Callable, Sequence
 
 from google.protobuf import json_format
@@ -27,6 +26,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from privacy.codec import CodecError, EncryptionCodec
 from privacy.codec_signin import signed_in, signin_routes
+from settings import SettingsError, settings
 from web.body import read_capped
 
 UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
@@ -81,10 +81,10 @@ def create_app(
 ) -> Starlette:
     """The codec app; the token defaults to OMNIREACH_CODEC_TOKEN and is required, the UI's
     origins to OMNIREACH_CODEC_ORIGINS (else the local dev server's)."""
-    token = token if token is not None else os.environ.get("OMNIREACH_CODEC_TOKEN", "")
+    token = token if token is not None else settings().codec_token
     if origins is None:
-        configured = os.environ.get("OMNIREACH_CODEC_ORIGINS", "")
-        origins = [o.strip() for o in configured.split(",") if o.strip()] or UI_ORIGINS
+        configured = settings().codec_origins.split(",")
+        origins = [o.strip() for o in configured if o.strip()] or UI_ORIGINS
     if len(token) < MIN_TOKEN_LENGTH:
         raise CodecServerConfigError(
             f"OMNIREACH_CODEC_TOKEN must be set to a secret of at least {MIN_TOKEN_LENGTH} "
@@ -92,8 +92,11 @@ def create_app(
         )
     codec = codec or EncryptionCodec()
     cors = Middleware(
-        CORSMiddleware, allow_origins=list(origins), allow_methods=["POST"],
-        allow_headers=["authorization", "content-type", "x-namespace"], allow_credentials=True,
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_methods=["POST"],
+        allow_headers=["authorization", "content-type", "x-namespace"],
+        allow_credentials=True,
     )
     routes = [
         Route("/encode", _endpoint(codec.encode, token), methods=["POST"]),
@@ -106,13 +109,12 @@ def create_app(
 def main() -> None:
     import uvicorn
 
-    host = os.environ.get("OMNIREACH_CODEC_HOST", "127.0.0.1")
-    port = int(os.environ.get("OMNIREACH_CODEC_PORT", "8081"))
     try:
+        config = settings()
         app = create_app()
-    except CodecServerConfigError as exc:
+    except (SettingsError, CodecServerConfigError) as exc:
         raise SystemExit(f"codec server: {exc}") from None
-    uvicorn.run(app, host=host, port=port, access_log=False)
+    uvicorn.run(app, host=config.codec_host, port=config.codec_port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ def signin_routes(token: str) -> list[Route]:
     """GET / shows the sign-in form; POST /session checks the token and sets the cookie."""
 
     async def page(request: Request) -> Response:
-        state = "Signed in: the Temporal UI shows payloads decoded." if signed_in(
-            request, token) else "Sign in to let the Temporal UI show decoded payloads."
+        state = (
+            "Signed in: the Temporal UI shows payloads decoded."
+            if signed_in(request, token)
+            else "Sign in to let the Temporal UI show decoded payloads."
+        )
         return HTMLResponse(FORM.format(message=state))
 
     async def session(request: Request) -> Response:
@@ -51,10 +54,17 @@ def signin_routes(token: str) -> list[Route]:
         given = parse_qs((body or b"").decode(errors="replace")).get("token", [""])[0]
         if not hmac.compare_digest(given.encode(), token.encode()):
             return HTMLResponse(FORM.format(message="Wrong codec token."), status_code=401)
-        response = HTMLResponse(FORM.format(message="Signed in: the Temporal UI shows payloads "
-                                                    "decoded."))
-        response.set_cookie(COOKIE, session_value(token), max_age=MAX_AGE, httponly=True,
-                            samesite="strict", secure=request.url.scheme == "https")
+        response = HTMLResponse(
+            FORM.format(message="Signed in: the Temporal UI shows payloads decoded.")
+        )
+        response.set_cookie(
+            COOKIE,
+            session_value(token),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
         return response
 
     return [Route("/", page, methods=["GET"]), Route("/session", session, methods=["POST"])]

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from settings import ROOT
-
-DEV_KEY_FILE = ROOT / "var" / "keys.json"
+from settings import settings
 
 
 class KeyConfigError(RuntimeError):
@@ -76,7 +74,7 @@ def _dev_keyring(path: Path) -> KeyRing:
 @lru_cache(maxsize=1)
 def keyring() -> KeyRing:
     """The process's key ring: from the environment, else the local development key file."""
-    pii = os.environ.get("OMNIREACH_PII_KEYS", "")
-    if pii:
-        return parse_keyring(pii, os.environ.get("OMNIREACH_INDEX_KEY", ""))
-    return _dev_keyring(Path(os.environ.get("OMNIREACH_KEY_FILE", DEV_KEY_FILE)))
+    config = settings()
+    if config.pii_keys:
+        return parse_keyring(config.pii_keys, config.index_key)
+    return _dev_keyring(config.key_file)

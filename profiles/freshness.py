@@ -8,7 +8,6 @@ max_age: OMNIREACH_PROFILE_MAX_AGE_SECONDS, default 900.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -17,19 +16,11 @@ from sqlalchemy.orm import Session
 from models.tables import Customer, CustomerProfile, ProfileRefresh
 from profiles.refresh import refresh_profiles
 from profiles.worktables import lock_refresh
-
-ENV_MAX_AGE = "OMNIREACH_PROFILE_MAX_AGE_SECONDS"
+from settings import settings
 
 
 def max_age() -> timedelta:
-    raw = os.environ.get(ENV_MAX_AGE, "900")
-    try:
-        seconds = int(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_MAX_AGE} must be a whole number of seconds, got {raw!r}") from None
-    if seconds < 0:
-        raise ValueError(f"{ENV_MAX_AGE} must not be negative, got {seconds}")
-    return timedelta(seconds=seconds)
+    return timedelta(seconds=settings().profile_max_age_seconds)
 
 
 def last_refresh(session: Session) -> datetime | None:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     Column,
+    CursorResult,
     Select,
     Table,
     and_,
@@ -54,13 +55,29 @@ from profiles.worktables import Stats, customer_stats, lock_refresh
 
 MIN_EVENTS = 3
 DEFAULT_HOUR = 10
-NAMES = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-         "segment", "lifecycle", "best_hour", "preferred_channel", *TAG_COLUMNS]
+NAMES = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "lifecycle",
+    "best_hour",
+    "preferred_channel",
+    *TAG_COLUMNS,
+]
 
 
-def refresh_profiles(session: Session, as_of: datetime, window_days: int | None = None,
-                     thresholds: SegmentThresholds | None = None,
-                     lifecycle: LifecycleThresholds | None = None) -> int:
+def refresh_profiles(
+    session: Session,
+    as_of: datetime,
+    window_days: int | None = None,
+    thresholds: SegmentThresholds | None = None,
+    lifecycle: LifecycleThresholds | None = None,
+) -> int:
     """Recompute every customer's profile and data tags as of `as_of`; returns how many
     profiles changed (new ones included).
 
@@ -78,36 +95,48 @@ def refresh_profiles(session: Session, as_of: datetime, window_days: int | None 
         inputs = _inputs(session, as_of, stats, seg)
         fallback = _segment_hours(session, inputs)
         with temp_table(session, "tmp_profiles", *_profile_columns()) as fresh:
-            session.execute(fresh.insert().from_select(
-                [*NAMES, "is_new"], _profile_rows(as_of, inputs, fallback, life)))
+            session.execute(
+                fresh.insert().from_select(
+                    [*NAMES, "is_new"], _profile_rows(as_of, inputs, fallback, life)
+                )
+            )
             analyze(session, fresh)
             changed = _write(session, fresh)
     analyze(session, CustomerProfile.__table__)
     profiles = session.execute(select(func.count()).select_from(CustomerProfile)).scalar_one()
-    session.add(ProfileRefresh(as_of=as_of, profiles=profiles, changed=changed,
-                               refreshed_at=datetime.now(UTC)))
+    session.add(
+        ProfileRefresh(
+            as_of=as_of, profiles=profiles, changed=changed, refreshed_at=datetime.now(UTC)
+        )
+    )
     session.flush()
     session.expire_all()  # objects loaded before now hold old values: reload them on access
     return int(changed)
 
 
-def _inputs(session: Session, as_of: datetime, stats: Stats, seg: SegmentThresholds
-            ) -> Subquery:
+def _inputs(session: Session, as_of: datetime, stats: Stats, seg: SegmentThresholds) -> Subquery:
     """One row per customer: the aggregates, scores and segment a profile is made of."""
     orders, hours, pref = stats.orders, stats.hours, stats.channels
     o = orders.c
     f, m = func.coalesce(o.frequency, 0), func.coalesce(o.monetary, 0)
     return (
         select(
-            Customer.id.label("cid"), o.customer_id.is_not(None).label("has_orders"),
-            o.recency.label("r"), f.label("f"), m.label("m"),
-            o.r_score.label("rs"), o.f_score.label("fs"), o.m_score.label("ms"),
+            Customer.id.label("cid"),
+            o.customer_id.is_not(None).label("has_orders"),
+            o.recency.label("r"),
+            f.label("f"),
+            m.label("m"),
+            o.r_score.label("rs"),
+            o.f_score.label("fs"),
+            o.m_score.label("ms"),
             segment_of(o.customer_id.is_not(None), o.recency, f, m, seg).label("segment"),
-            ((literal(epoch(as_of)) - epoch_seconds(session, Customer.registered_at)) // 86400)
-            .label("reg_days"),
+            (
+                (literal(epoch(as_of)) - epoch_seconds(session, Customer.registered_at)) // 86400
+            ).label("reg_days"),
             case((hours.c.events >= MIN_EVENTS, hours.c.best_hour)).label("hour"),
             pref.c.channel.label("channel"),
-            Customer.birth_year.label("birth_year"), o.top_category.label("top_category"),
+            Customer.birth_year.label("birth_year"),
+            o.top_category.label("top_category"),
         )
         .select_from(Customer)
         .outerjoin(orders, o.customer_id == Customer.id)
@@ -117,27 +146,52 @@ def _inputs(session: Session, as_of: datetime, stats: Stats, seg: SegmentThresho
     )
 
 
-def segment_of(has_orders: ColumnElement[bool], r: ColumnElement[int], f: ColumnElement[int],
-               m: ColumnElement[float], seg: SegmentThresholds) -> ColumnElement[str]:
+def segment_of(
+    has_orders: ColumnElement[bool],
+    r: ColumnElement[int],
+    f: ColumnElement[int],
+    m: ColumnElement[float],
+    seg: SegmentThresholds,
+) -> ColumnElement[str]:
     return case(
         (~has_orders, "none"),
-        (and_(r < seg.loyal_max_recency, f >= seg.loyal_min_frequency,
-              m >= float(seg.loyal_min_monetary)), "loyal"),
-        (and_(r < seg.potential_max_recency,
-              f.between(seg.potential_min_frequency, seg.potential_max_frequency)), "potential"),
-        (and_(r > seg.dormant_min_recency, f == seg.dormant_frequency,
-              m < float(seg.dormant_max_monetary)), "dormant"),
+        (
+            and_(
+                r < seg.loyal_max_recency,
+                f >= seg.loyal_min_frequency,
+                m >= float(seg.loyal_min_monetary),
+            ),
+            "loyal",
+        ),
+        (
+            and_(
+                r < seg.potential_max_recency,
+                f.between(seg.potential_min_frequency, seg.potential_max_frequency),
+            ),
+            "potential",
+        ),
+        (
+            and_(
+                r > seg.dormant_min_recency,
+                f == seg.dormant_frequency,
+                m < float(seg.dormant_max_monetary),
+            ),
+            "dormant",
+        ),
         else_="regular",
     )
 
 
-def _profile_rows(as_of: datetime, s: Subquery, fallback: ColumnElement[int],
-                  life: LifecycleThresholds) -> Select[Any]:
+def _profile_rows(
+    as_of: datetime, s: Subquery, fallback: ColumnElement[int], life: LifecycleThresholds
+) -> Select[Any]:
     c = s.c
     idle = func.coalesce(c.r, c.reg_days)
     stage = case(
-        (and_(c.reg_days.is_not(None), c.reg_days < life.new_days,
-              c.f <= life.new_max_orders), "new"),
+        (
+            and_(c.reg_days.is_not(None), c.reg_days < life.new_days, c.f <= life.new_max_orders),
+            "new",
+        ),
         (idle.is_(None), "churned"),
         (idle <= life.active_days, "active"),
         (idle <= life.at_risk_days, "at_risk"),
@@ -146,8 +200,17 @@ def _profile_rows(as_of: datetime, s: Subquery, fallback: ColumnElement[int],
     )
     stored = CustomerProfile.__table__.alias("stored")
     return select(
-        c.cid, c.r, c.f, c.m, c.rs, c.fs, c.ms, c.segment, stage,
-        func.coalesce(c.hour, fallback), c.channel,
+        c.cid,
+        c.r,
+        c.f,
+        c.m,
+        c.rs,
+        c.fs,
+        c.ms,
+        c.segment,
+        stage,
+        func.coalesce(c.hour, fallback),
+        c.channel,
         *data_tags(as_of, c.birth_year, c.ms, c.top_category, c.channel, c.hour),
         stored.c.customer_id.is_(None),
     ).select_from(s.outerjoin(stored, stored.c.customer_id == c.cid))
@@ -156,8 +219,10 @@ def _profile_rows(as_of: datetime, s: Subquery, fallback: ColumnElement[int],
 def _profile_columns() -> list[Column[Any]]:
     """NAMES, plus whether the customer has no stored profile yet (decided before any write:
     probing the table while inserting into it would read the new rows too)."""
-    return [*(Column(n, CustomerProfile.__table__.c[n].type) for n in NAMES),
-            Column("is_new", Boolean)]
+    return [
+        *(Column(n, CustomerProfile.__table__.c[n].type) for n in NAMES),
+        Column("is_new", Boolean),
+    ]
 
 
 def _write(session: Session, fresh: Table) -> int:
@@ -165,13 +230,25 @@ def _write(session: Session, fresh: Table) -> int:
     (An upsert would lock and check every row; a plain INSERT of new rows costs the least.)"""
     cp = CustomerProfile.__table__
     values = [n for n in NAMES if n != "customer_id"]
-    updated = session.execute(
-        update(cp).where(cp.c.customer_id == fresh.c.customer_id, ~fresh.c.is_new,
-                         or_(*(cp.c[n].is_distinct_from(fresh.c[n]) for n in values)))
-        .values({n: fresh.c[n] for n in values})
+    updated = cast(
+        CursorResult[Any],
+        session.execute(
+            update(cp)
+            .where(
+                cp.c.customer_id == fresh.c.customer_id,
+                ~fresh.c.is_new,
+                or_(*(cp.c[n].is_distinct_from(fresh.c[n]) for n in values)),
+            )
+            .values({n: fresh.c[n] for n in values})
+        ),
     ).rowcount
-    inserted = session.execute(cp.insert().from_select(
-        NAMES, select(*(fresh.c[n] for n in NAMES)).where(fresh.c.is_new))
+    inserted = cast(
+        CursorResult[Any],
+        session.execute(
+            cp.insert().from_select(
+                NAMES, select(*(fresh.c[n] for n in NAMES)).where(fresh.c.is_new)
+            )
+        ),
     ).rowcount
     return int(updated) + int(inserted)
 
@@ -181,7 +258,8 @@ def _segment_hours(session: Session, s: Subquery) -> ColumnElement[int]:
     common own best hour, else the base's, else DEFAULT_HOUR (an expression on `s`)."""
     counts = session.execute(
         select(s.c.segment, s.c.hour, func.count())
-        .where(s.c.hour.is_not(None)).group_by(s.c.segment, s.c.hour)
+        .where(s.c.hour.is_not(None))
+        .group_by(s.c.segment, s.c.hour)
     ).all()
     overall: Counter[int] = Counter()
     per_segment: dict[str, Counter[int]] = {}

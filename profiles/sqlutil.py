@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     MetaData,
+    SQLColumnExpression,
     String,
     Table,
     cast,
@@ -27,9 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from models.tables import Customer
+from models.tables import DEFAULT_ZONE, Customer
 
-DEFAULT_ZONE = "Asia/Shanghai"
 PG_WORK_MEM = "256MB"
 
 
@@ -44,7 +44,7 @@ def connection(db: Db) -> Connection:
     return db if isinstance(db, Connection) else db.connection()
 
 
-def epoch_seconds(session: Db, expr: ColumnElement[Any]) -> ColumnElement[int]:
+def epoch_seconds(session: Db, expr: SQLColumnExpression[Any]) -> ColumnElement[int]:
     """Whole Unix seconds of a stored UTC timestamp (floor), as an integer on both backends."""
     if dialect(session) == "postgresql":
         return cast(func.floor(func.extract("epoch", expr)), BigInteger)
@@ -105,9 +105,14 @@ def zone_offsets(session: Db, at: datetime) -> Iterator[Table]:
     an hour of preference does not need them).
     """
     names = [tz for (tz,) in session.execute(select(Customer.timezone).distinct()) if tz]
-    with temp_table(session, "tmp_zone_offsets", Column("timezone", String(64), primary_key=True),
-                    Column("offset_s", Integer, nullable=False)) as table:
+    with temp_table(
+        session,
+        "tmp_zone_offsets",
+        Column("timezone", String(64), primary_key=True),
+        Column("offset_s", Integer, nullable=False),
+    ) as table:
         if names:
-            session.execute(table.insert(), [{"timezone": tz, "offset_s": utc_offset(tz, at)}
-                                             for tz in names])
+            session.execute(
+                table.insert(), [{"timezone": tz, "offset_s": utc_offset(tz, at)} for tz in names]
+            )
         yield table

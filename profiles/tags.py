@@ -23,8 +23,14 @@ from sqlalchemy.sql import ColumnElement
 
 from models.tables import Customer, CustomerProfile, CustomerTag
 
-AGE_BANDS = ((18, "under_18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"),
-             (65, "55-64"))
+AGE_BANDS = (
+    (18, "under_18"),
+    (25, "18-24"),
+    (35, "25-34"),
+    (45, "35-44"),
+    (55, "45-54"),
+    (65, "55-64"),
+)
 HOUR_BANDS = ((6, "night"), (12, "morning"), (18, "afternoon"), (23, "evening"))
 TAG_ROOM = 64
 COLUMNS = ("tag_age", "tag_power", "tag_category", "tag_channel", "tag_active")
@@ -34,10 +40,14 @@ def _prefixed(prefix: str, value: ColumnElement[Any]) -> ColumnElement[str]:
     return literal(prefix) + func.substr(value, 1, TAG_ROOM - len(prefix))
 
 
-def data_tags(as_of: datetime, birth_year: ColumnElement[int | None],
-              m_score: ColumnElement[int | None], top_category: ColumnElement[str | None],
-              channel: ColumnElement[str | None], own_hour: ColumnElement[int | None]
-              ) -> list[ColumnElement[str | None]]:
+def data_tags(
+    as_of: datetime,
+    birth_year: ColumnElement[int | None],
+    m_score: ColumnElement[int | None],
+    top_category: ColumnElement[str | None],
+    channel: ColumnElement[str | None],
+    own_hour: ColumnElement[int | None],
+) -> list[ColumnElement[str | None]]:
     """The COLUMNS' values from the refresh's inputs (NULL where a kind does not apply).
     `own_hour` is the customer's own best hour, NULL when they have too little activity."""
     age = literal(as_of.year, Integer) - birth_year
@@ -55,13 +65,21 @@ def data_tags(as_of: datetime, birth_year: ColumnElement[int | None],
 
 def has_any_tag(tags: list[str]) -> ColumnElement[bool]:
     """Predicate on `Customer`: a manual or data tag among `tags` (bound values only)."""
-    manual = select(CustomerTag.customer_id).where(
-        CustomerTag.customer_id == Customer.id, CustomerTag.tag.in_(tags)
-    ).correlate(Customer).exists()
-    derived = select(CustomerProfile.customer_id).where(
-        CustomerProfile.customer_id == Customer.id,
-        or_(*(getattr(CustomerProfile, c).in_(tags) for c in COLUMNS)),
-    ).correlate(Customer).exists()
+    manual = (
+        select(CustomerTag.customer_id)
+        .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag.in_(tags))
+        .correlate(Customer)
+        .exists()
+    )
+    derived = (
+        select(CustomerProfile.customer_id)
+        .where(
+            CustomerProfile.customer_id == Customer.id,
+            or_(*(getattr(CustomerProfile, c).in_(tags) for c in COLUMNS)),
+        )
+        .correlate(Customer)
+        .exists()
+    )
     return or_(manual, derived)
 
 

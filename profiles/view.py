@@ -72,9 +72,11 @@ def customer_view(session: Session, customer_id: int) -> dict[str, Any]:
         "lifecycle": None if p is None else p.lifecycle,
         "best_hour": None if p is None else p.best_hour,
         "preferred_channel": None if p is None else p.preferred_channel,
-        "tags": sorted([{"tag": t, "source": s} for t, s in tags]
-                       + [{"tag": t, "source": "data"} for t in profile_tags(p)],
-                       key=lambda t: (t["tag"], t["source"])),
+        "tags": sorted(
+            [{"tag": t, "source": s} for t, s in tags]
+            + [{"tag": t, "source": "data"} for t in profile_tags(p)],
+            key=lambda t: (t["tag"], t["source"]),
+        ),
         "consents": {
             f"{ch}/{purpose}": granted for (ch, purpose), granted in sorted(consents.items())
         },

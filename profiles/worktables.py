@@ -52,8 +52,7 @@ def lock_refresh(session: Session) -> None:
 
 
 @contextmanager
-def customer_stats(session: Session, as_of: datetime, window_days: int | None
-                   ) -> Iterator[Stats]:
+def customer_stats(session: Session, as_of: datetime, window_days: int | None) -> Iterator[Stats]:
     """The three aggregates as of `as_of`, in tables that live for the block."""
     jobs: list[tuple[str, Any, Fill, tuple[Any, ...]]] = [
         ("hours", HOUR_COLUMNS, fill_hour_stats, (as_of,)),
@@ -84,17 +83,22 @@ def _shareable(session: Session) -> bool:
 
 
 @contextmanager
-def _side_by_side(session: Session, engine: Engine,
-                  jobs: list[tuple[str, Any, Fill, tuple[Any, ...]]]) -> Iterator[Stats]:
+def _side_by_side(
+    session: Session, engine: Engine, jobs: list[tuple[str, Any, Fill, tuple[Any, ...]]]
+) -> Iterator[Stats]:
     _drop_leftovers(session)
     snapshot = session.execute(select(func.pg_export_snapshot())).scalar_one()
     run = uuid.uuid4().hex[:12]
-    tables = {name: Table(f"{PREFIX}{name}_{run}", MetaData(), *columns(spec),
-                          prefixes=["UNLOGGED"]) for name, spec, _, _ in jobs}
+    tables = {
+        name: Table(f"{PREFIX}{name}_{run}", MetaData(), *columns(spec), prefixes=["UNLOGGED"])
+        for name, spec, _, _ in jobs
+    }
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="profile-stats") as pool:
-            futures = [pool.submit(_fill, engine, snapshot, tables[name], fill, args)
-                       for name, _, fill, args in jobs]
+            futures = [
+                pool.submit(_fill, engine, snapshot, tables[name], fill, args)
+                for name, _, fill, args in jobs
+            ]
             for future in futures:
                 future.result()
         yield Stats(**tables)
@@ -117,8 +121,16 @@ def _fill(engine: Engine, snapshot: str, table: Table, fill: Fill, args: tuple[A
 def _drop_leftovers(session: Session) -> None:
     """Tables of a refresh that failed or crashed (this one holds the refresh lock, so no
     other is using any)."""
-    names = session.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename LIKE :p"), {"p": PREFIX.replace("_", r"\_") + "%"}).scalars().all()
+    names = (
+        session.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename LIKE :p"
+            ),
+            {"p": PREFIX.replace("_", r"\_") + "%"},
+        )
+        .scalars()
+        .all()
+    )
     for name in names:
         session.execute(text(f'DROP TABLE IF EXISTS "{name}"'))

@@ -19,8 +19,10 @@ from privacy.masking import scrub
 from reporting.charts import figures
 from reporting.so_far import is_final, standing
 
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-       "img-src data: blob:; font-src data:")
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:"
+)
 STYLE = """body{font-family:system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
 margin:24px;color:#222;background:#fff}
 h1{font-size:22px;margin:0 0 6px}.standing{font-size:15px;margin:0 0 4px}
@@ -55,10 +57,10 @@ def render_page(report: dict[str, Any]) -> str:
 <script>{get_plotlyjs()}</script>
 </head><body>
 <h1>{title}</h1>
-<p class="standing {'final' if final else 'so-far'}">{text(report['campaign_id'])} ·
-{text(report['objective'])} · phase {text(report['phase'])} · {text(standing(report))}</p>
-<p class="totals">sent {total['sent']} · conversions {total['conversions']} · revenue
-{text(total['revenue'])} · cost {text(total['cost'])} of budget {text(report['budget_limit'])}
+<p class="standing {"final" if final else "so-far"}">{text(report["campaign_id"])} ·
+{text(report["objective"])} · phase {text(report["phase"])} · {text(standing(report))}</p>
+<p class="totals">sent {total["sent"]} · conversions {total["conversions"]} · revenue
+{text(total["revenue"])} · cost {text(total["cost"])} of budget {text(report["budget_limit"])}
 </p>
 {charts}
 <script>{DRAW}</script>

@@ -28,7 +28,5 @@ def lift_interval(
     if min(treated_converted, holdout_converted) <= 0 or min(treated, holdout) <= 0:
         return None
     ratio = (treated_converted / treated) / (holdout_converted / holdout)
-    se = math.sqrt(
-        1 / treated_converted - 1 / treated + 1 / holdout_converted - 1 / holdout
-    )
+    se = math.sqrt(1 / treated_converted - 1 / treated + 1 / holdout_converted - 1 / holdout)
     return math.exp(math.log(ratio) - z * se) - 1, math.exp(math.log(ratio) + z * se) - 1

@@ -108,8 +108,9 @@ def _group_rates(
 def _attribution(session: Session, campaign_id: str, window: timedelta) -> dict[str, Any]:
     """When the last send's attribution window closes: the final review is due no earlier."""
     last = session.execute(
-        select(func.max(Delivery.sent_at))
-        .where(Delivery.campaign_id == campaign_id, Delivery.outcome == "sent")
+        select(func.max(Delivery.sent_at)).where(
+            Delivery.campaign_id == campaign_id, Delivery.outcome == "sent"
+        )
     ).scalar_one()
     return {
         "window_seconds": int(window.total_seconds()),
@@ -153,9 +154,11 @@ def compute_review(
     rate_t, rate_h = _ratio(treated_buy, treated_n), _ratio(hold_buy, hold_n)
     broadcast = broadcast_lines(session, campaign_id)
     revenue = sum((Decimal(line["revenue"]) for line in channels.values()), Decimal(0)) + sum(
-        (Decimal(b["revenue"]) for b in broadcast if b["revenue"] is not None), Decimal(0))
+        (Decimal(b["revenue"]) for b in broadcast if b["revenue"] is not None), Decimal(0)
+    )
     cost = sum((Decimal(line["cost"]) for line in channels.values()), Decimal(0)) + sum(
-        (Decimal(b["actual_cost"]) for b in broadcast), Decimal(0))
+        (Decimal(b["actual_cost"]) for b in broadcast), Decimal(0)
+    )
     total = {
         key: sum(line[key] for line in channels.values())
         for key in ("planned", "sent", "failed", "suppressed", "cancelled", "conversions")

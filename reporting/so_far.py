@@ -39,10 +39,14 @@ def standing(report: dict[str, Any]) -> str:
     if is_final(report):
         return f"final review, after the {window} attribution window"
     if ended_unreviewed(report):
-        return (f"the campaign ended {report['phase']} before its review: numbers as of "
-                f"{report['generated_at'][:16].replace('T', ' ')} UTC, KPIs not judged")
+        return (
+            f"the campaign ended {report['phase']} before its review: numbers as of "
+            f"{report['generated_at'][:16].replace('T', ' ')} UTC, KPIs not judged"
+        )
     closes = attribution.get("closes_at")
     when = f"closes {closes[:16].replace('T', ' ')} UTC" if closes else "starts at the first send"
-    return (f"so far, as of {report['generated_at'][:16].replace('T', ' ')} UTC: the campaign is "
-            f"{report['phase']}; KPIs are pending until the final review after the {window} "
-            f"attribution window ({when})")
+    return (
+        f"so far, as of {report['generated_at'][:16].replace('T', ' ')} UTC: the campaign is "
+        f"{report['phase']}; KPIs are pending until the final review after the {window} "
+        f"attribution window ({when})"
+    )

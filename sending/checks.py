@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from compliance.check import minimum_age
+from compliance.sending_window import quiet_periods
 from models.spec import CampaignSpec
 from models.tables import Customer
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
-from policy.sending_window import quiet_periods
 from policy.subscription_quota import WECHAT_CHANNELS, available
 from sending.claim import Claimed
 from sending.recipients import Recipient, load_recipients
@@ -88,8 +88,11 @@ def screen(
         recipient = recipients.get((c.customer_id, c.channel))
         if recipient is None:
             out.suppressed.append((c, "erased"))
-        elif (c.channel in WECHAT_CHANNELS and not c.reserved
-              and (c.customer_id, c.channel, c.template) not in quota):
+        elif (
+            c.channel in WECHAT_CHANNELS
+            and not c.reserved
+            and (c.customer_id, c.channel, c.template) not in quota
+        ):
             out.suppressed.append((c, "no_subscription"))
         elif not recipient.address:
             out.failed.append((c, "no_address"))

@@ -44,10 +44,11 @@ def claim_due(
 
     Two statements, one per status, so each walks the (campaign, status, time, id) index in
     order and stops at `limit`: one OR across statuses would sort every due send per claim."""
-    stale = and_(PS.status == "sending",
-                 or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE))
-    claimed = [replace(c, reserved=True)
-               for c in _claim(session, campaign_id, stale, limit, claimer, now, exclude)]
+    stale = and_(PS.status == "sending", or_(PS.claimed_by == claimer, PS.claimed_at < now - LEASE))
+    claimed = [
+        replace(c, reserved=True)
+        for c in _claim(session, campaign_id, stale, limit, claimer, now, exclude)
+    ]
     if len(claimed) < limit:
         due = and_(PS.status == "planned", PS.scheduled_at <= due_before)
         claimed += _claim(session, campaign_id, due, limit - len(claimed), claimer, now, exclude)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import PlannedSend as PS
@@ -31,9 +32,12 @@ def close_open(session: Session, campaign_id: str, status: str, reason: str, at:
         [(r.customer_id, r.channel, r.template) for r in in_flight if r.channel in WECHAT_CHANNELS],
         at,
     )
-    result = session.execute(
-        update(PS)
-        .where(PS.campaign_id == campaign_id, PS.status.in_(OPEN_STATUSES))
-        .values(status=status, reason=reason)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(PS)
+            .where(PS.campaign_id == campaign_id, PS.status.in_(OPEN_STATUSES))
+            .values(status=status, reason=reason)
+        ),
     )
     return result.rowcount or 0

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import Engine, update
+from sqlalchemy import CursorResult, Engine, update
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, Outcome, SendResult
@@ -200,8 +201,13 @@ class SendEngine:
                 if spent_for_good(session, job.campaign_id, next_cost, ids):
                     stopped = _stop_for_budget(session, job.campaign_id, unfunded)
                 else:  # sends in flight may yet be refunded: try these again after them
-                    set_status(session, [{"id": c.id, "status": "planned",
-                                          "attempts": UNCLAIMED} for c, _ in unfunded])
+                    set_status(
+                        session,
+                        [
+                            {"id": c.id, "status": "planned", "attempts": UNCLAIMED}
+                            for c, _ in unfunded
+                        ],
+                    )
         for c, reason in screened.suppressed:
             SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason}").inc()
         return Batch(len(claimed), screened, len(unfunded), stopped)
@@ -318,9 +324,12 @@ def _stop_for_budget(
         session,
         [{"id": c.id, "status": "suppressed", "reason": "budget_exhausted"} for c, _ in unfunded],
     )
-    rest = session.execute(
-        update(PlannedSend)
-        .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
-        .values(status="suppressed", reason="budget_exhausted")
+    rest = cast(
+        CursorResult[Any],
+        session.execute(
+            update(PlannedSend)
+            .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
+            .values(status="suppressed", reason="budget_exhausted")
+        ),
     )
     return len(unfunded) + (rest.rowcount or 0)

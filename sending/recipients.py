@@ -27,9 +27,21 @@ ADDRESS_FIELD = {
 # Only what a message needs: loading whole customer entities costs more than the send itself.
 _COLUMNS = [
     getattr(Customer, name)
-    for name in ("id", "erased_at", "timezone", "name_enc", "gender", "member_level", "city",
-                 "home_store", "phone_enc", "email_enc", "wechat_openid", "device_id",
-                 "external_id")
+    for name in (
+        "id",
+        "erased_at",
+        "timezone",
+        "name_enc",
+        "gender",
+        "member_level",
+        "city",
+        "home_store",
+        "phone_enc",
+        "email_enc",
+        "wechat_openid",
+        "device_id",
+        "external_id",
+    )
 ]
 
 
@@ -62,9 +74,7 @@ def load_recipients(
 ) -> dict[tuple[int, str], Recipient]:
     """Contact data for (customer, channel) pairs, decrypted only for the message itself."""
     ids = sorted({cid for cid, _ in wanted})
-    customers = {
-        c.id: c for c in session.execute(select(*_COLUMNS).where(Customer.id.in_(ids)))
-    }
+    customers = {c.id: c for c in session.execute(select(*_COLUMNS).where(Customer.id.in_(ids)))}
     out: dict[tuple[int, str], Recipient] = {}
     for cid, channel in wanted:
         customer = customers.get(cid)

@@ -19,12 +19,36 @@ from db.migrations import alembic_config
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from orchestration.search_attributes import ensure_search_attributes
 from privacy.codec import data_converter
+from settings import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("OMNIREACH_PII_KEYS"):
     os.environ.setdefault("OMNIREACH_KEY_FILE", str(Path(tempfile.mkdtemp()) / "keys.json"))
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+class _MonkeyPatch(pytest.MonkeyPatch):  # type: ignore[misc]  # @final for typing only
+    """Changing the environment re-reads the settings, as a new process would."""
+
+    def setenv(self, name: str, value: str, prepend: str | None = None) -> None:
+        super().setenv(name, value, prepend)
+        settings.cache_clear()
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        super().delenv(name, raising)
+        settings.cache_clear()
+
+    def undo(self) -> None:
+        super().undo()
+        settings.cache_clear()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    """pytest's monkeypatch, with settings read again after each environment change."""
+    with _MonkeyPatch.context() as patch:
+        yield patch
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -26,24 +26,45 @@ def enroll_people(session: Session, *people: str) -> None:
         if person == ADMIN:
             continue
         public = public_text(KEYS[person])
-        signed = sign(KEYS[ADMIN], kind="enroll", subject=f"{person}:{key_id(public)}", by=ADMIN,
-                      at=now)
+        signed = sign(
+            KEYS[ADMIN], kind="enroll", subject=f"{person}:{key_id(public)}", by=ADMIN, at=now
+        )
         enroll(session, signed, person, public, now)
         if person in ROLES:
             grant(session, person, ROLES[person], by=ADMIN, at=now)
 
 
-def signed_decision(campaign_id: str, update: str, by: str, comment: str = "",
-                    plan_digest: str | None = None, signer: str | None = None) -> Decision:
+def signed_decision(
+    campaign_id: str,
+    update: str,
+    by: str,
+    comment: str = "",
+    plan_digest: str | None = None,
+    signer: str | None = None,
+) -> Decision:
     """`by`'s decision, signed with `signer`'s key (theirs unless a test forges it)."""
-    signed = sign(KEYS[(signer or by).strip()], kind=update, subject=campaign_id, by=signer or by,
-                  at=datetime.now(UTC), plan_digest=plan_digest, comment=comment)
+    signed = sign(
+        KEYS[(signer or by).strip()],
+        kind=update,
+        subject=campaign_id,
+        by=signer or by,
+        at=datetime.now(UTC),
+        plan_digest=plan_digest,
+        comment=comment,
+    )
     return Decision(by=by, comment=comment, plan_digest=plan_digest, signed=signed)
 
 
-async def decide(handle: WorkflowHandle[Any, Any], update: str, *, by: str, comment: str = "",
-                 plan_digest: str | None = None) -> str:
+async def decide(
+    handle: WorkflowHandle[Any, Any],
+    update: str,
+    *,
+    by: str,
+    comment: str = "",
+    plan_digest: str | None = None,
+) -> str:
     """Run the update `update` (approve, reject, compliance_ok, compliance_reject) as `by`."""
     campaign_id = handle.id.removeprefix("campaign-")
     return await handle.execute_update(
-        update, signed_decision(campaign_id, update, by, comment, plan_digest), result_type=str)
+        update, signed_decision(campaign_id, update, by, comment, plan_digest), result_type=str
+    )

@@ -7,5 +7,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 def samples(text: str) -> dict[tuple[str, str], float]:
     """Every sample as (name, its labels' values joined by commas) → value."""
-    return {(s.name, ",".join(s.labels.values())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, ",".join(s.labels.values())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }

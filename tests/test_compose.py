@@ -42,16 +42,24 @@ def test_the_temporal_ui_decodes_through_the_codec_server() -> None:
     assert ui["environment"]["TEMPORAL_CODEC_ENDPOINT"].endswith(f"http://localhost:{port}}}")
     assert ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     ui_port = ui["ports"][0].split(":")[0]
-    assert codec["environment"]["OMNIREACH_CODEC_ORIGINS"].endswith(
-        f"http://localhost:{ui_port}}}")
+    assert codec["environment"]["OMNIREACH_CODEC_ORIGINS"].endswith(f"http://localhost:{ui_port}}}")
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
 def test_docker_compose_config_accepts_the_file() -> None:
-    env = dict(os.environ, OMNIREACH_PII_KEYS="k1:" + "A" * 44, OMNIREACH_INDEX_KEY="A" * 44,
-               OMNIREACH_CODEC_TOKEN="a-codec-token-of-length")
-    proc = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    env = dict(
+        os.environ,
+        OMNIREACH_PII_KEYS="k1:" + "A" * 44,
+        OMNIREACH_INDEX_KEY="A" * 44,
+        OMNIREACH_CODEC_TOKEN="a-codec-token-of-length",
+    )
+    proc = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "worker.py" in proc.stdout
     assert "TEMPORAL_CODEC_ENDPOINT: http://localhost:8081" in proc.stdout

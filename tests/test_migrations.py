@@ -39,11 +39,15 @@ def test_index_methods_and_predicates_match_the_models(pg_url: str) -> None:
     """What autogenerate does not compare: each index's method and partial predicate."""
     engine = make_engine(pg_url)
     with engine.connect() as conn:
-        built = dict(conn.execute(text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
+        built: dict[str, str] = dict(
+            conn.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+            ).all()
+        )
     engine.dispose()
     for table in schema.tables.values():
         for index in table.indexes:
+            assert index.name is not None, "the naming convention names every index"
             options = index.dialect_options["postgresql"]
             method = options["using"] or "btree"
             assert f" USING {method} " in built[index.name], index.name

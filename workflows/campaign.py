@@ -35,16 +35,18 @@ with workflow.unsafe.imports_passed_through():
     from models.search_attributes import CAMPAIGN_PHASE
     from workflows.gate import Gate
 
-SHORT = dict(
+SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10),
 )
-LONG = dict(  # set-based SQL over the whole base: long statements, heartbeats from the side
-    start_to_close_timeout=timedelta(minutes=30),
-    heartbeat_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10),
+LONG: workflow.ActivityConfig = (
+    dict(  # set-based SQL over the whole base: long statements, heartbeats from the side
+        start_to_close_timeout=timedelta(minutes=30),
+        heartbeat_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10),
+    )
 )
-SEND = dict(
+SEND: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(minutes=15),
     heartbeat_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(
@@ -243,8 +245,10 @@ class CampaignWorkflow:
                 break
             lanes = inp.send_lanes if batch.saturated else 1
             info = workflow.info()
-            if (info.is_continue_as_new_suggested()
-                    or info.get_current_history_length() >= inp.history_limit):
+            if (
+                info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= inp.history_limit
+            ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._controls:
                     await workflow.wait_condition(self._halt_in_step)
@@ -324,8 +328,9 @@ class CampaignWorkflow:
         """Close every send not yet made, then end as cancelled: nothing is left half-done."""
         await workflow.execute_activity(sending.cancel_pending, self._ref(), **LONG)
         by = self._cancelled_by if self._audited else ""
-        await self._enter(Phase.CANCELLED, f"{detail}, by {by}" if by else detail,
-                          by=by or "system")
+        await self._enter(
+            Phase.CANCELLED, f"{detail}, by {by}" if by else detail, by=by or "system"
+        )
 
     async def _enter(self, phase: Phase, detail: str = "", by: str = "system") -> None:
         if self._controls and phase in SETTLES:
@@ -335,7 +340,10 @@ class CampaignWorkflow:
         await workflow.execute_activity(
             bookkeeping.record_phase,
             PhaseChange(
-                campaign_id=self._campaign_id, phase=phase, detail=detail, at=workflow.now(),
+                campaign_id=self._campaign_id,
+                phase=phase,
+                detail=detail,
+                at=workflow.now(),
                 by=by,
             ),
             **SHORT,
@@ -452,7 +460,9 @@ class CampaignWorkflow:
 
     @workflow.update
     async def compliance_ok(self, decision: Decision) -> str:
-        return await self._decide(self._review_gate, "compliance_approved", decision, "compliance", "compliance_ok")
+        return await self._decide(
+            self._review_gate, "compliance_approved", decision, "compliance", "compliance_ok"
+        )
 
     @compliance_ok.validator
     def _check_compliance_ok(self, decision: Decision) -> None:
@@ -460,7 +470,9 @@ class CampaignWorkflow:
 
     @workflow.update
     async def compliance_reject(self, decision: Decision) -> str:
-        return await self._decide(self._review_gate, "compliance_rejected", decision, "compliance", "compliance_reject")
+        return await self._decide(
+            self._review_gate, "compliance_rejected", decision, "compliance", "compliance_reject"
+        )
 
     @compliance_reject.validator
     def _check_compliance_reject(self, decision: Decision) -> None:
@@ -492,7 +504,11 @@ class CampaignWorkflow:
             return
         await workflow.execute_activity(
             bookkeeping.record_control,
-            ControlRecord(campaign_id=self._campaign_id, action=action,
-                          by=by or "unidentified", at=workflow.now()),
+            ControlRecord(
+                campaign_id=self._campaign_id,
+                action=action,
+                by=by or "unidentified",
+                at=workflow.now(),
+            ),
             **SHORT,
         )

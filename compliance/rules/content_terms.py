@@ -35,7 +35,9 @@ class TermParams(BaseModel):
     tier_b: list[str] = Field(default_factory=list)
     tier_c: list[str] = Field(default_factory=list)
     tier_severity: dict[Tier, Severity] = {
-        "A": Severity.BLOCK, "B": Severity.BLOCK, "C": Severity.REVIEW
+        "A": Severity.BLOCK,
+        "B": Severity.BLOCK,
+        "C": Severity.REVIEW,
     }
 
     @field_validator("tier_c")
@@ -60,8 +62,11 @@ def _scan(text: str, p: TermParams) -> Iterator[tuple[Tier, list[tuple[int, int]
 
 
 @rule(
-    "CN-13", source="广告法 Art 9(3); SAMR 广告绝对化用语执法指南 (2023 No. 6)",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, params=TermParams,
+    "CN-13",
+    source="广告法 Art 9(3); SAMR 广告绝对化用语执法指南 (2023 No. 6)",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    params=TermParams,
     title="no absolute terms (最/第一/国家级 …); context-dependent uses go to review",
 )
 def absolute_terms(ctx: RuleContext) -> Iterator[Finding]:
@@ -77,7 +82,8 @@ def absolute_terms(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.finding(
                     f"{what} ({'、'.join(found)}, tier {tier}) in the {plan.channel} {part}",
                     " | ".join(snippet(text, s, e) for s, e in spans[:MAX_EVIDENCE]),
-                    channel=plan.channel, severity=p.tier_severity[tier],
+                    channel=plan.channel,
+                    severity=p.tier_severity[tier],
                 )
 
 
@@ -85,7 +91,14 @@ class PromotionParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urgency_terms: list[str] = [
-        "限时", "今日", "今天", "仅限", "倒计时", "趁现在", "周年庆", "闪购"
+        "限时",
+        "今日",
+        "今天",
+        "仅限",
+        "倒计时",
+        "趁现在",
+        "周年庆",
+        "闪购",
     ]
     banned_terms: list[str] = ["随时结束", "随时涨价", "马上降价"]
     banned_severity: Severity = Severity.REVIEW
@@ -110,8 +123,11 @@ def _has_end_time(text: str, p: PromotionParams) -> bool:
 
 
 @rule(
-    "CN-14", source="规范促销行为暂行规定 (SAMR 2020); platform urgency-word rules",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, params=PromotionParams,
+    "CN-14",
+    source="规范促销行为暂行规定 (SAMR 2020); platform urgency-word rules",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    params=PromotionParams,
     title="limited-time promotions state their end time",
 )
 def promotion_period(ctx: RuleContext) -> Iterator[Finding]:
@@ -122,14 +138,18 @@ def promotion_period(ctx: RuleContext) -> Iterator[Finding]:
             for m in find_terms(text, p.banned_terms)[:1]:
                 yield ctx.finding(
                     f"urgency claim {m.group()!r} in the {plan.channel} {part} is commonly banned",
-                    snippet(text, *m.span()), channel=plan.channel, severity=p.banned_severity,
+                    snippet(text, *m.span()),
+                    channel=plan.channel,
+                    severity=p.banned_severity,
                 )
-        urgent = [(part, text, m) for part, text in parts
-                  for m in find_terms(text, p.urgency_terms)]
+        urgent = [
+            (part, text, m) for part, text in parts for m in find_terms(text, p.urgency_terms)
+        ]
         if urgent and not any(_has_end_time(text, p) for _, text in parts):
             part, text, m = urgent[0]
             yield ctx.finding(
                 f"limited-time wording {m.group()!r} in the {plan.channel} {part} without an end "
                 f"time: add {{{{ {p.end_time_variable} }}}} or a date/time",
-                snippet(text, *m.span()), channel=plan.channel,
+                snippet(text, *m.span()),
+                channel=plan.channel,
             )

@@ -27,8 +27,12 @@ class UnsubscribeParams(BaseModel):
 
 
 @rule(
-    "CN-03", source="广告法 Art 43(2); 互联网电子邮件服务管理办法 Art 13–14; CAN-SPAM; PECR reg 22",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, channels=["email"], params=UnsubscribeParams,
+    "CN-03",
+    source="广告法 Art 43(2); 互联网电子邮件服务管理办法 Art 13–14; CAN-SPAM; PECR reg 22",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    channels=["email"],
+    params=UnsubscribeParams,
     title="every marketing email carries an unsubscribe link",
 )
 def email_unsubscribe_link(ctx: RuleContext) -> Iterator[Finding]:
@@ -55,8 +59,12 @@ def has_ad_label(subject: str, labels: list[str]) -> bool:
 
 
 @rule(
-    "CN-12", source="互联网电子邮件服务管理办法 (MII Order 38) Art 13",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, channels=["email"], params=AdLabelParams,
+    "CN-12",
+    source="互联网电子邮件服务管理办法 (MII Order 38) Art 13",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    channels=["email"],
+    params=AdLabelParams,
     title="marketing email subject starts with 广告 or AD",
 )
 def email_ad_label(ctx: RuleContext) -> Iterator[Finding]:
@@ -66,13 +74,17 @@ def email_ad_label(ctx: RuleContext) -> Iterator[Finding]:
         if not has_ad_label(subject, p.labels):
             yield ctx.finding(
                 f"marketing email subject must start with {' or '.join(p.labels)}",
-                f"subject: {subject[:40]}", channel=plan.channel,
+                f"subject: {subject[:40]}",
+                channel=plan.channel,
             )
 
 
 @rule(
-    "INT-08", source="RFC 8058; Gmail/Yahoo bulk-sender requirements (2024)",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, channels=["email"],
+    "INT-08",
+    source="RFC 8058; Gmail/Yahoo bulk-sender requirements (2024)",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    channels=["email"],
     title="marketing email goes out with List-Unsubscribe one-click headers",
 )
 def email_one_click(ctx: RuleContext) -> Iterator[Finding]:
@@ -81,6 +93,6 @@ def email_one_click(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 "the email channel is not configured for RFC 8058 one-click unsubscribe "
                 "(channels.email.one_click_unsubscribe)",
-                "one_click_unsubscribe: false", channel=plan.channel,
+                "one_click_unsubscribe: false",
+                channel=plan.channel,
             )
-

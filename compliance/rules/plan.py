@@ -16,8 +16,10 @@ def _by_channel(counts: dict[str, int]) -> str:
 
 
 @rule(
-    "CN-01", source="广告法 Art 43(1); 消费者权益保护法实施条例 Art 24; MIIT Order 31 Art 18",
-    severity=Severity.BLOCK, stage=Stage.PLAN,
+    "CN-01",
+    source="广告法 Art 43(1); 消费者权益保护法实施条例 Art 24; MIIT Order 31 Art 18",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
     title="no planned send without current consent for the channel and purpose",
 )
 def consent(ctx: RuleContext) -> Iterator[Finding]:
@@ -29,8 +31,11 @@ def consent(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "CN-02", source="消费者权益保护法实施条例 Art 24; PIPL Art 15; MIIT Order 31 Art 18",
-    severity=Severity.BLOCK, stage=Stage.PLAN, title="no planned send to a suppressed address",
+    "CN-02",
+    source="消费者权益保护法实施条例 Art 24; PIPL Art 15; MIIT Order 31 Art 18",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    title="no planned send to a suppressed address",
 )
 def suppression(ctx: RuleContext) -> Iterator[Finding]:
     if sum(ctx.plan.planned_suppressed.values()):
@@ -47,8 +52,11 @@ class CapParams(BaseModel):
 
 
 @rule(
-    "CN-09", source="T/CCAGM 002—2023 anti-disturbance limits; WeCom receive caps",
-    severity=Severity.BLOCK, stage=Stage.PLAN, params=CapParams,
+    "CN-09",
+    source="T/CCAGM 002—2023 anti-disturbance limits; WeCom receive caps",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    params=CapParams,
     title="messages per customer within the campaign cap",
 )
 def frequency(ctx: RuleContext) -> Iterator[Finding]:
@@ -62,8 +70,11 @@ def frequency(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "CN-24", source="PIPL Art 24(2); 电子商务法 Art 18", severity=Severity.BLOCK,
-    stage=Stage.PLAN, title="customers who refused profiling are not targeted by profile",
+    "CN-24",
+    source="PIPL Art 24(2); 电子商务法 Art 18",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    title="customers who refused profiling are not targeted by profile",
 )
 def profiling_opt_out(ctx: RuleContext) -> Iterator[Finding]:
     if ctx.plan.profiling_opted_out_planned:
@@ -81,8 +92,12 @@ class MinorParams(BaseModel):
 
 
 @rule(
-    "CN-26", source="PIPL Art 28, Art 31; 未成年人保护法 Art 72", severity=Severity.BLOCK,
-    stage=Stage.PLAN, params=MinorParams, title="minors are not marketed to",
+    "CN-26",
+    source="PIPL Art 28, Art 31; 未成年人保护法 Art 72",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    params=MinorParams,
+    title="minors are not marketed to",
 )
 def minors(ctx: RuleContext) -> Iterator[Finding]:
     p: MinorParams = ctx.params
@@ -94,13 +109,17 @@ def minors(ctx: RuleContext) -> Iterator[Finding]:
     if ctx.plan.unknown_age_planned:
         yield ctx.finding(
             "customers with an unknown age are planned",
-            f"{ctx.plan.unknown_age_planned} customers", severity=p.unknown_age_severity,
+            f"{ctx.plan.unknown_age_planned} customers",
+            severity=p.unknown_age_severity,
         )
 
 
 @rule(
-    "OPS-02", source="budget approval (docs/lifecycle.md#budget-approval)", severity=Severity.BLOCK,
-    stage=Stage.PLAN, title="planned cost within the approved budget",
+    "OPS-02",
+    source="budget approval (docs/lifecycle.md#budget-approval)",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    title="planned cost within the approved budget",
 )
 def budget(ctx: RuleContext) -> Iterator[Finding]:
     limit = ctx.spec.budget.limit

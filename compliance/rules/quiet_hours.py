@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from compliance.findings import Finding, Severity, Stage
 from compliance.registry import RuleContext, rule
+from compliance.sending_window import legal_window
 from models.audience import ChannelName
 from models.spec import QuietHours
-from policy.sending_window import legal_window
 
 DAY = 24 * 60
 
@@ -23,9 +23,11 @@ class QuietParams(BaseModel):
     strict_channels: list[ChannelName] = ["sms", "outbound_call"]
     lenient_severity: Severity = Severity.WARN
     # channel → provider (or "default") → (start, end) of the window the provider sends
-    # marketing in; it always applies on top of a spec's quiet hours (policy.sending_window)
+    # marketing in; it always applies on top of a spec's quiet hours (compliance.sending_window)
     provider_windows: dict[str, dict[str, tuple[time, time]]] = {
-        "sms": {"default": (time(8), time(20))}, "outbound_call": {"default": (time(8), time(20))}}
+        "sms": {"default": (time(8), time(20))},
+        "outbound_call": {"default": (time(8), time(20))},
+    }
     provider_window_severity: Severity = Severity.WARN
 
 
@@ -46,8 +48,11 @@ def sendable_outside(quiet: QuietHours, window: tuple[time, time]) -> list[int]:
 
 
 @rule(
-    "CN-07", source="provider marketing windows (Tencent 1029: 08–22; Qiniu 08–20); MIIT "
-    "call-centre notice", severity=Severity.BLOCK, stage=Stage.PLAN, params=QuietParams,
+    "CN-07",
+    source="provider marketing windows (Tencent 1029: 08–22; Qiniu 08–20); MIIT call-centre notice",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    params=QuietParams,
     title="marketing campaigns set quiet hours that fit the provider's window",
 )
 def quiet_hours_configured(ctx: RuleContext) -> Iterator[Finding]:
@@ -61,7 +66,8 @@ def quiet_hours_configured(ctx: RuleContext) -> Iterator[Finding]:
         used = ", ".join(strict or [c.channel for c in marketing])
         yield ctx.finding(
             f"no quiet hours set for a marketing campaign using {used}",
-            "quiet_hours: null", severity=None if strict else p.lenient_severity,
+            "quiet_hours: null",
+            severity=None if strict else p.lenient_severity,
         )
         return
     for plan in marketing:
@@ -75,13 +81,17 @@ def quiet_hours_configured(ctx: RuleContext) -> Iterator[Finding]:
                 f"marketing window for {plan.channel}, {window}: {plan.channel} sends only "
                 "inside that window",
                 f"{len(outside)} minutes a day, first at {_hhmm(outside[0])}",
-                channel=plan.channel, severity=p.provider_window_severity,
+                channel=plan.channel,
+                severity=p.provider_window_severity,
             )
 
 
 @rule(
-    "CN-07.plan", source="provider marketing windows; quiet hours (docs/lifecycle.md#planning)",
-    severity=Severity.BLOCK, stage=Stage.PLAN, title="no send planned inside quiet hours",
+    "CN-07.plan",
+    source="provider marketing windows; quiet hours (docs/lifecycle.md#planning)",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    title="no send planned inside quiet hours",
 )
 def none_planned_in_quiet_hours(ctx: RuleContext) -> Iterator[Finding]:
     if ctx.plan.planned_in_quiet_hours:

@@ -36,9 +36,13 @@ class OptOutParams(_Params):
 
 
 @rule(
-    "CN-04", source="广告法 Art 43(2); MIIT Order 31 Art 18; Aliyun/Huawei/Tencent/Qiniu SMS "
-    "template rules", severity=Severity.BLOCK, stage=Stage.CONTENT, channels=["sms"],
-    params=OptOutParams, title="marketing SMS ends with the provider's opt-out text; notices don't",
+    "CN-04",
+    source="广告法 Art 43(2); MIIT Order 31 Art 18; Aliyun/Huawei/Tencent/Qiniu SMS template rules",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    channels=["sms"],
+    params=OptOutParams,
+    title="marketing SMS ends with the provider's opt-out text; notices don't",
 )
 def sms_opt_out(ctx: RuleContext) -> Iterator[Finding]:
     p: OptOutParams = ctx.params
@@ -50,19 +54,22 @@ def sms_opt_out(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 f"marketing SMS lacks the opt-out text {wanted!r} "
                 f"({ctx.provider_named(plan.channel)})",
-                f"ends: …{body[-20:]}", channel=plan.channel,
+                f"ends: …{body[-20:]}",
+                channel=plan.channel,
             )
         elif plan.marketing and p.at_end and not body.rstrip(_TRAILING).endswith(wanted):
             yield ctx.finding(
                 f"marketing SMS must end with {wanted!r} ({ctx.provider_named(plan.channel)})",
-                f"ends: …{body[-20:]}", channel=plan.channel,
+                f"ends: …{body[-20:]}",
+                channel=plan.channel,
             )
         if not plan.marketing:
             found = find_terms(body, [*p.opt_out_texts.values(), *p.notice_forbidden_terms])
             if found:
                 yield ctx.finding(
                     "notification SMS must not carry marketing words or opt-out text",
-                    snippet(body, *found[0].span()), channel=plan.channel,
+                    snippet(body, *found[0].span()),
+                    channel=plan.channel,
                 )
         symbols = sorted({c for c in p.forbidden_symbols.get(provider, "") if c in body})
         if symbols:
@@ -74,8 +81,11 @@ def sms_opt_out(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "CN-05", source="Huawei/Tencent/Aliyun SMS signature rules (provider adds 【签名】)",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, channels=["sms"],
+    "CN-05",
+    source="Huawei/Tencent/Aliyun SMS signature rules (provider adds 【签名】)",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    channels=["sms"],
     title="no 【…】 signature in the SMS body: the provider supplies it",
 )
 def sms_signature(ctx: RuleContext) -> Iterator[Finding]:
@@ -84,7 +94,8 @@ def sms_signature(ctx: RuleContext) -> Iterator[Finding]:
         if at >= 0:
             yield ctx.finding(
                 "the SMS body contains 【 or 】: the provider adds the approved signature itself",
-                snippet(plan.body, at, at + 1), channel=plan.channel,
+                snippet(plan.body, at, at + 1),
+                channel=plan.channel,
             )
 
 
@@ -94,8 +105,14 @@ class SegmentParams(_Params):
     max_segments: int = Field(default=1, ge=1)
     default_signature_length: int = Field(default=6, ge=0)
     variable_lengths: dict[str, int] = {
-        "honorific": 3, "member_level": 4, "city": 4, "home_store": 10, "campaign_name": 12,
-        "unsubscribe_url": 30, "coupon_code": 12, "end_time": 12,
+        "honorific": 3,
+        "member_level": 4,
+        "city": 4,
+        "home_store": 10,
+        "campaign_name": 12,
+        "unsubscribe_url": 30,
+        "coupon_code": 12,
+        "end_time": 12,
     }
 
 
@@ -111,8 +128,12 @@ def estimate_length(body: str, signature: str | None, p: SegmentParams) -> int |
 
 
 @rule(
-    "OPS-01", source="carrier billing: 70 characters per SMS, 67 per part of a long SMS",
-    severity=Severity.WARN, stage=Stage.CONTENT, channels=["sms"], params=SegmentParams,
+    "OPS-01",
+    source="carrier billing: 70 characters per SMS, 67 per part of a long SMS",
+    severity=Severity.WARN,
+    stage=Stage.CONTENT,
+    channels=["sms"],
+    params=SegmentParams,
     title="SMS fits the configured number of segments",
 )
 def sms_segments(ctx: RuleContext) -> Iterator[Finding]:
@@ -126,5 +147,6 @@ def sms_segments(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 f"SMS of about {length} characters (with signature) is sent and billed as "
                 f"{parts} segments (limit {p.max_segments})",
-                f"{length} characters", channel=plan.channel,
+                f"{length} characters",
+                channel=plan.channel,
             )

@@ -11,8 +11,11 @@ from content.sandbox import validate_template
 
 
 @rule(
-    "CN-06", source="provider template rules (variables only in approved slots); PIPL Art 6 "
-    "data minimisation", severity=Severity.BLOCK, stage=Stage.CONTENT,
+    "CN-06",
+    source="provider template rules (variables only in approved slots); PIPL Art 6 "
+    "data minimisation",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
     title="templates use only allow-listed variables and no code",
 )
 def template_safety(ctx: RuleContext) -> Iterator[Finding]:
@@ -22,5 +25,6 @@ def template_safety(ctx: RuleContext) -> Iterator[Finding]:
             if problems:
                 yield ctx.finding(
                     f"the {plan.channel} {part} template uses {len(problems)} forbidden construct(s)",
-                    "; ".join(problems), channel=plan.channel,
+                    "; ".join(problems),
+                    channel=plan.channel,
                 )

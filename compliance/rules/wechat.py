@@ -16,7 +16,16 @@ class ServiceOnlyParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     marketing_terms: list[str] = [
-        "优惠券", "代金券", "红包", "会员卡", "返利", "积分", "消费优惠", "折扣", "促销", "特价",
+        "优惠券",
+        "代金券",
+        "红包",
+        "会员卡",
+        "返利",
+        "积分",
+        "消费优惠",
+        "折扣",
+        "促销",
+        "特价",
     ]
     marketing_terms_severity: Severity = Severity.REVIEW
 
@@ -28,7 +37,8 @@ def _service_only(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{plan.channel} carries service notices only (order, delivery, appointment); "
                 "this channel plan is marked marketing",
-                "marketing: true", channel=plan.channel,
+                "marketing: true",
+                channel=plan.channel,
             )
             continue
         for part, text in texts(plan):
@@ -36,27 +46,37 @@ def _service_only(ctx: RuleContext) -> Iterator[Finding]:
             if found:
                 yield ctx.finding(
                     f"service notice on {plan.channel} contains marketing wording in its {part}",
-                    snippet(text, *found[0].span()), channel=plan.channel,
+                    snippet(text, *found[0].span()),
+                    channel=plan.channel,
                     severity=p.marketing_terms_severity,
                 )
                 break
 
 
 rule(
-    "CN-19", source="WeChat OA template-message rules (2016 anti-abuse announcement)",
-    severity=Severity.BLOCK, channels=["wechat_oa"],
+    "CN-19",
+    source="WeChat OA template-message rules (2016 anti-abuse announcement)",
+    severity=Severity.BLOCK,
+    channels=["wechat_oa"],
     title="no marketing in WeChat official-account template messages",
-    stage=Stage.CONTENT, params=ServiceOnlyParams,
+    stage=Stage.CONTENT,
+    params=ServiceOnlyParams,
 )(_service_only)
 rule(
-    "CN-20", source="WeChat mini-program subscribe-message rules",
-    severity=Severity.BLOCK, channels=["wechat_mini"],
+    "CN-20",
+    source="WeChat mini-program subscribe-message rules",
+    severity=Severity.BLOCK,
+    channels=["wechat_mini"],
     title="no marketing in WeChat mini-program subscribe messages",
-    stage=Stage.CONTENT, params=ServiceOnlyParams,
+    stage=Stage.CONTENT,
+    params=ServiceOnlyParams,
 )(_service_only)
 rule(
-    "CN-21", source="Alipay mini-program subscribe messages (marketing rules not yet verified)",
-    severity=Severity.REVIEW, channels=["alipay"],
+    "CN-21",
+    source="Alipay mini-program subscribe messages (marketing rules not yet verified)",
+    severity=Severity.REVIEW,
+    channels=["alipay"],
     title="marketing in Alipay subscribe messages needs review",
-    stage=Stage.CONTENT, params=ServiceOnlyParams,
+    stage=Stage.CONTENT,
+    params=ServiceOnlyParams,
 )(_service_only)

@@ -35,9 +35,11 @@ def upgrade() -> None:
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profile_refreshes")),
     )
-    op.execute("INSERT INTO profile_refreshes (as_of, profiles, changed, refreshed_at) "
-               "SELECT max(as_of), count(*), count(*), max(as_of) FROM customer_profiles "
-               "HAVING count(*) > 0")
+    op.execute(
+        "INSERT INTO profile_refreshes (as_of, profiles, changed, refreshed_at) "
+        "SELECT max(as_of), count(*), count(*), max(as_of) FROM customer_profiles "
+        "HAVING count(*) > 0"
+    )
     with op.batch_alter_table("customer_profiles", schema=None) as batch_op:
         batch_op.drop_column("as_of")
         for name in TAGS:
@@ -54,8 +56,7 @@ def downgrade() -> None:
         for name in TAGS:
             batch_op.drop_column(name)
         batch_op.add_column(sa.Column("as_of", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE customer_profiles SET as_of = "
-               "(SELECT max(as_of) FROM profile_refreshes)")
+    op.execute("UPDATE customer_profiles SET as_of = (SELECT max(as_of) FROM profile_refreshes)")
     with op.batch_alter_table("customer_profiles", schema=None) as batch_op:
         batch_op.alter_column("as_of", existing_type=sa.DateTime(timezone=True), nullable=False)
     op.drop_table("profile_refreshes")

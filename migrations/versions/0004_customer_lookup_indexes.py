@@ -30,14 +30,21 @@ def _rebuild(using: str) -> None:
         return
     for column in EQUALITY_KEYS:
         op.drop_index(f"ix_customers_{column}", table_name="customers")
-        op.create_index(f"ix_customers_{column}", "customers", [column], unique=False,
-                        postgresql_using=using)
+        op.create_index(
+            f"ix_customers_{column}", "customers", [column], unique=False, postgresql_using=using
+        )
 
 
 def upgrade() -> None:
     _rebuild("hash")
-    op.create_index("ix_customers_erased", "customers", ["external_id"], unique=False,
-                    postgresql_where=ERASED, sqlite_where=ERASED)
+    op.create_index(
+        "ix_customers_erased",
+        "customers",
+        ["external_id"],
+        unique=False,
+        postgresql_where=ERASED,
+        sqlite_where=ERASED,
+    )
 
 
 def downgrade() -> None:

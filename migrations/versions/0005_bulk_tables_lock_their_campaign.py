@@ -31,5 +31,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in BULK:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_foreign_key(f"fk_{table}_campaign_id_campaigns", "campaigns",
-                                        ["campaign_id"], ["id"])
+            batch_op.create_foreign_key(
+                f"fk_{table}_campaign_id_campaigns", "campaigns", ["campaign_id"], ["id"]
+            )

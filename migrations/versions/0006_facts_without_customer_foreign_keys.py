@@ -32,5 +32,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in FACTS:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_foreign_key(f"fk_{table}_customer_id_customers", "customers",
-                                        ["customer_id"], ["id"])
+            batch_op.create_foreign_key(
+                f"fk_{table}_customer_id_customers", "customers", ["customer_id"], ["id"]
+            )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from audience.snapshot import take_snapshot
 from db.campaigns import UnknownCampaign
+from models.spec import CampaignSpec
 from models.tables import AudienceMember, PlannedSend
 from planning.plan import make_plan
 from tests.profiles.dbutil import postgres_engine
@@ -17,7 +18,7 @@ from tests.profiles.seed import D, campaign, consent, customer, make_spec
 SMS = [{"channel": "sms", "template": "t", "body": "b"}]
 
 
-def _spec():  # type: ignore[no-untyped-def]
+def _spec() -> CampaignSpec:
     return make_spec({"all": [{"profile": {"field": "city", "op": "eq", "value": "上海"}}]}, SMS)
 
 

@@ -22,8 +22,17 @@ HOSTILE_CITY = "O'Brien; DROP TABLE customers; --"
 
 
 def _seed(session: Session) -> None:
-    customer(session, 1, gender="F", city="上海", district="Xuhui", member_level="gold",
-             home_store="s1", birth_year=1990, phone_enc=b"x")
+    customer(
+        session,
+        1,
+        gender="F",
+        city="上海",
+        district="Xuhui",
+        member_level="gold",
+        home_store="s1",
+        birth_year=1990,
+        phone_enc=b"x",
+    )
     for days, amount in ((2, "100"), (10, "100"), (20, "100"), (40, "50"), (60, "50")):
         order(session, 1, days, amount, category="shoes")
     for days in (1, 2, 3):
@@ -41,8 +50,7 @@ def _seed(session: Session) -> None:
     order(session, 4, 5.5, "50", category="shoes")
     order(session, 4, 15, "30")
     for days in (3, 20):
-        event(session, 4, "message_click", D - timedelta(days=days),
-              channel="wechat_oa")
+        event(session, 4, "message_click", D - timedelta(days=days), channel="wechat_oa")
     consent(session, 4, "wechat_oa")
     session.flush()
     refresh_profiles(session, D)
@@ -117,8 +125,15 @@ CASES: list[tuple[dict[str, Any], set[int]]] = [
     ({"not": {"not": _p("city", "eq", "上海")}}, {1}),
     ({"not": {"tag": ["vip"]}}, {2, 3, 4}),
     ({"not": {"event": {"type": "login", "within_days": 7, "at_least": 3}}}, {2, 3, 4}),
-    ({"all": [{"any": [{"segment": ["none"]}, {"tag": ["vip"]}]},
-              {"not": {"profile": {"field": "age", "op": "lt", "value": 30}}}]}, {1}),
+    (
+        {
+            "all": [
+                {"any": [{"segment": ["none"]}, {"tag": ["vip"]}]},
+                {"not": {"profile": {"field": "age", "op": "lt", "value": 30}}},
+            ]
+        },
+        {1},
+    ),
 ]
 
 
@@ -134,14 +149,22 @@ def seeded(engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.mark.parametrize(("raw", "expected"), CASES, ids=[str(i) for i in range(len(CASES))])
-def test_every_node_and_operator(seeded: Engine, raw: dict[str, Any], expected: set[int]
-                                 ) -> None:
+def test_every_node_and_operator(seeded: Engine, raw: dict[str, Any], expected: set[int]) -> None:
     with Session(seeded) as s:
         assert _who(s, raw) == expected
 
 
-HOSTILE = [HOSTILE_CITY, "' OR 1=1 --", "x'); DELETE FROM customers; --", 'a"b\\c', "上海' --",
-           "%", "_", "\u202e🙂\u200b", "\\x27; SELECT pg_sleep(5); --"]
+HOSTILE = [
+    HOSTILE_CITY,
+    "' OR 1=1 --",
+    "x'); DELETE FROM customers; --",
+    'a"b\\c',
+    "上海' --",
+    "%",
+    "_",
+    "\u202e🙂\u200b",
+    "\\x27; SELECT pg_sleep(5); --",
+]
 
 
 def test_hostile_values_are_data(session: Session) -> None:
@@ -154,7 +177,8 @@ def test_hostile_values_are_data(session: Session) -> None:
         assert _who(session, {"tag": [value]}) == ({3} if value == "' OR 1=1 --" else set())
         assert _who(session, {"order": {"category": value, "within_days": 30}}) == set()
         compiled = compile_filter(Filter.model_validate(_p("city", "eq", value)), D).compile(
-            dialect=postgresql.dialect())
+            dialect=postgresql.dialect()
+        )
         assert value in compiled.params.values()
         if len(value) > 2:
             assert value not in str(compiled)

@@ -10,8 +10,10 @@ from audience.snapshot import take_snapshot
 from models.tables import AudienceMember, Customer
 from tests.profiles.seed import D, campaign, consent, customer, make_spec
 
-SMS_WECHAT = [{"channel": "sms", "template": "t", "body": "b"},
-              {"channel": "wechat_oa", "template": "t", "body": "b"}]
+SMS_WECHAT = [
+    {"channel": "sms", "template": "t", "body": "b"},
+    {"channel": "wechat_oa", "template": "t", "body": "b"},
+]
 
 
 def test_python_twin_spreads_evenly_and_differs_between_campaigns() -> None:
@@ -36,26 +38,39 @@ def test_sql_hash_equals_python_twin(session: Session) -> None:
 
 def _members(session: Session, campaign_id: str) -> dict[int, tuple[bool, str | None]]:
     am = AudienceMember
-    rows = session.execute(select(am.customer_id, am.holdout, am.excluded_reason)
-                           .where(am.campaign_id == campaign_id)).all()
+    rows = session.execute(
+        select(am.customer_id, am.holdout, am.excluded_reason).where(am.campaign_id == campaign_id)
+    ).all()
     return {cid: (held, reason) for cid, held, reason in rows}
 
 
 def test_snapshot_counts_exclusions_and_reruns(session: Session) -> None:
     for cid in range(1, 401):
         phone = b"p" if cid % 4 != 0 else None
-        customer(session, cid, phone_enc=phone, wechat_openid="w" if cid % 3 == 0 else None,
-                 city="上海" if cid <= 300 else "北京")
+        customer(
+            session,
+            cid,
+            phone_enc=phone,
+            wechat_openid="w" if cid % 3 == 0 else None,
+            city="上海" if cid <= 300 else "北京",
+        )
         if cid % 2 == 0:
             consent(session, cid, "sms")
         if cid % 5 == 0:
             consent(session, cid, "wechat_oa")
     customer(session, 999, city="上海", erased_at=D)
     consent(session, 999, "sms")
-    spec = make_spec({"all": [{"profile": {"field": "city", "op": "eq", "value": "上海"}},
-                              {"not": {"segment": ["loyal"]}}, {"not": {"tag": ["x"]}},
-                              {"not": {"event": {"type": "login", "within_days": 9}}}]},
-                     SMS_WECHAT)
+    spec = make_spec(
+        {
+            "all": [
+                {"profile": {"field": "city", "op": "eq", "value": "上海"}},
+                {"not": {"segment": ["loyal"]}},
+                {"not": {"tag": ["x"]}},
+                {"not": {"event": {"type": "login", "within_days": 9}}},
+            ]
+        },
+        SMS_WECHAT,
+    )
     campaign(session, "c1", spec)
     campaign(session, "c2", spec)
     first = take_snapshot(session, "c1", spec, D)
@@ -77,10 +92,12 @@ def test_snapshot_counts_exclusions_and_reruns(session: Session) -> None:
     assert first.targeted == len(targeted)
     assert first.reachable_by_channel == {
         "sms": sum(1 for c in targeted if c % 2 == 0 and c % 4 != 0),
-        "wechat_oa": sum(1 for c in targeted if c % 15 == 0)}
+        "wechat_oa": sum(1 for c in targeted if c % 15 == 0),
+    }
     assert first.excluded == {
         r: sum(1 for c, (h, x) in members.items() if not h and x == r)
-        for r in ("no_consent", "no_address")}
+        for r in ("no_consent", "no_address")
+    }
     assert take_snapshot(session, "c1", spec, D) == first
     assert _members(session, "c1") == members
     take_snapshot(session, "c2", spec, D)

@@ -44,8 +44,14 @@ def write(engine: Engine, n: int, actor: str = "李娜") -> None:
     """n entries, one transaction each, as the product writes them."""
     for i in range(n):
         with session_scope(engine) as s:
-            append(s, at=T0 + timedelta(minutes=i), actor=actor, action="budget.approved",
-                   campaign_id="cmp-1", detail={"n": i, "comment": "同意"})
+            append(
+                s,
+                at=T0 + timedelta(minutes=i),
+                actor=actor,
+                action="budget.approved",
+                campaign_id="cmp-1",
+                detail={"n": i, "comment": "同意"},
+            )
 
 
 @pytest.fixture
@@ -70,9 +76,13 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Log]:
 
 def cli_verify(url: str) -> subprocess.CompletedProcess[str]:
     keys = {k: v for k, v in os.environ.items() if k.startswith("OMNIREACH_")}
-    return subprocess.run([sys.executable, str(ROOT / "starter.py"), "audit", "--verify"],
-                          capture_output=True, text=True, cwd=ROOT,
-                          env=keys | {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "audit", "--verify"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=keys | {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+    )
 
 
 def ids(engine: Engine) -> list[int]:
@@ -81,8 +91,12 @@ def ids(engine: Engine) -> list[int]:
 
 
 def _doc(prev: str, e: AuditEntry) -> bytes:
-    return json.dumps([prev, e.at.isoformat(), e.actor, e.action, e.campaign_id, e.detail],
-                      ensure_ascii=False, sort_keys=True, default=str).encode()
+    return json.dumps(
+        [prev, e.at.isoformat(), e.actor, e.action, e.campaign_id, e.detail],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    ).encode()
 
 
 def unkeyed(prev: str, e: AuditEntry) -> str:
@@ -113,8 +127,10 @@ def test_an_untouched_log_verifies_against_its_checkpoint(log: Log) -> None:
         check = verify(s, require_checkpoint=True)
     last = ids(log.engine)[-1]
     assert check.ok and check.entries == 5
-    assert check.checkpoint is not None and (check.checkpoint.entries, check.checkpoint.last_id) \
-        == (5, last)
+    assert check.checkpoint is not None and (
+        check.checkpoint.entries,
+        check.checkpoint.last_id,
+    ) == (5, last)
     proc = cli_verify(log.url)
     assert proc.returncode == 0, proc.stderr
     assert f"head matches its checkpoint (5 entries, entry {last})" in proc.stdout
@@ -230,19 +246,24 @@ def test_the_collector_exports_the_head(log: Log) -> None:
     def scrape() -> dict[tuple[str, str], float]:
         return samples(generate_latest(registry).decode())
 
-    assert scrape() == {("omnireach_audit_entries", ""): 5,
-                        ("omnireach_audit_checkpoint_entries", ""): 5,
-                        ("omnireach_audit_checkpoint_valid", ""): 1}
+    assert scrape() == {
+        ("omnireach_audit_entries", ""): 5,
+        ("omnireach_audit_checkpoint_entries", ""): 5,
+        ("omnireach_audit_checkpoint_valid", ""): 1,
+    }
     last = ids(log.engine)[-1]
     with session_scope(log.engine) as s:
         s.execute(delete(AuditEntry).where(AuditEntry.id == last))
-    assert scrape() == {("omnireach_audit_entries", ""): 4,
-                        ("omnireach_audit_checkpoint_entries", ""): 5,
-                        ("omnireach_audit_checkpoint_valid", ""): 0}
+    assert scrape() == {
+        ("omnireach_audit_entries", ""): 4,
+        ("omnireach_audit_checkpoint_entries", ""): 5,
+        ("omnireach_audit_checkpoint_valid", ""): 0,
+    }
 
 
 def test_entries_from_before_the_key_keep_verifying(
-        log: Log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log: Log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A log begun with the unkeyed formula (before this change) verifies, keyed entries after."""
     monkeypatch.setenv("OMNIREACH_AUDIT_CHECKPOINT", str(tmp_path / "legacy-head.json"))
     url = create_database("omni_audit")
@@ -252,8 +273,15 @@ def test_entries_from_before_the_key_keep_verifying(
         with session_scope(engine) as s:
             prev = "0" * 64
             for i in range(3):
-                e = AuditEntry(at=T0, actor="李娜", action="budget.approved", campaign_id=None,
-                               detail={"n": i}, prev_hash=prev, hash="")
+                e = AuditEntry(
+                    at=T0,
+                    actor="李娜",
+                    action="budget.approved",
+                    campaign_id=None,
+                    detail={"n": i},
+                    prev_hash=prev,
+                    hash="",
+                )
                 e.hash = prev = unkeyed(prev, e)
                 s.add(e)
         write(engine, 2)

@@ -19,12 +19,25 @@ FAST_TIMEOUT = 0.5  # adapters' HTTP timeout in tests: generous for a busy machi
 STALL = 1.0  # an emulator stall longer than that
 
 
-def message(address: str, template: str = "T1", *, params: dict[str, str] | None = None,
-            key: str | None = None, body: str = "双十一会员专享：全场8折", channel: str = "test",
-            subject: str | None = None) -> OutboundMessage:
+def message(
+    address: str,
+    template: str = "T1",
+    *,
+    params: dict[str, str] | None = None,
+    key: str | None = None,
+    body: str = "双十一会员专享：全场8折",
+    channel: str = "test",
+    subject: str | None = None,
+) -> OutboundMessage:
     return OutboundMessage(
-        idempotency_key=key or f"cmp-1:{next(_keys)}", campaign_id="cmp-1", customer_id=42,
-        channel=channel, address=address, template=template, body=body, subject=subject,
+        idempotency_key=key or f"cmp-1:{next(_keys)}",
+        campaign_id="cmp-1",
+        customer_id=42,
+        channel=channel,
+        address=address,
+        template=template,
+        body=body,
+        subject=subject,
         params=params or {},
     )
 
@@ -49,11 +62,12 @@ async def settle(emu: Emulator, answered: int, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def assert_transport_faults(emu: Emulator, channel: Channel,
-                                  make: Callable[[], OutboundMessage], *,
-                                  idempotent: bool) -> None:
+async def assert_transport_faults(
+    emu: Emulator, channel: Channel, make: Callable[[], OutboundMessage], *, idempotent: bool
+) -> None:
     """429 → rate_limited with Retry-After, 5xx → retryable, timeout → retryable; for providers
     that dedupe, a retry after a lost answer is delivered once."""
+
     async def send(m: OutboundMessage) -> SendResult:
         [answer] = await channel.send_batch([m])
         return answer

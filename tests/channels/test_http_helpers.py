@@ -14,12 +14,20 @@ from emulators.server import free_port
 from tests.channels.conftest import FAST_TIMEOUT, message
 
 
-@pytest.mark.parametrize(("value", "seconds"), [
-    ("120", 120.0), ("1.5", 1.5), ("-3", 0.0), (None, None), ("soon", None),
-    ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
-])
-def test_retry_after_accepts_seconds_and_http_dates(value: str | None,
-                                                    seconds: float | None) -> None:
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        (None, None),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+    ],
+)
+def test_retry_after_accepts_seconds_and_http_dates(
+    value: str | None, seconds: float | None
+) -> None:
     now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert parse_retry_after(value, now) == seconds
 
@@ -40,14 +48,16 @@ async def test_bounded_map_keeps_order_and_limits_concurrency() -> None:
 
 
 def test_result_details_are_scrubbed_of_phone_numbers() -> None:
-    answer = result(message("13800138000"), Outcome.PERMANENT,
-                    detail="phone 13800138000 is invalid")
+    answer = result(
+        message("13800138000"), Outcome.PERMANENT, detail="phone 13800138000 is invalid"
+    )
     assert answer.detail == "phone 138****8000 is invalid"
 
 
 async def test_connection_refused_is_retryable() -> None:
-    settings = WebhookSettings(url=f"http://127.0.0.1:{free_port()}/", secret="s",
-                               timeout=FAST_TIMEOUT)
+    settings = WebhookSettings(
+        url=f"http://127.0.0.1:{free_port()}/", secret="s", timeout=FAST_TIMEOUT
+    )
     async with WebhookChannel(settings) as ch:
         [answer] = await ch.send_batch([message("crm-1")])
     assert (answer.outcome, answer.error_code) == (Outcome.RETRYABLE, "connection")

@@ -22,9 +22,14 @@ def emu() -> CallCenterEmulator:
 
 
 def channel(url: str, secret: str = SECRET) -> OutboundCallChannel:
-    return OutboundCallChannel(OutboundCallSettings(
-        url=f"{url}/calls", secret=secret, callback_url="https://omnireach.example/calls/result",
-        timeout=FAST_TIMEOUT))
+    return OutboundCallChannel(
+        OutboundCallSettings(
+            url=f"{url}/calls",
+            secret=secret,
+            callback_url="https://omnireach.example/calls/result",
+            timeout=FAST_TIMEOUT,
+        )
+    )
 
 
 def call(phone: str = "+86 138 0013 8000"):
@@ -32,7 +37,8 @@ def call(phone: str = "+86 138 0013 8000"):
 
 
 async def test_call_task_is_created_and_its_result_comes_back_signed(
-        emu: CallCenterEmulator, url: str) -> None:
+    emu: CallCenterEmulator, url: str
+) -> None:
     m = call()
     async with channel(url) as ch:
         [created] = await ch.send_batch([m])
@@ -44,7 +50,10 @@ async def test_call_task_is_created_and_its_result_comes_back_signed(
     headers, body = emu.callback(m.idempotency_key, "refused", duration_seconds=12)
     report = parse_callback(SECRET, headers, body)
     assert (report.task_id, report.result, report.duration_seconds) == (
-        m.idempotency_key, CallResult.REFUSED, 12)
+        m.idempotency_key,
+        CallResult.REFUSED,
+        12,
+    )
     assert report.call_id == created.provider_message_id
     with pytest.raises(CallbackError):
         parse_callback("other-secret", headers, body)
@@ -53,14 +62,18 @@ async def test_call_task_is_created_and_its_result_comes_back_signed(
 
 
 async def test_repeat_is_one_task_and_bad_numbers_are_refused(
-        emu: CallCenterEmulator, url: str) -> None:
+    emu: CallCenterEmulator, url: str
+) -> None:
     emu.faults.refuse("+8613900139000")
     m = call()
     async with channel(url) as ch:
         results = await ch.send_batch([m, m, call("010-1234"), call("13900139000")])
     assert [(r.outcome, r.error_code) for r in results] == [
-        (Outcome.SENT, None), (Outcome.SENT, None), (Outcome.PERMANENT, "invalid_number"),
-        (Outcome.OPTED_OUT, "do_not_call")]
+        (Outcome.SENT, None),
+        (Outcome.SENT, None),
+        (Outcome.PERMANENT, "invalid_number"),
+        (Outcome.OPTED_OUT, "do_not_call"),
+    ]
     assert len(emu.deliveries) == 1
 
 

@@ -18,17 +18,20 @@ def emu() -> JPushEmulator:
 
 
 def channel(url: str, secret: str = SECRET) -> JPushChannel:
-    return JPushChannel(JPushSettings(app_key=APP_KEY, master_secret=secret, base_url=url,
-                                      timeout=FAST_TIMEOUT))
+    return JPushChannel(
+        JPushSettings(app_key=APP_KEY, master_secret=secret, base_url=url, timeout=FAST_TIMEOUT)
+    )
 
 
 def push(device: str = DEVICES[0], key: str | None = None) -> OutboundMessage:
-    return message(device, "push_coupon", key=key, subject="会员日",
-                   params={"deeplink": "app://coupon/7"})
+    return message(
+        device, "push_coupon", key=key, subject="会员日", params={"deeplink": "app://coupon/7"}
+    )
 
 
 async def test_push_uses_an_issued_cid_and_reuses_it_for_the_same_key(
-        emu: JPushEmulator, url: str) -> None:
+    emu: JPushEmulator, url: str
+) -> None:
     m = push()
     async with channel(url) as ch:
         [first] = await ch.send_batch([m])
@@ -55,11 +58,15 @@ async def test_unknown_or_refused_device_is_opted_out(emu: JPushEmulator, url: s
     async with channel(url) as ch:
         results = await ch.send_batch([push("nosuchdevice"), push(DEVICES[1]), push()])
     assert [(r.outcome, r.error_code) for r in results] == [
-        (Outcome.OPTED_OUT, "1011"), (Outcome.OPTED_OUT, "1011"), (Outcome.SENT, None)]
+        (Outcome.OPTED_OUT, "1011"),
+        (Outcome.OPTED_OUT, "1011"),
+        (Outcome.SENT, None),
+    ]
 
 
 async def test_wrong_master_secret_fails_the_batch_on_one_request(
-        emu: JPushEmulator, url: str) -> None:
+    emu: JPushEmulator, url: str
+) -> None:
     async with channel(url, secret="wrong") as ch:
         results = await ch.send_batch([push(), push(DEVICES[1]), push(DEVICES[2])])
     assert {(r.outcome, r.error_code) for r in results} == {(Outcome.PERMANENT, "cid_1004")}
@@ -80,9 +87,16 @@ async def test_http_faults_and_timeouts(emu: JPushEmulator, url: str) -> None:
         await assert_transport_faults(emu, ch, push, idempotent=True)
 
 
-@pytest.mark.parametrize(("code", "outcome"), [
-    (1000, Outcome.RETRYABLE), (2002, Outcome.RATE_LIMITED), (2008, Outcome.RATE_LIMITED),
-    (1003, Outcome.PERMANENT), (1004, Outcome.PERMANENT), (1011, Outcome.OPTED_OUT),
-])
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (1000, Outcome.RETRYABLE),
+        (2002, Outcome.RATE_LIMITED),
+        (2008, Outcome.RATE_LIMITED),
+        (1003, Outcome.PERMANENT),
+        (1004, Outcome.PERMANENT),
+        (1011, Outcome.OPTED_OUT),
+    ],
+)
 def test_documented_codes_map_to_outcomes(code: int, outcome: Outcome) -> None:
     assert classify(code) is outcome

@@ -20,14 +20,24 @@ GOOD = "13800138000"
 
 @pytest.fixture(scope="module")
 def emu() -> AliyunSmsEmulator:
-    return AliyunSmsEmulator(access_key_id="LTAI5tTest", access_key_secret=SECRET,
-                             sign_names=[SIGN], templates={"SMS_100001": ["name"]})
+    return AliyunSmsEmulator(
+        access_key_id="LTAI5tTest",
+        access_key_secret=SECRET,
+        sign_names=[SIGN],
+        templates={"SMS_100001": ["name"]},
+    )
 
 
 def channel(url: str, secret: str = SECRET) -> AliyunSmsChannel:
-    return AliyunSmsChannel(AliyunSmsSettings(
-        access_key_id="LTAI5tTest", access_key_secret=secret, sign_name=SIGN,
-        endpoint=f"{url}/", timeout=FAST_TIMEOUT))
+    return AliyunSmsChannel(
+        AliyunSmsSettings(
+            access_key_id="LTAI5tTest",
+            access_key_secret=secret,
+            sign_name=SIGN,
+            endpoint=f"{url}/",
+            timeout=FAST_TIMEOUT,
+        )
+    )
 
 
 def sms(address: str = GOOD, template: str = "SMS_100001", **kw: str) -> OutboundMessage:
@@ -40,15 +50,22 @@ async def send(url: str, *messages: OutboundMessage, secret: str = SECRET) -> li
 
 
 def test_signature_matches_alibaba_documented_example() -> None:
-    params = {"AccessKeyId": "testid", "Action": "DescribeRegions", "Format": "XML",
-              "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
-              "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
-              "Timestamp": "2016-02-23T12:46:24Z", "Version": "2014-05-26"}
+    params = {
+        "AccessKeyId": "testid",
+        "Action": "DescribeRegions",
+        "Format": "XML",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+        "Timestamp": "2016-02-23T12:46:24Z",
+        "Version": "2014-05-26",
+    }
     assert rpc_signature(params, "testsecret", "GET") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
 
 
 async def test_batch_is_sent_with_out_id_and_template_params(
-        emu: AliyunSmsEmulator, url: str) -> None:
+    emu: AliyunSmsEmulator, url: str
+) -> None:
     first, second = sms(), sms("+86 139-0013-9000")
     results = await send(url, first, second)
     assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT]
@@ -75,18 +92,26 @@ async def test_repeated_out_id_is_delivered_once(emu: AliyunSmsEmulator, url: st
 
 
 async def test_wrong_secret_is_rejected_by_the_signature_check(
-        emu: AliyunSmsEmulator, url: str) -> None:
+    emu: AliyunSmsEmulator, url: str
+) -> None:
     [answer] = await send(url, sms(), secret="not-the-secret")
     assert (answer.outcome, answer.error_code) == (Outcome.PERMANENT, "SignatureDoesNotMatch")
     assert emu.deliveries == []
 
 
 async def test_each_message_of_a_batch_gets_its_own_outcome(
-        emu: AliyunSmsEmulator, url: str) -> None:
+    emu: AliyunSmsEmulator, url: str
+) -> None:
     emu.faults.refuse("13700137000")
     emu.faults.refuse("13600136000", "isv.BUSINESS_LIMIT_CONTROL")
-    batch = [sms(), sms("12345"), sms("13700137000"), sms("13600136000"),
-             sms(template="SMS_UNKNOWN"), message(GOOD, "SMS_100001")]
+    batch = [
+        sms(),
+        sms("12345"),
+        sms("13700137000"),
+        sms("13600136000"),
+        sms(template="SMS_UNKNOWN"),
+        message(GOOD, "SMS_100001"),
+    ]
     results = await send(url, *batch)
     assert [(r.outcome, r.error_code) for r in results] == [
         (Outcome.SENT, None),
@@ -104,12 +129,15 @@ async def test_http_faults_and_timeouts(emu: AliyunSmsEmulator, url: str) -> Non
         await assert_transport_faults(emu, ch, sms, idempotent=True)
 
 
-@pytest.mark.parametrize(("code", "outcome"), [
-    ("isp.SYSTEM_ERROR", Outcome.RETRYABLE),
-    ("Throttling.User", Outcome.RATE_LIMITED),
-    ("isv.DAY_LIMIT_CONTROL", Outcome.RATE_LIMITED),
-    ("isv.SMS_CONTENT_ILLEGAL", Outcome.PERMANENT),
-    ("isv.AMOUNT_NOT_ENOUGH", Outcome.RETRYABLE),
-])
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        ("isp.SYSTEM_ERROR", Outcome.RETRYABLE),
+        ("Throttling.User", Outcome.RATE_LIMITED),
+        ("isv.DAY_LIMIT_CONTROL", Outcome.RATE_LIMITED),
+        ("isv.SMS_CONTENT_ILLEGAL", Outcome.PERMANENT),
+        ("isv.AMOUNT_NOT_ENOUGH", Outcome.RETRYABLE),
+    ],
+)
 def test_documented_codes_map_to_outcomes(code: str, outcome: Outcome) -> None:
     assert classify(code) is outcome

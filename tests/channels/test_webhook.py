@@ -34,7 +34,8 @@ def test_verify_signature_accepts_fresh_exact_bodies_only() -> None:
 
 
 async def test_message_is_posted_signed_with_its_idempotency_key(
-        emu: WebhookReceiver, url: str) -> None:
+    emu: WebhookReceiver, url: str
+) -> None:
     m = message("crm-customer-42", "wh_coupon", params={"coupon": "C8"})
     async with channel(url) as ch:
         [first] = await ch.send_batch([m])
@@ -63,8 +64,9 @@ async def test_gone_means_opted_out(emu: WebhookReceiver, url: str) -> None:
 
 async def test_receiver_refuses_unsigned_requests(emu: WebhookReceiver, url: str) -> None:
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{url}/", content=json.dumps({"address": "x"}),
-                                     headers={"Idempotency-Key": "k"})
+        response = await client.post(
+            f"{url}/", content=json.dumps({"address": "x"}), headers={"Idempotency-Key": "k"}
+        )
     assert response.status_code == 401
 
 

@@ -21,24 +21,30 @@ OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 @pytest.fixture(scope="module")
 def emu() -> WeChatEmulator:
-    return WeChatEmulator(app_id="wx1234567890abcdef", app_secret=SECRET,
-                          templates={TEMPLATE: ["thing1", "time2"]})
+    return WeChatEmulator(
+        app_id="wx1234567890abcdef", app_secret=SECRET, templates={TEMPLATE: ["thing1", "time2"]}
+    )
 
 
-def channel(url: str, *, secret: str = SECRET, name: str = "wechat_mini",
-            on_quota: QuotaHook | None = None) -> WeChatSubscribeChannel:
-    settings = WeChatSettings.from_env(name, {
-        f"OMNIREACH_{name.upper()}_APP_ID": "wx1234567890abcdef",
-        f"OMNIREACH_{name.upper()}_APP_SECRET": secret,
-        f"OMNIREACH_{name.upper()}_BASE_URL": url,
-        f"OMNIREACH_{name.upper()}_TIMEOUT": str(FAST_TIMEOUT),
-    })
+def channel(
+    url: str, *, secret: str = SECRET, name: str = "wechat_mini", on_quota: QuotaHook | None = None
+) -> WeChatSubscribeChannel:
+    settings = WeChatSettings.from_env(
+        name,
+        {
+            f"OMNIREACH_{name.upper()}_APP_ID": "wx1234567890abcdef",
+            f"OMNIREACH_{name.upper()}_APP_SECRET": secret,
+            f"OMNIREACH_{name.upper()}_BASE_URL": url,
+            f"OMNIREACH_{name.upper()}_TIMEOUT": str(FAST_TIMEOUT),
+        },
+    )
     return WeChatSubscribeChannel(settings, name=name, on_quota=on_quota)
 
 
 def notice(openid: str = OPENID, **params: str) -> OutboundMessage:
-    return message(openid, TEMPLATE, params={"thing1": "会员日8折", "time2": "2025-11-11 10:00",
-                                             **params})
+    return message(
+        openid, TEMPLATE, params={"thing1": "会员日8折", "time2": "2025-11-11 10:00", **params}
+    )
 
 
 async def test_send_uses_one_subscription_and_reports_it(emu: WeChatEmulator, url: str) -> None:
@@ -53,8 +59,10 @@ async def test_send_uses_one_subscription_and_reports_it(emu: WeChatEmulator, ur
     assert (OPENID, TEMPLATE) in ledger.exhausted
     [delivery] = emu.deliveries
     assert delivery.content["page"] == "pages/coupon/index?id=7"
-    assert delivery.content["data"] == {"thing1": {"value": "会员日8折"},
-                                        "time2": {"value": "2025-11-11 10:00"}}
+    assert delivery.content["data"] == {
+        "thing1": {"value": "会员日8折"},
+        "time2": {"value": "2025-11-11 10:00"},
+    }
 
 
 async def test_official_account_uses_bizsend(emu: WeChatEmulator, url: str) -> None:
@@ -66,7 +74,8 @@ async def test_official_account_uses_bizsend(emu: WeChatEmulator, url: str) -> N
 
 
 async def test_token_is_cached_and_refreshed_once_when_expired(
-        emu: WeChatEmulator, url: str) -> None:
+    emu: WeChatEmulator, url: str
+) -> None:
     emu.grant(OPENID, TEMPLATE, times=3)
     async with channel(url) as ch:
         await ch.send_batch([notice(), notice()])
@@ -89,7 +98,8 @@ async def test_wrong_app_secret_fails_every_message(emu: WeChatEmulator, url: st
 
 
 async def test_secrets_in_request_urls_are_masked_in_logs(
-        emu: WeChatEmulator, url: str, caplog: pytest.LogCaptureFixture) -> None:
+    emu: WeChatEmulator, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     emu.grant(OPENID, TEMPLATE)
     with caplog.at_level(logging.INFO, logger="httpx"):
         async with channel(url) as ch:
@@ -99,13 +109,17 @@ async def test_secrets_in_request_urls_are_masked_in_logs(
     assert SECRET not in logged and not any(token in logged for token in emu.tokens)
 
 
-@pytest.mark.parametrize(("build", "code"), [
-    (lambda: notice("bad openid!"), "40003"),
-    (lambda: message(OPENID, "unknown-template", params={"thing1": "x"}), "40037"),
-    (lambda: message(OPENID, TEMPLATE, params={"thing1": "only one key"}), "47003"),
-])
-async def test_invalid_requests_are_permanent(emu: WeChatEmulator, url: str, build,
-                                             code: str) -> None:
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [
+        (lambda: notice("bad openid!"), "40003"),
+        (lambda: message(OPENID, "unknown-template", params={"thing1": "x"}), "40037"),
+        (lambda: message(OPENID, TEMPLATE, params={"thing1": "only one key"}), "47003"),
+    ],
+)
+async def test_invalid_requests_are_permanent(
+    emu: WeChatEmulator, url: str, build, code: str
+) -> None:
     emu.grant(OPENID, TEMPLATE)
     async with channel(url) as ch:
         [answer] = await ch.send_batch([build()])

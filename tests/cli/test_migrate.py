@@ -20,8 +20,14 @@ NOT_MIGRATED = "error: database not migrated: run `starter.py migrate`"
 
 def cli(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, DATABASE_URL=url, TEMPORAL_ADDRESS="127.0.0.1:1")
-    return subprocess.run([sys.executable, str(ROOT / "starter.py"), *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -32,7 +38,8 @@ def empty_pg() -> Iterator[str]:
 
 
 def test_an_unmigrated_postgresql_database_says_to_migrate_and_migrate_fixes_it(
-        empty_pg: str, tmp_path: Path) -> None:
+    empty_pg: str, tmp_path: Path
+) -> None:
     for args in (["list"], ["plan", "cmp-1"], ["audit"]):
         proc = cli(empty_pg, tmp_path, *args)
         assert proc.returncode == 1 and proc.stderr.strip() == NOT_MIGRATED, (args, proc.stderr)

@@ -32,13 +32,16 @@ def assert_inert(out: str) -> None:
     assert "\\x1b" in out and "\\x07" in out
 
 
-def test_start_prints_the_name_and_requester_escaped(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_prints_the_name_and_requester_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = tmp_path / "spec.yaml"
     name_line = "name: 春季焕新 · 老会员唤醒"
     assert name_line in EXAMPLE
-    spec.write_text(EXAMPLE.replace(name_line, 'name: "spring\\e[2J\\a[bold]sale[/bold][/oops]"'),
-                    encoding="utf-8")
+    spec.write_text(
+        EXAMPLE.replace(name_line, 'name: "spring\\e[2J\\a[bold]sale[/bold][/oops]"'),
+        encoding="utf-8",
+    )
 
     async def no_client(cfg: object) -> None:
         return None
@@ -60,17 +63,29 @@ def test_start_prints_the_name_and_requester_escaped(tmp_path: Path,
     assert "[bold]sale[/bold][/oops]" in result.stderr and "[red]eve" in result.stderr
 
 
-def test_list_prints_names_and_owners_escaped(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_prints_names_and_owners_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'list.db'}"
     engine = make_engine(url)
-    Campaign.__table__.create(engine)  # type: ignore[attr-defined]
+    Campaign.__table__.create(engine)
     now = datetime(2025, 3, 1, tzinfo=UTC)
     with session_scope(engine) as session:
-        session.add(Campaign(id="cmp-1", name=NAME, objective="reactivate", owner=OWNER,
-                             requested_by=APPROVER, spec={}, phase="research",
-                             detail=APPROVER, budget_limit=Decimal(1), created_at=now,
-                             updated_at=now))
+        session.add(
+            Campaign(
+                id="cmp-1",
+                name=NAME,
+                objective="reactivate",
+                owner=OWNER,
+                requested_by=APPROVER,
+                spec={},
+                phase="research",
+                detail=APPROVER,
+                budget_limit=Decimal(1),
+                created_at=now,
+                updated_at=now,
+            )
+        )
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", url)
     result = CliRunner().invoke(app, ["list"])
@@ -86,9 +101,21 @@ def render(show: Any, *args: object) -> str:
 
 
 def test_status_and_audit_details_are_escaped() -> None:
-    st = CampaignStatus(campaign_id="cmp-1", phase=Phase.RESEARCH,
-                        detail=f"rejected by {APPROVER}: {NAME}", counters=Counters())
+    st = CampaignStatus(
+        campaign_id="cmp-1",
+        phase=Phase.RESEARCH,
+        detail=f"rejected by {APPROVER}: {NAME}",
+        counters=Counters(),
+    )
     assert_inert(render(views.show_status, st))
-    rows = [{"id": 1, "at": "2025-03-01T00:00:00", "actor": APPROVER, "action": "reject",
-             "campaign_id": "cmp-1", "detail": {"comment": NAME}}]
+    rows = [
+        {
+            "id": 1,
+            "at": "2025-03-01T00:00:00",
+            "actor": APPROVER,
+            "action": "reject",
+            "campaign_id": "cmp-1",
+            "detail": {"comment": NAME},
+        }
+    ]
     assert_inert(render(views.show_audit, rows))

@@ -66,8 +66,10 @@ def tomorrow_at(hour: int) -> datetime:
 
 def spec_file(tmp_path: Path, start: datetime, hours: int = 2, **changes: Any) -> Path:
     doc = yaml.safe_load(EXAMPLE)
-    doc["send_window"] = {"start": start.isoformat(),
-                          "end": (start + timedelta(hours=hours)).isoformat()}
+    doc["send_window"] = {
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=hours)).isoformat(),
+    }
     doc.update(changes)
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
@@ -76,8 +78,10 @@ def spec_file(tmp_path: Path, start: datetime, hours: int = 2, **changes: Any) -
 
 def row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
-                for t in inspect(engine).get_table_names()}
+        return {
+            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+            for t in inspect(engine).get_table_names()
+        }
 
 
 def preview_json(path: Path) -> dict[str, Any]:
@@ -98,7 +102,8 @@ def test_preview_shows_the_campaign_and_writes_nothing(env: Engine, tmp_path: Pa
     out = result.stdout
     assert found["audience"] > 0 and found["holdout"] > 0 and found["expected_sends"] > 0
     assert found["audience"] == found["holdout"] + found["targeted"] + sum(
-        found["excluded"].values())
+        found["excluded"].values()
+    )
     totals = found["plan"]["totals"]
     assert totals["planned"] == sum(x["planned"] for x in found["plan"]["channels"])
     assert found["nothing_sent"] is None
@@ -123,8 +128,9 @@ def test_preview_shows_the_campaign_and_writes_nothing(env: Engine, tmp_path: Pa
     email = [s for s in samples if s["channel"] == "email"]
     assert email and all("127.0.0.1:8088/u/…" in s["body"] for s in email)
     assert all(re.fullmatch(r".\*\*\*@.+", s["to"]) for s in email)
-    assert all(re.fullmatch(r"1\d\d\*\*\*\*\d{4}", s["to"]) for s in samples
-               if s["channel"] == "sms")
+    assert all(
+        re.fullmatch(r"1\d\d\*\*\*\*\d{4}", s["to"]) for s in samples if s["channel"] == "sms"
+    )
     shown = out + result.stdout + json.dumps(found, ensure_ascii=False)
     assert not PHONE_LIKE.findall(shown)
     with env.connect() as conn:
@@ -140,15 +146,25 @@ def test_caps_collide_with_another_running_campaigns_sends(env: Engine, tmp_path
     alone = preview_json(path)
     other = CampaignSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     with session_scope(env) as session:
-        session.add(campaign_row("other-running", other, "赵强", datetime.now(UTC),
-                                 phase="sending"))
+        session.add(
+            campaign_row("other-running", other, "赵强", datetime.now(UTC), phase="sending")
+        )
         ids = session.execute(select(Customer.id)).scalars().all()
         session.flush()
-        session.add_all(PlannedSend(
-            campaign_id="other-running", customer_id=cid, channel="email", template="o",
-            scheduled_at=start + timedelta(minutes=5), unit_cost=Decimal("0.002"),
-            idempotency_key=f"other-running:{cid}:email:1", status="planned", attempts=0)
-            for cid in ids)
+        session.add_all(
+            PlannedSend(
+                campaign_id="other-running",
+                customer_id=cid,
+                channel="email",
+                template="o",
+                scheduled_at=start + timedelta(minutes=5),
+                unit_cost=Decimal("0.002"),
+                idempotency_key=f"other-running:{cid}:email:1",
+                status="planned",
+                attempts=0,
+            )
+            for cid in ids
+        )
     try:
         crowded = preview_json(path)
     finally:
@@ -164,12 +180,18 @@ def test_caps_collide_with_another_running_campaigns_sends(env: Engine, tmp_path
 
 
 def test_start_refuses_a_campaign_that_would_send_nothing(
-        env: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    env: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The issue's trap: quiet hours 03:00–08:00 and a window at 01:00 Beijing time. The legal
     SMS window drops every send; `preview` flags it and `start` refuses before anything starts."""
-    path = spec_file(tmp_path, tomorrow_at(1), hours=1, channels=SMS_ONLY,
-                     audience={"consent": "sms"}, quiet_hours={"start": "03:00", "end": "08:00"})
+    path = spec_file(
+        tmp_path,
+        tomorrow_at(1),
+        hours=1,
+        channels=SMS_ONLY,
+        audience={"consent": "sms"},
+        quiet_hours={"start": "03:00", "end": "08:00"},
+    )
     found = preview_json(path)
     assert found["plan"]["totals"]["planned"] == 0 and found["targeted"] > 0
     assert found["plan"]["not_planned"] == {"quiet_hours": found["targeted"]}
@@ -188,8 +210,10 @@ def test_start_refuses_a_campaign_that_would_send_nothing(
     assert cli.main._run() == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err
-    assert err.startswith("error: campaign would send nothing: none of the "
-                          f"{found['targeted']} targeted customers is planned "
-                          f"(quiet_hours {found['targeted']})")
+    assert err.startswith(
+        "error: campaign would send nothing: none of the "
+        f"{found['targeted']} targeted customers is planned "
+        f"(quiet_hours {found['targeted']})"
+    )
     assert "quiet hours 03:00–08:00 and the legal sms window 08:00–20:00" in err
     assert row_counts(env) == before

@@ -18,18 +18,28 @@ from tests.cli.test_spec_errors import EXAMPLE, ROOT
 def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     spec = tmp_path / "spec.yaml"
     spec.write_text(EXAMPLE, encoding="utf-8")
-    base = {"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:1",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-            "OMNIREACH_KEY_FILE": str(tmp_path / "k.json")}
-    return subprocess.run([sys.executable, str(ROOT / "starter.py"), "start", str(spec),
-                           "--as", "王芳"], capture_output=True, text=True, cwd=ROOT,
-                          env=base | env, timeout=60)
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "OMNIREACH_KEY_FILE": str(tmp_path / "k.json"),
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "start", str(spec), "--as", "王芳"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=base | env,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("url", [None, "http://127.0.0.1:8088", "http://localhost:9000/",
-                                 "https://[::1]"])
-def test_start_refuses_a_loopback_public_url_with_a_real_provider(tmp_path: Path,
-                                                                  url: str | None) -> None:
+@pytest.mark.parametrize(
+    "url", [None, "http://127.0.0.1:8088", "http://localhost:9000/", "https://[::1]"]
+)
+def test_start_refuses_a_loopback_public_url_with_a_real_provider(
+    tmp_path: Path, url: str | None
+) -> None:
     env = {"OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun,email=smtp"}
     if url is not None:
         env["OMNIREACH_PUBLIC_URL"] = url
@@ -41,10 +51,16 @@ def test_start_refuses_a_loopback_public_url_with_a_real_provider(tmp_path: Path
     assert "(loopback)" in err and "email, sms" in err
 
 
-@pytest.mark.parametrize("env", [
-    {"OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun", "OMNIREACH_PUBLIC_URL": "https://m.example.cn"},
-    {},  # sandbox only: a loopback address is fine for a demo
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {
+            "OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun",
+            "OMNIREACH_PUBLIC_URL": "https://m.example.cn",
+        },
+        {},  # sandbox only: a loopback address is fine for a demo
+    ],
+)
 def test_a_public_url_or_the_sandbox_passes(tmp_path: Path, env: dict[str, str]) -> None:
     proc = start(tmp_path, **env)
     assert "cannot reach Temporal" in proc.stderr, proc.stderr  # got past the check

@@ -16,8 +16,9 @@ from models.spec import MAX_FILTER_DEPTH, MONEY_MAX
 from tests.cli.test_spec_errors import EXAMPLE, run_start
 
 NOW = datetime.now(UTC)
-AUDIENCE = ("audience:\n  any:\n    - lifecycle: [at_risk, dormant, churned]\n"
-            "    - segment: [potential]\n")
+AUDIENCE = (
+    "audience:\n  any:\n    - lifecycle: [at_risk, dormant, churned]\n    - segment: [potential]\n"
+)
 
 
 def refusal(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
@@ -39,8 +40,9 @@ def _write(tmp_path: Path, text: str) -> Path:
 def nots(depth: int) -> str:
     """The example with an audience of `depth` nested `not`s around one condition."""
     lines = "".join("  " * (i + 1) + "not:\n" for i in range(depth))
-    return EXAMPLE.replace(AUDIENCE, "audience:\n" + lines + "  " * (depth + 1)
-                           + "lifecycle: [at_risk]\n")
+    return EXAMPLE.replace(
+        AUDIENCE, "audience:\n" + lines + "  " * (depth + 1) + "lifecycle: [at_risk]\n"
+    )
 
 
 def as_json() -> str:
@@ -49,7 +51,8 @@ def as_json() -> str:
 
 def test_billion_laughs_is_refused_by_its_alias_count(tmp_path: Path) -> None:
     laughs = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
-        f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 9))
+        f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 9)
+    )
     message = refusal(tmp_path, laughs + EXAMPLE)
     assert f"more than {MAX_ALIASES} aliases" in message and "spec.yaml:" in message
 
@@ -63,7 +66,8 @@ def test_few_aliases_expanding_to_a_huge_document_are_refused(tmp_path: Path) ->
 
 def test_a_few_anchors_still_work(tmp_path: Path) -> None:
     text = EXAMPLE.replace("  limit: 500", "  limit: &money 500").replace(
-        "  roi: 2", "  roi: *money")
+        "  roi: 2", "  roi: *money"
+    )
     assert load_spec_file(_write(tmp_path, text), NOW).kpi.roi == 500
 
 
@@ -82,17 +86,24 @@ def test_filter_depth_has_its_own_limit(tmp_path: Path) -> None:
     assert "audience" in message and f"more than {MAX_FILTER_DEPTH} levels" in message
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [
-    ("  limit: 500", "  limit: 1e38", "budget.limit"),
-    ("  limit: 500", "  limit: 10000000000", "budget.limit"),
-    ("    template: SMS_205123456", "    template: SMS_205123456\n    unit_cost: 1e20",
-     "channels[2].unit_cost"),
-    ("  roi: 2", "  roi: .inf", "kpi.roi"),
-    ("  roi: 2", "  roi: 1e300", "kpi.roi"),
-    ("  roi: 2", "  lift: .nan", "kpi.lift"),
-])
-def test_numbers_the_database_cannot_hold_are_refused(tmp_path: Path, old: str, new: str,
-                                                      field: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("  limit: 500", "  limit: 1e38", "budget.limit"),
+        ("  limit: 500", "  limit: 10000000000", "budget.limit"),
+        (
+            "    template: SMS_205123456",
+            "    template: SMS_205123456\n    unit_cost: 1e20",
+            "channels[2].unit_cost",
+        ),
+        ("  roi: 2", "  roi: .inf", "kpi.roi"),
+        ("  roi: 2", "  roi: 1e300", "kpi.roi"),
+        ("  roi: 2", "  lift: .nan", "kpi.lift"),
+    ],
+)
+def test_numbers_the_database_cannot_hold_are_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
     assert old in EXAMPLE
     assert field in refusal(tmp_path, EXAMPLE.replace(old, new))
 
@@ -102,19 +113,25 @@ def test_the_largest_budget_the_database_holds_is_accepted(tmp_path: Path) -> No
     assert load_spec_file(_write(tmp_path, text), NOW).budget.limit == MONEY_MAX
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("  limit: 500", "  limit: " + "9" * 5000, "unreadable value"),
-    ('  end: "+3m"', "  end: 2030-13-45", "unreadable value"),
-    ('  end: "+3m"', '  end: "+99999999999d"', "out of range"),
-])
-def test_unreadable_values_are_one_line_not_an_internal_error(tmp_path: Path, old: str,
-                                                               new: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("  limit: 500", "  limit: " + "9" * 5000, "unreadable value"),
+        ('  end: "+3m"', "  end: 2030-13-45", "unreadable value"),
+        ('  end: "+3m"', '  end: "+99999999999d"', "out of range"),
+    ],
+)
+def test_unreadable_values_are_one_line_not_an_internal_error(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
     assert expected in refusal(tmp_path, EXAMPLE.replace(old, new))
 
 
 def test_a_window_already_over_is_refused(tmp_path: Path) -> None:
-    text = EXAMPLE.replace('  start: "+1m"\n  end: "+3m"',
-                           '  start: "2020-01-01T09:00:00+08:00"\n  end: "2020-01-02T09:00:00+08:00"')
+    text = EXAMPLE.replace(
+        '  start: "+1m"\n  end: "+3m"',
+        '  start: "2020-01-01T09:00:00+08:00"\n  end: "2020-01-02T09:00:00+08:00"',
+    )
     message = refusal(tmp_path, text)
     assert "send_window.end" in message and "already past" in message
 

@@ -25,8 +25,12 @@ def spec_doc(**overrides: Any) -> dict[str, Any]:
         "audience": {"segment": ["loyal"]},
         "channels": [
             {"channel": "sms", "template": "spring_sms", "body": CLEAN_SMS},
-            {"channel": "email", "template": "spring_mail", "subject": "【广告】春季新品",
-             "body": CLEAN_EMAIL},
+            {
+                "channel": "email",
+                "template": "spring_mail",
+                "subject": "【广告】春季新品",
+                "body": CLEAN_EMAIL,
+            },
         ],
         "send_window": {"start": "2025-03-01T09:00:00+08:00", "end": "2025-03-03T20:00:00+08:00"},
         "budget": {"limit": "1000"},

@@ -9,8 +9,15 @@ from compliance.plan_stats import PlanStats
 
 
 def email(subject: str, body: str = "{{ unsubscribe_url }}", marketing: bool = True) -> list:
-    return [{"channel": "email", "template": "m", "subject": subject, "body": body,
-             "marketing": marketing}]
+    return [
+        {
+            "channel": "email",
+            "template": "m",
+            "subject": subject,
+            "body": body,
+            "marketing": marketing,
+        }
+    ]
 
 
 def test_unsubscribe_link_present_passes(make_spec, run_rule) -> None:
@@ -27,7 +34,9 @@ def test_service_email_needs_no_unsubscribe(make_spec, run_rule) -> None:
     assert run_rule("CN-03", make_spec(channels=email("订单", "已发货", marketing=False))) == []
 
 
-@pytest.mark.parametrize("subject", ["广告 春季新品", "【广告】春季新品", "AD: spring", "[AD] 新品"])
+@pytest.mark.parametrize(
+    "subject", ["广告 春季新品", "【广告】春季新品", "AD: spring", "[AD] 新品"]
+)
 def test_ad_label_present(make_spec, run_rule, subject: str) -> None:
     assert run_rule("CN-12", make_spec(channels=email(subject))) == []
 

@@ -29,8 +29,9 @@ def test_clean_campaign_has_no_findings(make_spec, config) -> None:
 
 def test_findings_are_worst_first(make_spec, config) -> None:
     body = "本店销量第一，全网最低价。拒收请回复R"
-    spec = make_spec(quiet_hours=None, channels=[{"channel": "sandbox", "template": "s",
-                                                  "body": body}])
+    spec = make_spec(
+        quiet_hours=None, channels=[{"channel": "sandbox", "template": "s", "body": body}]
+    )
     severities = [f.severity for f in check_campaign(spec, PlanStats(), config)]
     assert severities == sorted(severities, key=["block", "review", "warn"].index)
     assert set(severities) == {Severity.BLOCK, Severity.REVIEW, Severity.WARN}
@@ -57,7 +58,9 @@ def test_provider_filter(make_spec, run_rule, config_with) -> None:
     spec = make_spec(channels=[{"channel": "sms", "template": "t", "body": "【店】拒收请回复R"}])
     cfg = config_with({"CN-05": {"providers": ["huawei"]}})
     assert run_rule("CN-05", spec, cfg=cfg) == []
-    cfg = config_with({"CN-05": {"providers": ["huawei"]}}, channels={"sms": {"provider": "huawei"}})
+    cfg = config_with(
+        {"CN-05": {"providers": ["huawei"]}}, channels={"sms": {"provider": "huawei"}}
+    )
     assert len(run_rule("CN-05", spec, cfg=cfg)) == 1
 
 

@@ -9,8 +9,11 @@ import pytest
 from compliance.findings import Severity
 from compliance.plan_stats import PlanStats
 
-CLEAN = PlanStats(planned_by_channel={"sms": 900, "email": 100}, max_messages_per_customer=1,
-                  planned_cost=Decimal("55.00"))
+CLEAN = PlanStats(
+    planned_by_channel={"sms": 900, "email": 100},
+    max_messages_per_customer=1,
+    planned_cost=Decimal("55.00"),
+)
 
 
 @pytest.mark.parametrize("rule_id", ["CN-01", "CN-02", "CN-09", "CN-24", "CN-26", "OPS-02"])

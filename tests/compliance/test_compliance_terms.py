@@ -43,8 +43,14 @@ def test_lawful_context_and_banned_term_both_reported(make_spec, run_rule) -> No
 
 
 def test_subject_is_scanned_too(make_spec, run_rule) -> None:
-    channels = [{"channel": "email", "template": "m", "subject": "广告 顶级好物",
-                 "body": "{{ unsubscribe_url }}"}]
+    channels = [
+        {
+            "channel": "email",
+            "template": "m",
+            "subject": "广告 顶级好物",
+            "body": "{{ unsubscribe_url }}",
+        }
+    ]
     [finding] = run_rule("CN-13", make_spec(channels=channels))
     assert "email subject" in finding.message and "顶级" in finding.message
 
@@ -75,8 +81,14 @@ def test_limited_time_with_end_time_passes(make_spec, run_rule, body: str) -> No
 
 
 def test_end_time_in_subject_counts_for_body(make_spec, run_rule) -> None:
-    channels = [{"channel": "email", "template": "m", "subject": "广告 限时特惠至3月31日",
-                 "body": "限时特惠 {{ unsubscribe_url }}"}]
+    channels = [
+        {
+            "channel": "email",
+            "template": "m",
+            "subject": "广告 限时特惠至3月31日",
+            "body": "限时特惠 {{ unsubscribe_url }}",
+        }
+    ]
     assert run_rule("CN-14", make_spec(channels=channels)) == []
 
 

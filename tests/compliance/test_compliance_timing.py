@@ -13,11 +13,19 @@ def test_safe_templates_pass(make_spec, run_rule) -> None:
 
 
 def test_unsafe_template_blocks(make_spec, run_rule) -> None:
-    channels = [{"channel": "email", "template": "m", "subject": "广告 {{ ''.__class__ }}",
-                 "body": "{{ phone }} {{ unsubscribe_url }}"}]
+    channels = [
+        {
+            "channel": "email",
+            "template": "m",
+            "subject": "广告 {{ ''.__class__ }}",
+            "body": "{{ phone }} {{ unsubscribe_url }}",
+        }
+    ]
     findings = run_rule("CN-06", make_spec(channels=channels))
-    assert {f.message.split(" template")[0] for f in findings} == {"the email subject",
-                                                                   "the email body"}
+    assert {f.message.split(" template")[0] for f in findings} == {
+        "the email subject",
+        "the email body",
+    }
     assert all(f.severity is Severity.BLOCK for f in findings)
     assert any("variable 'phone'" in f.evidence for f in findings)
     assert any("'.__class__'" in f.evidence for f in findings)
@@ -27,8 +35,7 @@ def test_default_quiet_hours_pass(make_spec, run_rule) -> None:
     assert run_rule("CN-07", make_spec()) == []  # aliyun (conftest): 08:00–22:00
 
 
-def test_window_names_no_provider_when_none_is_configured(make_spec, run_rule,
-                                                          monkeypatch) -> None:
+def test_window_names_no_provider_when_none_is_configured(make_spec, run_rule, monkeypatch) -> None:
     monkeypatch.delenv("OMNIREACH_CHANNEL_PROVIDERS", raising=False)
     spec = make_spec(quiet_hours={"start": "03:00", "end": "08:00"})
     [finding] = run_rule("CN-07", spec)

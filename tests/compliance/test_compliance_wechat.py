@@ -6,8 +6,11 @@ import pytest
 
 from compliance.findings import Severity
 
-CASES = [("CN-19", "wechat_oa", Severity.BLOCK), ("CN-20", "wechat_mini", Severity.BLOCK),
-         ("CN-21", "alipay", Severity.REVIEW)]
+CASES = [
+    ("CN-19", "wechat_oa", Severity.BLOCK),
+    ("CN-20", "wechat_mini", Severity.BLOCK),
+    ("CN-21", "alipay", Severity.REVIEW),
+]
 
 
 def channel(name: str, body: str, marketing: bool) -> list[dict[str, object]]:

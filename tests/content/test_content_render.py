@@ -126,7 +126,10 @@ def test_sandbox_is_a_second_line_of_defence() -> None:
 
 def test_template_variables() -> None:
     assert template_variables("{{ city }}{% if coupon_code %}{{ end_time }}{% endif %}") == {
-        "city", "coupon_code", "end_time"}
+        "city",
+        "coupon_code",
+        "end_time",
+    }
     assert template_variables("{{ broken") == frozenset()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,13 @@ from workflows.campaign import CampaignWorkflow, workflow_id
 DEMO = yaml.safe_load((ROOT / "examples" / "demo-campaign.yaml").read_text(encoding="utf-8"))
 PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
 EMAIL_LIKE = re.compile(r"[\w.%+-]+@[\w.-]+\.[A-Za-z]{2,}")
+T = TypeVar("T")
+
+
+def given(value: T | None) -> T:
+    """A field every seeded demo customer has (narrows the Optional column)."""
+    assert value is not None
+    return value
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +68,11 @@ def planned_by_channel(engine: Engine, campaign_id: str) -> dict[str, dict[str, 
     """channel → idempotency key → customer, for the campaign's planned sends."""
     out: dict[str, dict[str, Customer]] = {}
     with session_scope(engine) as session:
-        rows = session.execute(select(PlannedSend.channel, PlannedSend.idempotency_key, Customer)
-                               .join(Customer, Customer.id == PlannedSend.customer_id)
-                               .where(PlannedSend.campaign_id == campaign_id)).all()
+        rows = session.execute(
+            select(PlannedSend.channel, PlannedSend.idempotency_key, Customer)
+            .join(Customer, Customer.id == PlannedSend.customer_id)
+            .where(PlannedSend.campaign_id == campaign_id)
+        ).all()
     for channel, key, customer in rows:
         out.setdefault(channel, {})[key] = customer
     return out
@@ -70,25 +80,38 @@ def planned_by_channel(engine: Engine, campaign_id: str) -> dict[str, dict[str, 
 
 def provider_ids(engine: Engine, campaign_id: str, channel: str) -> set[str | None]:
     with engine.connect() as conn:
-        return set(conn.execute(select(Delivery.provider_message_id).where(
-            Delivery.campaign_id == campaign_id, Delivery.channel == channel)).scalars())
+        return set(
+            conn.execute(
+                select(Delivery.provider_message_id).where(
+                    Delivery.campaign_id == campaign_id, Delivery.channel == channel
+                )
+            ).scalars()
+        )
 
 
 async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, int, Phase]:
     now = datetime.now(UTC)
     beijing = now.astimezone(ZoneInfo("Asia/Shanghai"))  # quiet hours (CN-07) starting later
-    quiet = {"start": f"{(beijing + timedelta(hours=2)).hour:02d}:00",
-             "end": f"{(beijing + timedelta(hours=10)).hour:02d}:00"}
-    spec = spec_at(now, audience=DEMO["audience"], channels=DEMO["channels"], quiet_hours=quiet,
-                   send_window={"start": now + timedelta(seconds=2),
-                                "end": now + timedelta(seconds=10)},
-                   review={"delay": "2s", "attribution_window": "2s"})
+    quiet = {
+        "start": f"{(beijing + timedelta(hours=2)).hour:02d}:00",
+        "end": f"{(beijing + timedelta(hours=10)).hour:02d}:00",
+    }
+    spec = spec_at(
+        now,
+        audience=DEMO["audience"],
+        channels=DEMO["channels"],
+        quiet_hours=quiet,
+        send_window={"start": now + timedelta(seconds=2), "end": now + timedelta(seconds=10)},
+        review={"delay": "2s", "attribution_window": "2s"},
+    )
     cid = new_id()
     async with build_worker(env.client, queue):
         handle = await env.client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=2),
-            id=workflow_id(cid), task_queue=queue)
+            id=workflow_id(cid),
+            task_queue=queue,
+        )
         planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
         await decide(handle, "approve", by="李娜", comment="同意")
         final = await handle.result()
@@ -110,14 +133,19 @@ def check_mail(mail: EmailMessage) -> None:
     assert mail.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
     assert mail["Subject"].startswith("【广告】")
-    assert re.fullmatch(r"<https://[^>]+/u/[\w-]+>, <mailto:unsubscribe@[^>]+>",
-                        str(mail["List-Unsubscribe"]))
+    assert re.fullmatch(
+        r"<https://[^>]+/u/[\w-]+>, <mailto:unsubscribe@[^>]+>", str(mail["List-Unsubscribe"])
+    )
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 async def test_demo_campaign_goes_over_smtp_aliyun_sms_and_jpush(
-        dev_env: WorkflowEnvironment, base: Engine, task_queue: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    dev_env: WorkflowEnvironment,
+    base: Engine,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("OMNIREACH_PUBLIC_URL", raising=False)
     monkeypatch.setattr(activities.context, "_current", None)  # restored for later tests
     with wire_emulators(tmp_path, base) as wire:
@@ -137,17 +165,23 @@ async def test_demo_campaign_goes_over_smtp_aliyun_sms_and_jpush(
     assert phase == Phase.COMPLETED
     assert send_statuses(base, cid) == {"sent": planned}
     assert {ch: len(keys) for ch, keys in sends.items()} == {
-        "app_push": len(wire.jpush.deliveries), "email": len(wire.smtp.received),
-        "sms": len(wire.aliyun.deliveries)}
+        "app_push": len(wire.jpush.deliveries),
+        "email": len(wire.smtp.received),
+        "sms": len(wire.aliyun.deliveries),
+    }
     assert all(sends.get(ch) for ch in ("app_push", "email", "sms")), "a channel got no sends"
     assert sum(map(len, sends.values())) == planned
 
     mails = wire.smtp.received
     domain = SENDER.partition("@")[2]
-    assert {str(m.message["Message-ID"]) for m in mails} == {
-        message_id(key, domain) for key in sends["email"]} == provider_ids(base, cid, "email")
+    assert (
+        {str(m.message["Message-ID"]) for m in mails}
+        == {message_id(key, domain) for key in sends["email"]}
+        == provider_ids(base, cid, "email")
+    )
     assert sorted(r for m in mails for r in m.rcpt_tos) == sorted(
-        decrypt(c.email_enc, "email") for c in sends["email"].values())
+        given(decrypt(c.email_enc, "email")) for c in sends["email"].values()
+    )
     assert wire.smtp.authenticated and all(m.mail_from == SENDER for m in mails)
     check_mail(mails[0].message)
 
@@ -161,20 +195,24 @@ async def test_demo_campaign_goes_over_smtp_aliyun_sms_and_jpush(
         assert decrypt(sends["sms"][params["OutId"]].phone_enc, "phone") == params["PhoneNumbers"]
     assert {d.key for d in wire.aliyun.deliveries} == set(sends["sms"])
     assert {json.loads(x.answer)["BizId"] for x in wire.sms_wire.exchanges} == provider_ids(
-        base, cid, "sms")
+        base, cid, "sms"
+    )
 
     pushes = [json.loads(x.body) for x in wire.push_wire.exchanges if x.path == "/v3/push"]
     assert sorted(p["audience"]["registration_id"][0] for p in pushes) == sorted(
-        c.device_id for c in sends["app_push"].values())
+        given(c.device_id) for c in sends["app_push"].values()
+    )
     assert len({p["cid"] for p in pushes}) == len(pushes) and all(
-        p["cid"] in wire.jpush.issued for p in pushes)
-    assert {json.loads(x.answer)["msg_id"] for x in wire.push_wire.exchanges
-            if x.path == "/v3/push"} == provider_ids(base, cid, "app_push")
+        p["cid"] in wire.jpush.issued for p in pushes
+    )
+    assert {
+        json.loads(x.answer)["msg_id"] for x in wire.push_wire.exchanges if x.path == "/v3/push"
+    } == provider_ids(base, cid, "app_push")
 
     for provider in ("SMTP", "Alibaba Cloud SendSms", "JPush v3"):
         assert provider in summary
     assert not PHONE_LIKE.findall(summary)
     assert all("***@" in e or e.endswith("@" + domain) for e in EMAIL_LIKE.findall(summary))
     for customer in (c for keyed in sends.values() for c in keyed.values()):
-        assert decrypt(customer.phone_enc, "phone") not in summary
-        assert decrypt(customer.email_enc, "email") not in summary
+        assert given(decrypt(customer.phone_enc, "phone")) not in summary
+        assert given(decrypt(customer.email_enc, "email")) not in summary

@@ -11,8 +11,9 @@ import pytest
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 
-pytestmark = pytest.mark.skipif(shutil.which("promtool") is None,
-                                reason="promtool not installed (Debian package prometheus)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool not installed (Debian package prometheus)"
+)
 
 
 def promtool(*args: str) -> str:

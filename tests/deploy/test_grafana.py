@@ -15,14 +15,18 @@ GRAFANA = ROOT / "deploy" / "grafana"
 def test_provisioning_matches_the_compose_mounts_and_prometheus_service() -> None:
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     mounts = dict(v.split(":")[:2] for v in services["grafana"]["volumes"])
-    assert mounts == {"./deploy/grafana/provisioning": "/etc/grafana/provisioning",
-                      "./deploy/grafana/dashboards": "/var/lib/grafana/dashboards"}
+    assert mounts == {
+        "./deploy/grafana/provisioning": "/etc/grafana/provisioning",
+        "./deploy/grafana/dashboards": "/var/lib/grafana/dashboards",
+    }
     [source] = yaml.safe_load(
-        (GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"]
+        (GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    )["datasources"]
     prometheus_port = services["prometheus"]["ports"][0].split(":")[1]
     assert (source["type"], source["url"]) == ("prometheus", f"http://prometheus:{prometheus_port}")
     [provider] = yaml.safe_load(
-        (GRAFANA / "provisioning" / "dashboards" / "omnireach.yml").read_text())["providers"]
+        (GRAFANA / "provisioning" / "dashboards" / "omnireach.yml").read_text()
+    )["providers"]
     assert provider["options"]["path"] == mounts["./deploy/grafana/dashboards"]
 
     dashboard = json.loads((GRAFANA / "dashboards" / "omnireach.json").read_text())

@@ -16,8 +16,11 @@ WECHAT = ("WECHAT_OA", "WECHAT_MINI")  # Env(channel.upper()) in channels/wechat
 
 def provider_prefixes() -> tuple[str, ...]:
     """`OMNIREACH_<PROVIDER>_` of every adapter (`Env("SMTP")` and the like in channels/)."""
-    found = {m for path in (ROOT / "channels").glob("*.py")
-             for m in re.findall(r'Env\("([A-Z_]+)"', path.read_text(encoding="utf-8"))}
+    found = {
+        m
+        for path in (ROOT / "channels").glob("*.py")
+        for m in re.findall(r'Env\("([A-Z_]+)"', path.read_text(encoding="utf-8"))
+    }
     return tuple(f"OMNIREACH_{p}_" for p in sorted(found | set(WECHAT)))
 
 

@@ -22,7 +22,8 @@ TOKEN = "codec-token-for-the-ui-test"
 
 
 async def test_the_memo_carries_name_and_owner_decoded_by_the_codec_server(
-        dev_env: WorkflowEnvironment) -> None:
+    dev_env: WorkflowEnvironment,
+) -> None:
     spec = spec_at(datetime.now(UTC), name="双十二会员回归", owner="王芳")
     settings = Settings(task_queue=f"q-{uuid.uuid4().hex[:6]}")  # no worker: nothing runs
     cid = await start_campaign(dev_env.client, settings, spec, "李娜")

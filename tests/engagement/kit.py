@@ -39,38 +39,72 @@ def engine() -> Iterator[Engine]:
 
 def make_campaign(session: Session, spec: dict[str, Any] | None = None) -> str:
     campaign_id = f"c-{uuid.uuid4().hex[:10]}"
-    session.add(Campaign(
-        id=campaign_id, name="春季焕新", objective="promote", owner="ops", requested_by="ops",
-        spec=spec or {}, phase="sending", budget_limit=Decimal(10000), created_at=NOW,
-        updated_at=NOW))
+    session.add(
+        Campaign(
+            id=campaign_id,
+            name="春季焕新",
+            objective="promote",
+            owner="ops",
+            requested_by="ops",
+            spec=spec or {},
+            phase="sending",
+            budget_limit=Decimal(10000),
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
     session.flush()
     return campaign_id
 
 
-def make_send(session: Session, campaign_id: str, customer_id: int, channel: str, *,
-              provider_message_id: str | None = None, delivered: bool = True,
-              sent_at: datetime = NOW) -> PlannedSend:
+def make_send(
+    session: Session,
+    campaign_id: str,
+    customer_id: int,
+    channel: str,
+    *,
+    provider_message_id: str | None = None,
+    delivered: bool = True,
+    sent_at: datetime = NOW,
+) -> PlannedSend:
     """A planned send and, when `delivered`, its made send (Delivery) with the provider's id."""
     send = PlannedSend(
-        campaign_id=campaign_id, customer_id=customer_id, channel=channel, template="T1",
-        scheduled_at=sent_at, unit_cost=Decimal("0.05"),
+        campaign_id=campaign_id,
+        customer_id=customer_id,
+        channel=channel,
+        template="T1",
+        scheduled_at=sent_at,
+        unit_cost=Decimal("0.05"),
         idempotency_key=f"{campaign_id}:{customer_id}:{channel}:1",
-        status="sent" if delivered else "planned")
+        status="sent" if delivered else "planned",
+    )
     session.add(send)
     session.flush()
     if delivered:
-        session.add(Delivery(
-            planned_send_id=send.id, campaign_id=campaign_id, customer_id=customer_id,
-            channel=channel, template="T1", outcome="sent",
-            provider_message_id=provider_message_id, cost=Decimal("0.05"), sent_at=sent_at))
+        session.add(
+            Delivery(
+                planned_send_id=send.id,
+                campaign_id=campaign_id,
+                customer_id=customer_id,
+                channel=channel,
+                template="T1",
+                outcome="sent",
+                provider_message_id=provider_message_id,
+                cost=Decimal("0.05"),
+                sent_at=sent_at,
+            )
+        )
         session.flush()
     return send
 
 
 def events_of(session: Session, planned_send_id: int) -> list[str]:
     """Event types stored for a send, sorted."""
-    return sorted(session.execute(select(MessageEvent.event_type).where(
-        MessageEvent.planned_send_id == planned_send_id)).scalars())
+    return sorted(
+        session.execute(
+            select(MessageEvent.event_type).where(MessageEvent.planned_send_id == planned_send_id)
+        ).scalars()
+    )
 
 
 def event_total(session: Session) -> int:
@@ -80,15 +114,32 @@ def event_total(session: Session) -> int:
 def record_delivery(session: Session, send: PlannedSend, result: SendResult) -> None:
     """The made send for an adapter's answer (what the send engine records)."""
     send.status = "sent"
-    session.add(Delivery(
-        planned_send_id=send.id, campaign_id=send.campaign_id, customer_id=send.customer_id,
-        channel=send.channel, template=send.template, outcome=result.outcome.value,
-        provider_message_id=result.provider_message_id, cost=send.unit_cost, sent_at=NOW))
+    session.add(
+        Delivery(
+            planned_send_id=send.id,
+            campaign_id=send.campaign_id,
+            customer_id=send.customer_id,
+            channel=send.channel,
+            template=send.template,
+            outcome=result.outcome.value,
+            provider_message_id=result.provider_message_id,
+            cost=send.unit_cost,
+            sent_at=NOW,
+        )
+    )
     session.flush()
 
 
-def message_for(send: PlannedSend, address: str, template: str,
-                params: dict[str, str]) -> OutboundMessage:
-    return OutboundMessage(idempotency_key=send.idempotency_key, campaign_id=send.campaign_id,
-                           customer_id=send.customer_id, channel=send.channel, address=address,
-                           template=template, body="会员日全场8折", params=params)
+def message_for(
+    send: PlannedSend, address: str, template: str, params: dict[str, str]
+) -> OutboundMessage:
+    return OutboundMessage(
+        idempotency_key=send.idempotency_key,
+        campaign_id=send.campaign_id,
+        customer_id=send.customer_id,
+        channel=send.channel,
+        address=address,
+        template=template,
+        body="会员日全场8折",
+        params=params,
+    )

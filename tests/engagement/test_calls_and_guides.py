@@ -53,8 +53,9 @@ async def _called(engine: Engine, emu_url: str) -> tuple[int, int, str, str]:
         phone = unique_phone()
         customer = make_customer(s, phone=phone, grant=("outbound_call", "sms"))
         send = make_send(s, make_campaign(s), customer.id, "outbound_call", delivered=False)
-        channel = OutboundCallChannel(OutboundCallSettings(url=f"{emu_url}/calls",
-                                                           secret=CALL_SECRET))
+        channel = OutboundCallChannel(
+            OutboundCallSettings(url=f"{emu_url}/calls", secret=CALL_SECRET)
+        )
         async with channel as ch:
             [result] = await ch.send_batch([message_for(send, phone, "ai_voice", {})])
         record_delivery(s, send, result)
@@ -62,7 +63,8 @@ async def _called(engine: Engine, emu_url: str) -> tuple[int, int, str, str]:
 
 
 async def test_refused_call_sets_do_not_call_once(
-        engine: Engine, client: TestClient, call_center: tuple[CallCenterEmulator, str]) -> None:
+    engine: Engine, client: TestClient, call_center: tuple[CallCenterEmulator, str]
+) -> None:
     emu, url = call_center
     customer_id, send_id, task, _ = await _called(engine, url)
     headers, body = emu.callback(task, "refused", duration_seconds=12)
@@ -70,18 +72,28 @@ async def test_refused_call_sets_do_not_call_once(
     with session_scope(engine) as s:
         assert not is_contactable(s, customer_id, "outbound_call")
         assert is_contactable(s, customer_id, "sms")
-        consents = s.execute(select(func.count()).select_from(ConsentEvent)
-                             .where(ConsentEvent.customer_id == customer_id)).scalar_one()
+        consents = s.execute(
+            select(func.count())
+            .select_from(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+        ).scalar_one()
     again_headers, again = emu.callback(task, "refused", duration_seconds=12)
     assert client.post("/calls/result", headers=again_headers, content=again).status_code == 200
     with session_scope(engine) as s:
         assert events_of(s, send_id) == ["call_refused", "unsubscribed"]
-        assert s.execute(select(func.count()).select_from(ConsentEvent)
-                         .where(ConsentEvent.customer_id == customer_id)).scalar_one() == consents
+        assert (
+            s.execute(
+                select(func.count())
+                .select_from(ConsentEvent)
+                .where(ConsentEvent.customer_id == customer_id)
+            ).scalar_one()
+            == consents
+        )
 
 
 async def test_answered_call_counts_as_delivered(
-        engine: Engine, client: TestClient, call_center: tuple[CallCenterEmulator, str]) -> None:
+    engine: Engine, client: TestClient, call_center: tuple[CallCenterEmulator, str]
+) -> None:
     emu, url = call_center
     _, send_id, task, campaign = await _called(engine, url)
     headers, body = emu.callback(task, "answered", duration_seconds=48)
@@ -105,8 +117,9 @@ def test_forged_stale_or_unknown_call_results(client: TestClient) -> None:
 
 
 async def test_guide_confirmation_poller(engine: Engine) -> None:
-    emu = WeComEmulator(corp_id="ww0123456789", secret="wecom-secret",
-                        guides={"zhangsan": ["wmA1", "wmA2", "wmA3"]})
+    emu = WeComEmulator(
+        corp_id="ww0123456789", secret="wecom-secret", guides={"zhangsan": ["wmA1", "wmA2", "wmA3"]}
+    )
     with session_scope(engine) as s:
         campaign = make_campaign(s)
         sends = []
@@ -115,8 +128,14 @@ async def test_guide_confirmation_poller(engine: Engine) -> None:
             customer.wechat_openid = openid
             sends.append((make_send(s, campaign, customer.id, "wecom", delivered=False), openid))
     with serve(emu.app) as url:
-        channel = WeComChannel(WeComSettings(corp_id="ww0123456789", secret="wecom-secret",
-                                             default_sender="zhangsan", base_url=url))
+        channel = WeComChannel(
+            WeComSettings(
+                corp_id="ww0123456789",
+                secret="wecom-secret",
+                default_sender="zhangsan",
+                base_url=url,
+            )
+        )
         async with channel as ch:
             with session_scope(engine) as s:
                 messages = [message_for(send, openid, "wecom_text", {}) for send, openid in sends]
@@ -133,6 +152,9 @@ async def test_guide_confirmation_poller(engine: Engine) -> None:
             assert after.tasks == 0
     with session_scope(engine) as s:
         assert [events_of(s, send.id) for send, _ in sends] == [
-            ["guide_confirmed"], ["guide_confirmed"], ["guide_not_sent"]]
+            ["guide_confirmed"],
+            ["guide_confirmed"],
+            ["guide_not_sent"],
+        ]
         summary = engagement_by_channel(s, campaign)["wecom"]
     assert (summary["delivered"], summary["failed_delivery"]) == (2, 1)

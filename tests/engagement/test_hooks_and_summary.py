@@ -23,8 +23,12 @@ def test_sms_reply_is_credited_to_the_latest_sms_within_the_window(engine: Engin
         old = make_send(s, make_campaign(s), customer, "sms", sent_at=NOW - timedelta(days=3))
         latest = make_send(s, make_campaign(s), customer, "sms", sent_at=NOW - timedelta(hours=2))
         at = NOW
-        assert record_reply(s, Reply(f"+86 {phone}", "好的，周六去店里", None),
-                            provider="tencent", at=at) == 1
+        assert (
+            record_reply(
+                s, Reply(f"+86 {phone}", "好的，周六去店里", None), provider="tencent", at=at
+            )
+            == 1
+        )
         assert record_reply(s, Reply(phone, "退订", None), provider="tencent", at=at) == 1
         assert record_reply(s, Reply(phone, "退订", None), provider="tencent", at=at) == 0
         assert events_of(s, latest.id) == ["replied", "unsubscribed"]
@@ -32,8 +36,7 @@ def test_sms_reply_is_credited_to_the_latest_sms_within_the_window(engine: Engin
         stranger = Reply(unique_phone(), "R", None)
         assert record_reply(s, stranger, provider="aliyun", at=at) == 0
         late = NOW + timedelta(days=8)
-        assert record_reply(s, Reply(phone, "still there?", None), provider="aliyun",
-                            at=late) == 0
+        assert record_reply(s, Reply(phone, "still there?", None), provider="aliyun", at=late) == 0
 
 
 def test_unsubscribe_link_is_credited_to_the_campaign_send(engine: Engine) -> None:
@@ -41,12 +44,22 @@ def test_unsubscribe_link_is_credited_to_the_campaign_send(engine: Engine) -> No
         customer = make_customer(s).id
         campaign = make_campaign(s)
         send = make_send(s, campaign, customer, "email")
-        assert record_unsubscribe(s, customer_id=customer, channel="email",
-                                  campaign_id=campaign, at=NOW) == 1
-        assert record_unsubscribe(s, customer_id=customer, channel="email",
-                                  campaign_id=campaign, at=NOW) == 0
-        assert record_unsubscribe(s, customer_id=customer, channel="sms",
-                                  campaign_id=campaign, at=NOW) == 0
+        assert (
+            record_unsubscribe(
+                s, customer_id=customer, channel="email", campaign_id=campaign, at=NOW
+            )
+            == 1
+        )
+        assert (
+            record_unsubscribe(
+                s, customer_id=customer, channel="email", campaign_id=campaign, at=NOW
+            )
+            == 0
+        )
+        assert (
+            record_unsubscribe(s, customer_id=customer, channel="sms", campaign_id=campaign, at=NOW)
+            == 0
+        )
         assert events_of(s, send.id) == ["unsubscribed"]
 
 
@@ -60,12 +73,18 @@ def test_summary_counts_distinct_sends_per_channel(engine: Engine) -> None:
         apply_click(s, emails[0], "https://shop.example.com/a", NOW)
         apply_click(s, emails[0], "https://shop.example.com/b", NOW)
         apply_click(s, emails[1], "https://shop.example.com/a", NOW)
-        record_unsubscribe(s, customer_id=s.get_one(PlannedSend, emails[3]).customer_id,
-                           channel="email", campaign_id=campaign, at=NOW)
+        record_unsubscribe(
+            s,
+            customer_id=s.get_one(PlannedSend, emails[3]).customer_id,
+            channel="email",
+            campaign_id=campaign,
+            at=NOW,
+        )
         summary = engagement_by_channel(s, campaign)
         counts = {(r["event_type"], r["events"], r["sends"]) for r in event_counts(s, campaign)}
         other = engagement_by_channel(s, make_campaign(s))
-    assert summary == {"email": dict.fromkeys(REVIEW_COLUMNS, 0)
-                       | {"opened": 3, "clicked": 2, "unsubscribed": 1}}
+    assert summary == {
+        "email": dict.fromkeys(REVIEW_COLUMNS, 0) | {"opened": 3, "clicked": 2, "unsubscribed": 1}
+    }
     assert counts == {("opened", 3, 3), ("clicked", 3, 2), ("unsubscribed", 1, 1)}
     assert other == {}

@@ -46,8 +46,9 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def test_open_pixel_records_the_first_open_of_the_send(engine: Engine, client: TestClient,
-                                                       send_id: int) -> None:
+def test_open_pixel_records_the_first_open_of_the_send(
+    engine: Engine, client: TestClient, send_id: int
+) -> None:
     url = open_pixel_url(send_id)
     for _ in range(3):
         r = client.get(_path(url))
@@ -59,7 +60,8 @@ def test_open_pixel_records_the_first_open_of_the_send(engine: Engine, client: T
 
 
 def test_click_redirects_to_the_signed_target_and_counts_once_per_link(
-        engine: Engine, client: TestClient, send_id: int) -> None:
+    engine: Engine, client: TestClient, send_id: int
+) -> None:
     url = click_url(send_id, TARGET)
     assert parse_qs(urlsplit(url).query)["u"] == [TARGET]
     for _ in range(2):
@@ -69,23 +71,35 @@ def test_click_redirects_to_the_signed_target_and_counts_once_per_link(
     client.get(_path(click_url(send_id, "https://shop.example.com/other")))
     with session_scope(engine) as s:
         assert events_of(s, send_id) == ["clicked", "clicked"]
-        hosts = s.execute(select(MessageEvent.detail).where(
-            MessageEvent.planned_send_id == send_id)).scalars().all()
-        campaign = s.execute(select(MessageEvent.campaign_id).where(
-            MessageEvent.planned_send_id == send_id)).scalars().first()
+        hosts = (
+            s.execute(select(MessageEvent.detail).where(MessageEvent.planned_send_id == send_id))
+            .scalars()
+            .all()
+        )
+        campaign = (
+            s.execute(
+                select(MessageEvent.campaign_id).where(MessageEvent.planned_send_id == send_id)
+            )
+            .scalars()
+            .first()
+        )
         assert engagement_by_channel(s, str(campaign))["email"]["clicked"] == 1
     assert all(h == {"host": "shop.example.com"} for h in hosts)
 
 
-@pytest.mark.parametrize("evil", [
-    "https://evil.example.net/phish",
-    "https://shop.example.com/spring?utm_source=email&coupon=FREE",
-    "//evil.example.net/",
-    "javascript:alert(1)",
-    "",
-])
-def test_open_redirect_attempts_are_refused(engine: Engine, client: TestClient, send_id: int,
-                                            evil: str) -> None:
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "https://evil.example.net/phish",
+        "https://shop.example.com/spring?utm_source=email&coupon=FREE",
+        "//evil.example.net/",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_open_redirect_attempts_are_refused(
+    engine: Engine, client: TestClient, send_id: int, evil: str
+) -> None:
     token = click_token(send_id, TARGET)
     with session_scope(engine) as s:
         before = event_total(s)
@@ -102,7 +116,7 @@ def test_forged_and_swapped_tokens_are_refused(client: TestClient, send_id: int)
     # a valid open token is not a click token, and one send's token is not another's
     assert client.get(f"/c/{open_token(send_id)}", params={"u": TARGET}).status_code == 400
     raw = base64.urlsafe_b64decode(click_token(send_id, TARGET) + "==")
-    moved = str(send_id + 1).encode() + raw[len(str(send_id)):]
+    moved = str(send_id + 1).encode() + raw[len(str(send_id)) :]
     swapped = base64.urlsafe_b64encode(moved).decode().rstrip("=")
     with pytest.raises(BadLink):
         read_click_token(swapped, TARGET)
@@ -110,7 +124,13 @@ def test_forged_and_swapped_tokens_are_refused(client: TestClient, send_id: int)
 
 
 def test_targets_must_be_plain_web_urls() -> None:
-    for bad in ("javascript:alert(1)", "ftp://x.example/", "https://", "https://a b.example/",
-                "https://x.example/\\evil", "data:text/html,hi"):
+    for bad in (
+        "javascript:alert(1)",
+        "ftp://x.example/",
+        "https://",
+        "https://a b.example/",
+        "https://x.example/\\evil",
+        "data:text/html,hi",
+    ):
         with pytest.raises(BadLink):
             click_url(1, bad)

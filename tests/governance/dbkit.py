@@ -47,24 +47,46 @@ def unique_phone() -> str:
     return "139" + str(uuid.uuid4().int % 10**8).zfill(8)
 
 
-def make_customer(session: Session, *, phone: str | None = None, email: str | None = None,
-                  name: str = "张三丰", grant: tuple[str, ...] = ("sms", "email")) -> Customer:
+def make_customer(
+    session: Session,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    name: str = "张三丰",
+    grant: tuple[str, ...] = ("sms", "email"),
+) -> Customer:
     """A customer with encrypted PII and marketing consent on `grant` channels."""
     phone = phone or unique_phone()
     email = email or f"u{uuid.uuid4().hex[:8]}@example.com"
     customer = Customer(
         external_id=f"ext-{uuid.uuid4().hex[:12]}",
-        name_enc=encrypt(name, "name"), phone_enc=encrypt(phone, "phone"),
-        email_enc=encrypt(email, "email"), address_enc=encrypt("上海市静安区南京西路1号", "address"),
-        phone_index=blind_index("phone", phone), email_index=blind_index("email", email),
-        device_id=f"dev-{uuid.uuid4().hex[:8]}", wechat_openid=f"o-{uuid.uuid4().hex[:8]}",
-        gender="f", birth_year=1990, city="上海", member_level="gold", registered_at=NOW,
+        name_enc=encrypt(name, "name"),
+        phone_enc=encrypt(phone, "phone"),
+        email_enc=encrypt(email, "email"),
+        address_enc=encrypt("上海市静安区南京西路1号", "address"),
+        phone_index=blind_index("phone", phone),
+        email_index=blind_index("email", email),
+        device_id=f"dev-{uuid.uuid4().hex[:8]}",
+        wechat_openid=f"o-{uuid.uuid4().hex[:8]}",
+        gender="f",
+        birth_year=1990,
+        city="上海",
+        member_level="gold",
+        registered_at=NOW,
     )
     session.add(customer)
     session.flush()
     for channel in grant:
-        record_consent(session, customer_id=customer.id, channel=channel, purpose="marketing",
-                       granted=True, source="app_signup", wording_version="v3", at=NOW)
+        record_consent(
+            session,
+            customer_id=customer.id,
+            channel=channel,
+            purpose="marketing",
+            granted=True,
+            source="app_signup",
+            wording_version="v3",
+            at=NOW,
+        )
     return customer
 
 

@@ -21,8 +21,9 @@ from tests.governance.dbkit import fresh_engine, is_contactable, make_customer
 
 
 @pytest.fixture
-def db() -> Iterator[tuple[Engine, dict[str, str]]]:
+def db(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, dict[str, str]]]:
     made, url = fresh_engine()
+    monkeypatch.setenv("DATABASE_URL", url)  # the settings this process reads
     try:
         yield made, {"DATABASE_URL": url}
     finally:
@@ -30,7 +31,7 @@ def db() -> Iterator[tuple[Engine, dict[str, str]]]:
         drop_database(url)
 
 
-def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+def run(env: dict[str, str], *args: str):
     return CliRunner().invoke(app, list(args), env=env)
 
 
@@ -39,7 +40,8 @@ def public_key(output: str) -> str:
 
 
 def test_people_are_enrolled_and_roles_change_only_on_an_admins_signature(
-        db: tuple[Engine, dict[str, str]], tmp_path: Path) -> None:
+    db: tuple[Engine, dict[str, str]], tmp_path: Path
+) -> None:
     _, env = db
     li, wang = str(tmp_path / "li.pem"), str(tmp_path / "wang.pem")
     assert "no roles granted yet" in run(env, "roles", "list").output
@@ -51,8 +53,10 @@ def test_people_are_enrolled_and_roles_change_only_on_an_admins_signature(
     assert made.exit_code == 0 and Path(wang).stat().st_mode & 0o077 == 0
     unenrolled = run(env, "roles", "grant", "wang", "approver", "--as", "wang", "--key", wang)
     assert "not enrolled" in str(unenrolled.exception)
-    assert run(env, "enroll", "wang", public_key(made.output), "--as", "li",
-               "--key", li).exit_code == 0
+    assert (
+        run(env, "enroll", "wang", public_key(made.output), "--as", "li", "--key", li).exit_code
+        == 0
+    )
     ok = run(env, "roles", "grant", "wang", "approver", "--as", "li", "--key", li)
     assert ok.exit_code == 0 and "approver granted for wang" in ok.output
     not_admin = run(env, "roles", "grant", "wang", "admin", "--as", "wang", "--key", wang)
@@ -66,8 +70,7 @@ def test_people_are_enrolled_and_roles_change_only_on_an_admins_signature(
     listed = json.loads(run(env, "roles", "list", "--json").output)
     assert [(r["user"], r["role"]) for r in listed] == [("li", "admin"), ("wang", "approver")]
     assert run(env, "roles", "revoke", "wang", "approver", "--as", "li", "--key", li).exit_code == 0
-    assert [r["role"] for r in json.loads(run(env, "roles", "list", "--json").output)] == [
-        "admin"]
+    assert [r["role"] for r in json.loads(run(env, "roles", "list", "--json").output)] == ["admin"]
 
 
 def test_opt_out_and_forget_commands(db: tuple[Engine, dict[str, str]]) -> None:
@@ -75,19 +78,23 @@ def test_opt_out_and_forget_commands(db: tuple[Engine, dict[str, str]]) -> None:
     with session_scope(engine) as s:
         c = make_customer(s, phone="13700001111", email="li.si@example.com")
         cid, ext = c.id, c.external_id
-    r = run(env, "opt-out", ext, "--channel", "sms", "--reason", "called 13700001111",
-            "--as", "zhao")
+    r = run(
+        env, "opt-out", ext, "--channel", "sms", "--reason", "called 13700001111", "--as", "zhao"
+    )
     assert r.exit_code == 0 and "opted out of marketing on sms" in r.output
-    assert "already opted out" in run(env, "opt-out", str(cid), "--channel", "sms",
-                                      "--as", "zhao").output
+    assert (
+        "already opted out"
+        in run(env, "opt-out", str(cid), "--channel", "sms", "--as", "zhao").output
+    )
     bad = run(env, "opt-out", ext, "--channel", "fax", "--as", "zhao")
     assert isinstance(bad.exception, OperatorError) and "--channel" in str(bad.exception)
     missing = run(env, "opt-out", "nobody", "--as", "zhao")
     assert isinstance(missing.exception, OperatorError)
     with session_scope(engine) as s:
         assert not is_contactable(s, cid, "sms") and is_contactable(s, cid, "email")
-        detail = s.execute(select(AuditEntry.detail).where(AuditEntry.action == "opt_out")
-                           ).scalar_one()
+        detail = s.execute(
+            select(AuditEntry.detail).where(AuditEntry.action == "opt_out")
+        ).scalar_one()
     assert detail["reason"] == "called 137****1111"
     done = run(env, "forget", ext, "--yes", "--json")
     assert done.exit_code == 0 and json.loads(done.output)["already_erased"] is False

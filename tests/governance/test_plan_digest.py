@@ -21,9 +21,21 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 def digest_of(engine: Engine, spec: dict[str, Any]) -> str:
     cid = f"dg-{uuid.uuid4().hex[:8]}"
     with session_scope(engine) as s:
-        s.add(Campaign(id=cid, name="x", objective="inform", owner="o", requested_by="r",
-                       priority=5, spec=spec, phase="awaiting_approval",
-                       budget_limit=Decimal(1000), created_at=NOW, updated_at=NOW))
+        s.add(
+            Campaign(
+                id=cid,
+                name="x",
+                objective="inform",
+                owner="o",
+                requested_by="r",
+                priority=5,
+                spec=spec,
+                phase="awaiting_approval",
+                budget_limit=Decimal(1000),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     with session_scope(engine) as s:
         return plan_digest(s, cid)
 

@@ -30,9 +30,12 @@ def empty() -> Iterator[Engine]:
 
 def role_audit(engine: Engine) -> list[tuple[str, str, dict[str, object]]]:
     with session_scope(engine) as s:
-        rows = s.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
-                         .where(AuditEntry.action.like("role_%")).order_by(AuditEntry.id)).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+        rows = s.execute(
+            select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
+            .where(AuditEntry.action.like("role_%"))
+            .order_by(AuditEntry.id)
+        ).all()
+    return [tuple(r) for r in rows]
 
 
 def test_bootstrap_then_admin_only(empty: Engine) -> None:
@@ -53,12 +56,12 @@ def test_bootstrap_then_admin_only(empty: Engine) -> None:
         assert roles.revoke(s, "wang.fang", "approver", by="admin.li", at=NOW)
         assert not roles.revoke(s, "wang.fang", "approver", by="admin.li", at=NOW)
         assert [(g.user, g.role, g.granted_by) for g in roles.list_roles(s)] == [
-            ("admin.li", "admin", "admin.li")]
+            ("admin.li", "admin", "admin.li")
+        ]
         assert verify(s).ok
     assert role_audit(empty) == [
         ("admin.li", "role_granted", {"user": "admin.li", "role": "admin", "bootstrap": True}),
-        ("admin.li", "role_granted", {"user": "wang.fang", "role": "approver",
-                                      "bootstrap": False}),
+        ("admin.li", "role_granted", {"user": "wang.fang", "role": "approver", "bootstrap": False}),
         ("admin.li", "role_revoked", {"user": "wang.fang", "role": "approver"}),
     ]
 
@@ -85,5 +88,4 @@ def test_approver_checks(empty: Engine) -> None:
             check_approver(s, campaign_id="c1", approver="zhao.lei", requested_by="li.na")
         check_compliance_officer(s, campaign_id="c1", officer="zhao.lei", requested_by="li.na")
         with pytest.raises(NotAllowed, match="compliance_officer"):
-            check_compliance_officer(s, campaign_id="c1", officer="wang.fang",
-                                     requested_by="li.na")
+            check_compliance_officer(s, campaign_id="c1", officer="wang.fang", requested_by="li.na")

@@ -25,14 +25,26 @@ def people(engine: Engine) -> Engine:
         bootstrap_admin(s, "root", public_text(ADMIN), NOW)
         for name, key in (("alice", ALICE), ("bob", BOB)):
             public = public_text(key)
-            enroll(s, sign(ADMIN, kind="enroll", subject=f"{name}:{key_id(public)}", by="root",
-                           at=NOW), name, public, NOW)
+            enroll(
+                s,
+                sign(ADMIN, kind="enroll", subject=f"{name}:{key_id(public)}", by="root", at=NOW),
+                name,
+                public,
+                NOW,
+            )
     return engine
 
 
 def approval(key: object, by: str = "alice", at: datetime = NOW) -> Signed:
-    return sign(key, kind="approve", subject="cmp-1", by=by, at=at,  # type: ignore[arg-type]
-                plan_digest="abc", comment="ok")
+    return sign(
+        key,  # type: ignore[arg-type]
+        kind="approve",
+        subject="cmp-1",
+        by=by,
+        at=at,
+        plan_digest="abc",
+        comment="ok",
+    )
 
 
 def check(engine: Engine, signed: Signed | None, use: str = "cmp-1/u1") -> str:
@@ -57,7 +69,8 @@ def test_what_does_not_count(people: Engine) -> None:
     assert "unsigned approve" in refused(people, None)
     assert "belongs to bob, not alice" in refused(people, approval(BOB, by="alice"))
     forged = approval(ALICE).model_copy(
-        update={"statement": approval(ALICE).statement.replace('"ok"', '"ok!"')})
+        update={"statement": approval(ALICE).statement.replace('"ok"', '"ok!"')}
+    )
     assert "signature does not match" in refused(people, forged)
     stranger = new_private_key()
     assert "not enrolled" in refused(people, approval(stranger))
@@ -70,12 +83,21 @@ def test_a_revoked_key_stops_counting(people: Engine) -> None:
     carol = new_private_key()
     public = public_text(carol)
     with session_scope(people) as s:
-        enroll(s, sign(ADMIN, kind="enroll", subject=f"carol:{key_id(public)}", by="root",
-                       at=NOW), "carol", public, NOW)
+        enroll(
+            s,
+            sign(ADMIN, kind="enroll", subject=f"carol:{key_id(public)}", by="root", at=NOW),
+            "carol",
+            public,
+            NOW,
+        )
     assert check(people, approval(carol, by="carol"), use="c/1") == "carol"
     with session_scope(people) as s:
-        revoke_key(s, sign(ADMIN, kind="revoke_key", subject=key_id(public), by="root", at=NOW),
-                   key_id(public), NOW - timedelta(seconds=1))
+        revoke_key(
+            s,
+            sign(ADMIN, kind="revoke_key", subject=key_id(public), by="root", at=NOW),
+            key_id(public),
+            NOW - timedelta(seconds=1),
+        )
     assert "was revoked" in refused(people, approval(carol, by="carol"), use="c/2")
 
 

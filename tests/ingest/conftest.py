@@ -17,6 +17,7 @@ import models.ingest_tables  # noqa: F401  (registers the importer's tables)
 from db.engine import make_engine
 from models.tables import Base
 from privacy.keys import keyring
+from settings import settings
 
 SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
 
@@ -28,6 +29,7 @@ def pii_keys() -> Iterator[None]:
     os.environ["OMNIREACH_PII_KEYS"] = "t1:" + base64.b64encode(b"k" * 32).decode()
     os.environ["OMNIREACH_INDEX_KEY"] = base64.b64encode(b"i" * 32).decode()
     keyring.cache_clear()
+    settings.cache_clear()
     yield
     for key, value in saved.items():
         if value is None:
@@ -35,6 +37,7 @@ def pii_keys() -> Iterator[None]:
         else:
             os.environ[key] = value
     keyring.cache_clear()
+    settings.cache_clear()
 
 
 def _admin(sql: str) -> None:
@@ -71,7 +74,7 @@ def pg(pg_database: Engine) -> Engine:
 
 
 @pytest.fixture
-def lite(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def lite(tmp_path: Path) -> Iterator[Engine]:
     """A fresh SQLite database file with the full schema."""
     engine = make_engine(f"sqlite:///{tmp_path / 'omni.db'}")
     Base.metadata.create_all(engine)
@@ -79,8 +82,17 @@ def lite(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-DATA_TABLES = ("customers", "orders", "behavior_events", "consent_events", "customer_tags",
-               "customer_aliases", "customer_merges", "import_flags", "imported_event_keys")
+DATA_TABLES = (
+    "customers",
+    "orders",
+    "behavior_events",
+    "consent_events",
+    "customer_tags",
+    "customer_aliases",
+    "customer_merges",
+    "import_flags",
+    "imported_event_keys",
+)
 
 
 @pytest.fixture
@@ -89,8 +101,9 @@ def counts() -> Callable[[Engine], dict[str, int]]:
 
     def count(engine: Engine) -> dict[str, int]:
         with engine.connect() as conn:
-            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                    for t in DATA_TABLES}
+            return {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in DATA_TABLES
+            }
 
     return count
 

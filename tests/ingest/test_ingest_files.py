@@ -11,7 +11,7 @@ from ingest.run import ImportFileError, import_file
 CUSTOMERS = "customer_id,name,phone\nC1,张三,13800138000\nC2,李四,13900139000\n"
 
 
-def _fails(engine, counts, path, kind="customers", **kwargs) -> str:  # type: ignore[no-untyped-def]
+def _fails(engine, counts, path, kind="customers", **kwargs) -> str:
     before = counts(engine)
     reject = path.with_name("rejects.csv")
     with pytest.raises(ImportFileError) as info:

@@ -5,47 +5,65 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
 from ingest import prefetch, rows, run
 from ingest.batches import Batch
+from ingest.columns import Kind
 from ingest.run import ImportFileError, import_file
 
-CUSTOMERS = "customer_id,name,phone,tags\n" + "".join(
-    f"C{i},顾客{i},1380013{i:04d},{'vip' if i % 3 else ''}\n" for i in range(40)
-) + "C40,坏,12345\nC41\n"
-ORDERS = "order_id,customer_id,ordered_at,amount\n" + "".join(
-    f"O{i},C{i % 45},2024-0{1 + i % 9}-1{i % 10}T10:00:00+08:00,{i}.5\n" for i in range(90)
-) + "O1,C1,2024-05-05,9.99\nO90,C1,not-a-date,-1\n"
+CUSTOMERS = (
+    "customer_id,name,phone,tags\n"
+    + "".join(f"C{i},顾客{i},1380013{i:04d},{'vip' if i % 3 else ''}\n" for i in range(40))
+    + "C40,坏,12345\nC41\n"
+)
+ORDERS = (
+    "order_id,customer_id,ordered_at,amount\n"
+    + "".join(
+        f"O{i},C{i % 45},2024-0{1 + i % 9}-1{i % 10}T10:00:00+08:00,{i}.5\n" for i in range(90)
+    )
+    + "O1,C1,2024-05-05,9.99\nO90,C1,not-a-date,-1\n"
+)
 
 
-def _import_all(pg: Engine, folder: Path, in_process: bool) -> tuple[list[dict], list[str], list]:
+def _import_all(
+    pg: Engine, folder: Path, in_process: bool
+) -> tuple[list[dict[str, Any]], list[str], Sequence[Any]]:
     reports, rejects = [], []
-    for kind, content in (("customers", CUSTOMERS), ("orders", ORDERS)):
+    kinds: tuple[tuple[Kind, str], ...] = (("customers", CUSTOMERS), ("orders", ORDERS))
+    for kind, content in kinds:
         path = folder / f"{kind}.csv"
         path.write_text(content, encoding="utf-8")
         reject = folder / f"{kind}.{in_process}.rejects.csv"
-        report = import_file(pg, kind, path, reject_path=reject, chunk_rows=7,
-                             in_process=in_process)
+        report = import_file(
+            pg, kind, path, reject_path=reject, chunk_rows=7, in_process=in_process
+        )
         reports.append(report.model_dump(exclude={"run_id", "seconds", "reject_file"}))
         rejects.append(reject.read_text(encoding="utf-8"))
     with pg.connect() as conn:
-        stored = conn.execute(text("""
+        stored = conn.execute(
+            text("""
             SELECT c.external_id, c.phone_index, o.external_id, o.amount, o.ordered_at,
                    (SELECT string_agg(t.tag, ';') FROM customer_tags t WHERE t.customer_id = c.id)
             FROM customers c LEFT JOIN orders o ON o.customer_id = c.id
-            ORDER BY c.external_id, o.external_id""")).all()
+            ORDER BY c.external_id, o.external_id""")
+        ).all()
     return reports, rejects, stored
 
 
 def _reset(pg: Engine) -> None:
     with pg.begin() as conn:
-        conn.execute(text("TRUNCATE customers, orders, customer_tags, import_flags, import_runs "
-                          "RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "TRUNCATE customers, orders, customer_tags, import_flags, import_runs "
+                "RESTART IDENTITY CASCADE"
+            )
+        )
 
 
 def test_child_process_imports_exactly_what_the_thread_does(pg, tmp_path) -> None:
@@ -63,7 +81,8 @@ def test_child_process_imports_exactly_what_the_thread_does(pg, tmp_path) -> Non
 
 
 def test_an_error_late_in_the_file_reaches_the_caller_and_imports_nothing(
-        pg, counts, make_file) -> None:
+    pg, counts, make_file
+) -> None:
     good = "".join(f"C{i},顾客,1380013{i:04d}\n" for i in range(3000))
     blob = ("customer_id,name,phone\n" + good).encode() + "C9,王五,13800138000\n".encode("gbk")
     path = make_file("c.csv", blob)
@@ -74,12 +93,13 @@ def test_an_error_late_in_the_file_reaches_the_caller_and_imports_nothing(
     assert not _readers()
 
 
-def test_big_files_are_parsed_in_a_child_small_ones_here(pg, make_file, tmp_path,
-                                                          monkeypatch) -> None:
+def test_big_files_are_parsed_in_a_child_small_ones_here(
+    pg, make_file, tmp_path, monkeypatch
+) -> None:
     seen = tmp_path / "parser-pids"
     original = rows.PARSERS["customers"]
 
-    def recording(line, values, now):  # type: ignore[no-untyped-def]
+    def recording(line, values, now):
         with seen.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         return original(line, values, now)
@@ -119,7 +139,7 @@ class Unpicklable(Exception):
         super().__init__(reason)
         self.handle = handle
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self):
         raise TypeError("cannot pickle")
 
 

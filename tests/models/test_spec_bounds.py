@@ -36,16 +36,20 @@ def test_a_unit_cost_the_column_cannot_hold_is_refused() -> None:
         ChannelPlan.model_validate(plan | {"unit_cost": MONEY_MAX + STEP})
 
 
-@pytest.mark.parametrize("target", [{"roi": float("inf")}, {"lift": float("nan")},
-                                    {"roi": 1e300}, {"lift": -2.0}])
+@pytest.mark.parametrize(
+    "target", [{"roi": float("inf")}, {"lift": float("nan")}, {"roi": 1e300}, {"lift": -2.0}]
+)
 def test_kpi_targets_are_finite_and_bounded(target: dict[str, float]) -> None:
     with pytest.raises(ValidationError):
         Kpi.model_validate(target)
 
 
 def test_a_deep_filter_built_in_code_is_refused_too() -> None:
-    doc = yaml.safe_load(EXAMPLE.replace('"+1m"', "2030-01-01T09:00:00+08:00")
-                         .replace('"+3m"', "2030-01-01T10:00:00+08:00"))
+    doc = yaml.safe_load(
+        EXAMPLE.replace('"+1m"', "2030-01-01T09:00:00+08:00").replace(
+            '"+3m"', "2030-01-01T10:00:00+08:00"
+        )
+    )
 
     def nested(depth: int) -> Filter:
         node = Filter(lifecycle=["at_risk"])

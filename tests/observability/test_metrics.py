@@ -49,23 +49,41 @@ def scrape(engine: Engine) -> dict[tuple[str, str], float]:
 
 
 def campaign(cid: str, phase: str) -> Campaign:
-    return Campaign(id=cid, name=cid, objective="convert", owner="王芳", requested_by="王芳",
-                    spec={}, phase=phase, budget_limit=Decimal(100), created_at=AS_OF,
-                    updated_at=AS_OF)
+    return Campaign(
+        id=cid,
+        name=cid,
+        objective="convert",
+        owner="王芳",
+        requested_by="王芳",
+        spec={},
+        phase=phase,
+        budget_limit=Decimal(100),
+        created_at=AS_OF,
+        updated_at=AS_OF,
+    )
 
 
 def test_campaigns_by_phase_and_latest_profile_refresh(engine: Engine) -> None:
     assert scrape(engine) == {}  # no campaign, no refresh yet: no values
     with session_scope(engine) as session:
-        session.add_all([campaign("a", "sending"), campaign("b", "sending"),
-                         campaign("c", "completed")])
-        session.add(ProfileRefresh(as_of=datetime(2026, 11, 24, tzinfo=UTC), profiles=10,
-                                   changed=10, refreshed_at=datetime(2026, 11, 24, tzinfo=UTC)))
+        session.add_all(
+            [campaign("a", "sending"), campaign("b", "sending"), campaign("c", "completed")]
+        )
+        session.add(
+            ProfileRefresh(
+                as_of=datetime(2026, 11, 24, tzinfo=UTC),
+                profiles=10,
+                changed=10,
+                refreshed_at=datetime(2026, 11, 24, tzinfo=UTC),
+            )
+        )
         session.add(ProfileRefresh(as_of=AS_OF, profiles=12, changed=3, refreshed_at=AS_OF))
     assert scrape(engine) == {
-        ("omnireach_campaigns", "sending"): 2, ("omnireach_campaigns", "completed"): 1,
+        ("omnireach_campaigns", "sending"): 2,
+        ("omnireach_campaigns", "completed"): 1,
         ("omnireach_profiles_as_of_timestamp_seconds", ""): AS_OF.timestamp(),
-        ("omnireach_profiles", ""): 12, ("omnireach_profiles_changed", ""): 3,
+        ("omnireach_profiles", ""): 12,
+        ("omnireach_profiles_changed", ""): 3,
     }
 
 
@@ -79,14 +97,31 @@ def test_spend_and_budget_of_running_campaigns_and_channels_held_now(engine: Eng
         running, done = campaign("cmp-run", "sending"), campaign("cmp-done", "completed")
         running.spent, done.spent = Decimal("12.34"), Decimal(100)
         session.add_all([running, done, campaign("cmp-new", "awaiting_approval")])
-        session.add_all([
-            ChannelHold(campaign_id="cmp-run", channel="sms", until=now + timedelta(minutes=2),
-                        strikes=1, reason="provider_down"),
-            ChannelHold(campaign_id="cmp-new", channel="sms", until=now + timedelta(minutes=4),
-                        strikes=2, reason="provider_down"),
-            ChannelHold(campaign_id="cmp-run", channel="email", until=now - timedelta(minutes=1),
-                        strikes=1, reason="bounced"),
-        ])
+        session.add_all(
+            [
+                ChannelHold(
+                    campaign_id="cmp-run",
+                    channel="sms",
+                    until=now + timedelta(minutes=2),
+                    strikes=1,
+                    reason="provider_down",
+                ),
+                ChannelHold(
+                    campaign_id="cmp-new",
+                    channel="sms",
+                    until=now + timedelta(minutes=4),
+                    strikes=2,
+                    reason="provider_down",
+                ),
+                ChannelHold(
+                    campaign_id="cmp-run",
+                    channel="email",
+                    until=now - timedelta(minutes=1),
+                    strikes=1,
+                    reason="bounced",
+                ),
+            ]
+        )
     assert samples(generate_latest(registry).decode()) == {
         ("omnireach_campaign_spent", "cmp-run"): 12.34,
         ("omnireach_campaign_spent", "cmp-new"): 0,

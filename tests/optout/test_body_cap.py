@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
+from engagement.optout_service import create_app
 from optout.links import make_token
-from optout.service import create_app
 from privacy.codec_server import create_app as codec_app
 
 SECRET = "inbound-secret-for-tests-0123"

@@ -12,16 +12,18 @@ from starlette.testclient import TestClient
 
 from audit.log import verify
 from db.engine import session_scope
+from engagement.optout_service import create_app
 from models.tables import AuditEntry, ConsentEvent, Customer, Suppression
 from optout.inbound import sign
 from optout.links import make_token
-from optout.service import create_app
 from privacy.blind_index import blind_index
 from tests.governance.dbkit import is_contactable, make_customer, unique_phone
 
 SECRET = "inbound-secret-for-tests-0123"
-ENV = {"OMNIREACH_TENCENT_SMS_INBOUND_SECRET": SECRET,
-       "OMNIREACH_ALIYUN_SMS_INBOUND_SECRET": SECRET}
+ENV = {
+    "OMNIREACH_TENCENT_SMS_INBOUND_SECRET": SECRET,
+    "OMNIREACH_ALIYUN_SMS_INBOUND_SECRET": SECRET,
+}
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
@@ -39,8 +41,10 @@ def customer(engine: Engine, **kw: object) -> tuple[int, str, str]:
 
 def state(engine: Engine) -> tuple[int, int, int]:
     with session_scope(engine) as s:
-        return tuple(s.execute(select(func.count()).select_from(t)).scalar_one()  # type: ignore[return-value]
-                     for t in (ConsentEvent, Suppression, AuditEntry))
+        return tuple(
+            s.execute(select(func.count()).select_from(t)).scalar_one()  # type: ignore[return-value]
+            for t in (ConsentEvent, Suppression, AuditEntry)
+        )
 
 
 def contactable(engine: Engine, cid: int, channel: str) -> bool:
@@ -48,8 +52,9 @@ def contactable(engine: Engine, cid: int, channel: str) -> bool:
         return is_contactable(s, cid, channel)
 
 
-def test_link_page_confirms_without_unsubscribing_or_showing_pii(engine: Engine,
-                                                                  client: TestClient) -> None:
+def test_link_page_confirms_without_unsubscribing_or_showing_pii(
+    engine: Engine, client: TestClient
+) -> None:
     cid, _, _ = customer(engine, phone="13912345678", email="zhang.san@example.com")
     r = client.get(f"/u/{make_token(cid, 'email', 'c-1')}")
     assert r.status_code == 200
@@ -61,8 +66,9 @@ def test_link_page_confirms_without_unsubscribing_or_showing_pii(engine: Engine,
 
 
 @pytest.mark.parametrize("multipart", [False, True])
-def test_rfc8058_one_click_post_suppresses(engine: Engine, client: TestClient,
-                                           multipart: bool) -> None:
+def test_rfc8058_one_click_post_suppresses(
+    engine: Engine, client: TestClient, multipart: bool
+) -> None:
     cid, _, email_index = customer(engine)
     token = make_token(cid, "email", "camp-7")
     if multipart:
@@ -73,8 +79,11 @@ def test_rfc8058_one_click_post_suppresses(engine: Engine, client: TestClient,
     assert not contactable(engine, cid, "email")
     assert contactable(engine, cid, "sms")
     with session_scope(engine) as s:
-        rows = s.execute(select(Suppression.channel, Suppression.reason)
-                         .where(Suppression.address_index == email_index)).all()
+        rows = s.execute(
+            select(Suppression.channel, Suppression.reason).where(
+                Suppression.address_index == email_index
+            )
+        ).all()
         entry = s.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
     assert rows == [("email", "one_click")]
     assert entry.action == "opt_out" and entry.campaign_id == "camp-7"
@@ -83,8 +92,9 @@ def test_rfc8058_one_click_post_suppresses(engine: Engine, client: TestClient,
     assert state(engine) == before
 
 
-def test_post_without_the_one_click_body_changes_nothing(engine: Engine,
-                                                        client: TestClient) -> None:
+def test_post_without_the_one_click_body_changes_nothing(
+    engine: Engine, client: TestClient
+) -> None:
     cid, _, _ = customer(engine)
     token = make_token(cid, "email", "c")
     assert client.post(f"/u/{token}", data={"List-Unsubscribe": "yes"}).status_code == 400
@@ -101,13 +111,20 @@ def test_forged_or_altered_tokens_are_rejected_alike(engine: Engine, client: Tes
     good = make_token(cid, "email", "c")
     raw = base64.urlsafe_b64decode(good + "=" * (-len(good) % 4))
     altered = base64.urlsafe_b64encode(raw.replace(str(cid).encode(), str(cid + 1).encode(), 1))
-    bad = [altered.decode().rstrip("="), _forge(f"{cid}|email|c".encode()),
-           _forge(b"999999999|email|c"), "not-a-token", good[:-2], "x" * 600]
+    bad = [
+        altered.decode().rstrip("="),
+        _forge(f"{cid}|email|c".encode()),
+        _forge(b"999999999|email|c"),
+        "not-a-token",
+        good[:-2],
+        "x" * 600,
+    ]
     answers = set()
     for token in bad:
         for method in ("get", "post"):
-            r = getattr(client, method)(f"/u/{token}", **({"data": ONE_CLICK}
-                                                          if method == "post" else {}))
+            r = getattr(client, method)(
+                f"/u/{token}", **({"data": ONE_CLICK} if method == "post" else {})
+            )
             assert r.status_code == 400, (token, method)
             answers.add(r.text)
     assert len(answers) == 1  # the same answer whoever the token names
@@ -120,13 +137,30 @@ def test_a_valid_token_for_an_unknown_customer_looks_like_success(client: TestCl
 
 
 def tencent(phone: str, text: str) -> bytes:
-    return json.dumps({"extend": "", "mobile": phone, "nationcode": "86", "sign": "百货商城",
-                       "text": text, "time": 1457336869}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "extend": "",
+            "mobile": phone,
+            "nationcode": "86",
+            "sign": "百货商城",
+            "text": text,
+            "time": 1457336869,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def aliyun(phone: str, text: str) -> list[dict[str, object]]:
-    return [{"phone_number": phone, "send_time": "2025-03-01 10:00:00", "content": text,
-             "sign_name": "百货商城", "dest_code": "1234", "sequence_id": 1234567890}]
+    return [
+        {
+            "phone_number": phone,
+            "send_time": "2025-03-01 10:00:00",
+            "content": text,
+            "sign_name": "百货商城",
+            "dest_code": "1234",
+            "sequence_id": 1234567890,
+        }
+    ]
 
 
 def test_inbound_with_bad_signature_is_401(engine: Engine, client: TestClient) -> None:
@@ -134,16 +168,20 @@ def test_inbound_with_bad_signature_is_401(engine: Engine, client: TestClient) -
     cid, _, _ = customer(engine, phone=phone)
     body = tencent(phone, "TD")
     before = state(engine)
-    for headers, params in [({}, {}), ({"X-Omnireach-Signature": sign("wrong-secret", body)}, {}),
-                            ({"X-Omnireach-Signature": sign(SECRET, body + b" ")}, {}),
-                            ({}, {"token": "wrong"})]:
+    for headers, params in [
+        ({}, {}),
+        ({"X-Omnireach-Signature": sign("wrong-secret", body)}, {}),
+        ({"X-Omnireach-Signature": sign(SECRET, body + b" ")}, {}),
+        ({}, {"token": "wrong"}),
+    ]:
         r = client.post("/inbound/sms/tencent", content=body, headers=headers, params=params)
         assert r.status_code == 401
     assert state(engine) == before and contactable(engine, cid, "sms")
 
 
-def test_tencent_reply_td_suppresses_and_redelivery_is_idempotent(engine: Engine,
-                                                                  client: TestClient) -> None:
+def test_tencent_reply_td_suppresses_and_redelivery_is_idempotent(
+    engine: Engine, client: TestClient
+) -> None:
     phone = unique_phone()
     cid, phone_index, _ = customer(engine, phone=phone)
     body = tencent(phone, " td ")
@@ -154,21 +192,27 @@ def test_tencent_reply_td_suppresses_and_redelivery_is_idempotent(engine: Engine
     assert not contactable(engine, cid, "sms") and contactable(engine, cid, "email")
     before = state(engine)
     assert client.post("/inbound/sms/tencent", content=body, headers=headers).json() == {
-        "result": 0, "errmsg": "OK"}
+        "result": 0,
+        "errmsg": "OK",
+    }
     assert state(engine) == before
     with session_scope(engine) as s:
-        assert s.execute(select(Suppression.reason).where(
-            Suppression.address_index == phone_index)).scalars().all() == ["sms_reply:tencent"]
+        assert s.execute(
+            select(Suppression.reason).where(Suppression.address_index == phone_index)
+        ).scalars().all() == ["sms_reply:tencent"]
 
 
-def test_aliyun_reply_with_token_then_start_resubscribes(engine: Engine,
-                                                          client: TestClient) -> None:
+def test_aliyun_reply_with_token_then_start_resubscribes(
+    engine: Engine, client: TestClient
+) -> None:
     phone = unique_phone()
     cid, _, _ = customer(engine, phone=phone)
     r = client.post("/inbound/sms/aliyun", json=aliyun(phone, "退订"), params={"token": SECRET})
     assert r.status_code == 200 and r.json() == {"code": 0, "msg": "接收成功"}
     assert not contactable(engine, cid, "sms")
-    r = client.post("/inbound/sms/aliyun", json=aliyun(phone, "ＳＴＡＲＴ"), params={"token": SECRET})
+    r = client.post(
+        "/inbound/sms/aliyun", json=aliyun(phone, "ＳＴＡＲＴ"), params={"token": SECRET}
+    )
     assert r.status_code == 200 and contactable(engine, cid, "sms")
 
 
@@ -176,13 +220,15 @@ def test_ordinary_reply_changes_nothing(engine: Engine, client: TestClient) -> N
     phone = unique_phone()
     cid, _, _ = customer(engine, phone=phone)
     before = state(engine)
-    r = client.post("/inbound/sms/aliyun", json=aliyun(phone, "请问几点开门"),
-                    params={"token": SECRET})
+    r = client.post(
+        "/inbound/sms/aliyun", json=aliyun(phone, "请问几点开门"), params={"token": SECRET}
+    )
     assert r.status_code == 200 and state(engine) == before
 
 
-def test_opt_out_from_an_unknown_number_survives_a_later_import(engine: Engine,
-                                                                 client: TestClient) -> None:
+def test_opt_out_from_an_unknown_number_survives_a_later_import(
+    engine: Engine, client: TestClient
+) -> None:
     phone = unique_phone()
     r = client.post("/inbound/sms/aliyun", json=aliyun(phone, "T"), params={"token": SECRET})
     assert r.status_code == 200
@@ -191,20 +237,25 @@ def test_opt_out_from_an_unknown_number_survives_a_later_import(engine: Engine,
     assert not contactable(engine, cid, "sms") and contactable(engine, cid, "email")
 
 
-@pytest.mark.parametrize(("provider", "doc", "field"), [
-    ("tencent", {"nationcode": "86", "text": "TD"}, "[0].mobile"),
-    ("aliyun", [{"phone_number": "13900000000"}], "[0].content"),
-    ("aliyun", {"phone_number": "13900000000", "content": "T"}, "JSON array"),
-    ("tencent", [1, 2], "expected a JSON object"),
-])
-def test_malformed_payload_is_400_naming_the_field(client: TestClient, provider: str,
-                                                   doc: object, field: str) -> None:
+@pytest.mark.parametrize(
+    ("provider", "doc", "field"),
+    [
+        ("tencent", {"nationcode": "86", "text": "TD"}, "[0].mobile"),
+        ("aliyun", [{"phone_number": "13900000000"}], "[0].content"),
+        ("aliyun", {"phone_number": "13900000000", "content": "T"}, "JSON array"),
+        ("tencent", [1, 2], "expected a JSON object"),
+    ],
+)
+def test_malformed_payload_is_400_naming_the_field(
+    client: TestClient, provider: str, doc: object, field: str
+) -> None:
     r = client.post(f"/inbound/sms/{provider}", json=doc, params={"token": SECRET})
     assert r.status_code == 400 and field in r.json()["error"]
 
 
-def test_not_json_unknown_provider_unconfigured_and_health(engine: Engine,
-                                                          client: TestClient) -> None:
+def test_not_json_unknown_provider_unconfigured_and_health(
+    engine: Engine, client: TestClient
+) -> None:
     r = client.post("/inbound/sms/tencent", content=b"{nope", params={"token": SECRET})
     assert r.status_code == 400
     assert client.post("/inbound/sms/huawei", json=[], params={"token": SECRET}).status_code == 404
@@ -220,9 +271,13 @@ def test_not_json_unknown_provider_unconfigured_and_health(engine: Engine,
 def test_oversized_bodies_are_refused(engine: Engine, client: TestClient) -> None:
     cid, _, _ = customer(engine)
     big = b"List-Unsubscribe=One-Click&pad=" + b"x" * 70_000
-    r = client.post(f"/u/{make_token(cid, 'email', 'c')}", content=big,
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        f"/u/{make_token(cid, 'email', 'c')}",
+        content=big,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 413 and contactable(engine, cid, "email")
-    r = client.post("/inbound/sms/aliyun", content=b"[" + b" " * 70_000 + b"]",
-                    params={"token": SECRET})
+    r = client.post(
+        "/inbound/sms/aliyun", content=b"[" + b" " * 70_000 + b"]", params={"token": SECRET}
+    )
     assert r.status_code == 413

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,18 +23,32 @@ WECHAT = {"channel": "wechat_oa", "template": "t_wx", "body": "b"}
 
 def _sends(session: Session, campaign_id: str) -> dict[int, tuple[str, datetime, str, Decimal]]:
     ps = PlannedSend
-    rows = session.execute(select(ps.customer_id, ps.channel, ps.scheduled_at, ps.idempotency_key,
-                                  ps.unit_cost, ps.status, ps.template)
-                           .where(ps.campaign_id == campaign_id)).all()
+    rows = session.execute(
+        select(
+            ps.customer_id,
+            ps.channel,
+            ps.scheduled_at,
+            ps.idempotency_key,
+            ps.unit_cost,
+            ps.status,
+            ps.template,
+        ).where(ps.campaign_id == campaign_id)
+    ).all()
     assert all(r.status == "planned" for r in rows)
     assert all(r.template == ("t_sms" if r.channel == "sms" else "t_wx") for r in rows)
-    return {r.customer_id: (r.channel, r.scheduled_at, r.idempotency_key, r.unit_cost)
-            for r in rows}
+    return {
+        r.customer_id: (r.channel, r.scheduled_at, r.idempotency_key, r.unit_cost) for r in rows
+    }
 
 
-def _reach(session: Session, cid: int, sms: bool, wechat: bool, **fields: object) -> None:
-    customer(session, cid, phone_enc=b"p" if sms else None,
-             wechat_openid="w" if wechat else None, **fields)
+def _reach(session: Session, cid: int, sms: bool, wechat: bool, **fields: Any) -> None:
+    customer(
+        session,
+        cid,
+        phone_enc=b"p" if sms else None,
+        wechat_openid="w" if wechat else None,
+        **fields,
+    )
     consent(session, cid, "sms")
     consent(session, cid, "wechat_oa")
 
@@ -59,7 +74,12 @@ def test_channel_choice_times_and_rerun(session: Session) -> None:
     result = make_plan(session, "p1", spec, D)
     sends = _sends(session, "p1")
     assert {cid: s[0] for cid, s in sends.items()} == {
-        1: "sms", 2: "wechat_oa", 3: "sms", 4: "wechat_oa", 6: "wechat_oa"}
+        1: "sms",
+        2: "wechat_oa",
+        3: "sms",
+        4: "wechat_oa",
+        6: "wechat_oa",
+    }
     assert sends[1][2] == "p1:1:sms:1" and sends[2][2] == "p1:2:wechat_oa:1"
     assert sends[1][3] == Decimal("0.0450") and sends[2][3] == Decimal("0")
     window = spec.send_window
@@ -104,15 +124,23 @@ def test_over_budget_drops_lowest_return_customers(session: Session) -> None:
 
 def test_short_window_spreads_hours_and_skips_quiet_zones(session: Session) -> None:
     start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai, 10:00 in New York
-    for cid, tz, utc_hour in ((1, "America/New_York", 14), (2, "America/New_York", 20),
-                              (3, "Asia/Shanghai", 2)):
+    for cid, tz, utc_hour in (
+        (1, "America/New_York", 14),
+        (2, "America/New_York", 20),
+        (3, "Asia/Shanghai", 2),
+    ):
         _reach(session, cid, sms=False, wechat=True, tz=tz)
         for days in (1, 2, 3):
             event(session, cid, "login", datetime(2026, 2, 20 + days, utc_hour, tzinfo=UTC))
-    spec = make_spec(channels=[WECHAT], holdout_percent=0,
-                     send_window={"start": start.isoformat(),
-                                  "end": (start + timedelta(minutes=12)).isoformat()},
-                     quiet_hours=QuietHours.model_validate({"start": "21:00", "end": "08:00"}))
+    spec = make_spec(
+        channels=[WECHAT],
+        holdout_percent=0,
+        send_window={
+            "start": start.isoformat(),
+            "end": (start + timedelta(minutes=12)).isoformat(),
+        },
+        quiet_hours=QuietHours.model_validate({"start": "21:00", "end": "08:00"}),
+    )
     campaign(session, "p3", spec)
     take_snapshot(session, "p3", spec, D)
     result = make_plan(session, "p3", spec, D)

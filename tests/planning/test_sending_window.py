@@ -4,18 +4,19 @@ inside it; the send-time check defers to it; email and service SMS are not bound
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from audience.snapshot import take_snapshot
-from models.spec import QuietHours, SendWindow
+from compliance.sending_window import legal_window, quiet_periods
+from models.spec import CampaignSpec, QuietHours, SendWindow
 from planning.plan import make_plan
 from planning.report import load_plan_report
 from planning.slots import slot_times
 from policy.quiet_hours import in_quiet_hours, next_allowed
-from policy.sending_window import legal_window, quiet_periods
 from tests.planning.test_plan import _reach, _sends
 from tests.profiles.seed import campaign, make_spec
 
@@ -27,10 +28,13 @@ NOTICE = {"channel": "sms", "template": "t_sms", "body": "b", "marketing": False
 WECHAT = {"channel": "wechat_oa", "template": "t_wx", "body": "b"}
 
 
-def _night_spec(channels: list[dict[str, object]]):  # type: ignore[no-untyped-def]
-    return make_spec(channels=channels, holdout_percent=0, quiet_hours=EARLY,
-                     send_window={"start": NIGHT.isoformat(),
-                                  "end": (NIGHT + timedelta(hours=1)).isoformat()})
+def _night_spec(channels: Sequence[Mapping[str, object]]) -> CampaignSpec:
+    return make_spec(
+        channels=channels,
+        holdout_percent=0,
+        quiet_hours=EARLY,
+        send_window={"start": NIGHT.isoformat(), "end": (NIGHT + timedelta(hours=1)).isoformat()},
+    )
 
 
 def test_window_comes_from_the_configured_provider(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +73,9 @@ def test_service_sms_is_not_bound_by_the_marketing_window() -> None:
     assert quiet_periods(spec, "sms") == (QuietHours.model_validate(EARLY),)
 
 
-def test_planning_drops_marketing_sms_outside_the_window(session: Session,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_planning_drops_marketing_sms_outside_the_window(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OMNIREACH_CHANNEL_PROVIDERS", "sms=aliyun")
     _reach(session, 1, sms=True, wechat=False)
     _reach(session, 2, sms=False, wechat=True)

@@ -22,11 +22,15 @@ def _window(start: datetime, length: timedelta) -> SendWindow:
 
 def test_long_window_uses_the_local_best_hour() -> None:
     window = _window(datetime(2026, 3, 2, 0, 0, tzinfo=UTC), timedelta(days=2))  # 08:00 local
-    assert slot(window, QUIET, SH, 10) == (datetime(2026, 3, 2, 2, tzinfo=UTC),
-                                           datetime(2026, 3, 2, 3, tzinfo=UTC))
+    assert slot(window, QUIET, SH, 10) == (
+        datetime(2026, 3, 2, 2, tzinfo=UTC),
+        datetime(2026, 3, 2, 3, tzinfo=UTC),
+    )
     # 22:00 local is quiet: the next allowed stretch starts at 08:00 local the next day
-    assert slot(window, QUIET, SH, 22) == (datetime(2026, 3, 3, 0, tzinfo=UTC),
-                                           datetime(2026, 3, 3, 1, tzinfo=UTC))
+    assert slot(window, QUIET, SH, 22) == (
+        datetime(2026, 3, 3, 0, tzinfo=UTC),
+        datetime(2026, 3, 3, 1, tzinfo=UTC),
+    )
 
 
 def test_every_time_is_inside_the_window_and_outside_quiet_hours() -> None:
@@ -65,8 +69,12 @@ def test_all_quiet_and_unknown_zone_give_no_slot() -> None:
 def test_unit_costs_defaults_override_and_errors() -> None:
     assert unit_costs("") == DEFAULT_UNIT_COSTS
     assert unit_costs('{"sms": 0.05}')["sms"] == Decimal("0.05")
-    for raw, message in (("{", "not valid JSON"), ("[1]", "JSON object"),
-                         ('{"fax": 1}', "unknown channel 'fax'"),
-                         ('{"sms": "cheap"}', "not a number"), ('{"sms": -1}', "≥ 0")):
+    for raw, message in (
+        ("{", "not valid JSON"),
+        ("[1]", "JSON object"),
+        ('{"fax": 1}', "unknown channel 'fax'"),
+        ('{"sms": "cheap"}', "not a number"),
+        ('{"sms": -1}', "≥ 0"),
+    ):
         with pytest.raises(ValueError, match=message):
             unit_costs(raw)

@@ -31,8 +31,12 @@ def engine() -> Iterator[Engine]:
 
 def make_customers(engine: Engine, n: int = 1) -> list[tuple[int, str]]:
     """`n` customers, each with a WeChat openid: [(id, openid)]."""
-    made = [Customer(external_id=f"q-{uuid.uuid4().hex[:12]}",
-                     wechat_openid="oQuota" + uuid.uuid4().hex[:22]) for _ in range(n)]
+    made = [
+        Customer(
+            external_id=f"q-{uuid.uuid4().hex[:12]}", wechat_openid="oQuota" + uuid.uuid4().hex[:22]
+        )
+        for _ in range(n)
+    ]
     with session_scope(engine) as session:
         session.add_all(made)
         session.flush()

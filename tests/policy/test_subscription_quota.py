@@ -38,25 +38,42 @@ def left(engine: Engine, pair: Pair) -> int | None:
 
 def history(engine: Engine, pair: Pair) -> list[tuple[str, int | None, int]]:
     with session_scope(engine) as s:
-        rows = s.execute(select(SubscriptionQuotaEvent.kind, SubscriptionQuotaEvent.change,
-                                SubscriptionQuotaEvent.remaining)
-                         .where(SubscriptionQuotaEvent.customer_id == pair[0],
-                                SubscriptionQuotaEvent.channel == pair[1],
-                                SubscriptionQuotaEvent.template == pair[2])
-                         .order_by(SubscriptionQuotaEvent.id)).all()
+        rows = s.execute(
+            select(
+                SubscriptionQuotaEvent.kind,
+                SubscriptionQuotaEvent.change,
+                SubscriptionQuotaEvent.remaining,
+            )
+            .where(
+                SubscriptionQuotaEvent.customer_id == pair[0],
+                SubscriptionQuotaEvent.channel == pair[1],
+                SubscriptionQuotaEvent.template == pair[2],
+            )
+            .order_by(SubscriptionQuotaEvent.id)
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 def give(engine: Engine, pair: Pair, count: int = 1, **kw: object) -> bool:
     with session_scope(engine) as s:
-        return grant(s, customer_id=pair[0], channel=pair[1], template=pair[2], at=AT,
-                     count=count, **kw)  # type: ignore[arg-type]
+        return grant(
+            s,
+            customer_id=pair[0],
+            channel=pair[1],
+            template=pair[2],
+            at=AT,
+            count=count,
+            **kw,  # type: ignore[arg-type]
+        )
 
 
 def test_one_message_per_accept_and_never_below_zero(engine: Engine) -> None:
     [(cid, _)] = make_customers(engine)
-    mini, oa, no_row = (cid, "wechat_mini", TPL), (cid, "wechat_oa", TPL), (cid, "wechat_mini",
-                                                                              OTHER)
+    mini, oa, no_row = (
+        (cid, "wechat_mini", TPL),
+        (cid, "wechat_oa", TPL),
+        (cid, "wechat_mini", OTHER),
+    )
     give(engine, mini)
     give(engine, mini)
     give(engine, oa)
@@ -69,8 +86,12 @@ def test_one_message_per_accept_and_never_below_zero(engine: Engine) -> None:
         assert consume(s, [mini, oa], AT) == set()
         assert available(s, [mini, oa]) == set()
     assert left(engine, mini) == 0
-    assert history(engine, mini) == [("accept", 1, 1), ("accept", 1, 2), ("send", -1, 1),
-                                     ("send", -1, 0)]
+    assert history(engine, mini) == [
+        ("accept", 1, 1),
+        ("accept", 1, 2),
+        ("send", -1, 1),
+        ("send", -1, 0),
+    ]
 
 
 def test_release_gives_the_unit_back_unless_the_quota_ended_since(engine: Engine) -> None:
@@ -90,7 +111,13 @@ def test_release_gives_the_unit_back_unless_the_quota_ended_since(engine: Engine
         assert release(s, [pair], AT) == set()
     assert left(engine, pair) == 1
     assert [kind for kind, _, _ in history(engine, pair)] == [
-        "accept", "send", "release", "send", "reject", "accept"]
+        "accept",
+        "send",
+        "release",
+        "send",
+        "reject",
+        "accept",
+    ]
 
 
 def test_43101_and_rejection_end_the_quota_even_without_a_row(engine: Engine) -> None:
@@ -98,10 +125,12 @@ def test_43101_and_rejection_end_the_quota_even_without_a_row(engine: Engine) ->
     pair, fresh = (cid, "wechat_oa", TPL), (cid, "wechat_oa", OTHER)
     give(engine, pair, count=3)
     with session_scope(engine) as s:
-        assert exhaust(s, customer_id=cid, channel="wechat_oa", template=TPL, at=AT,
-                       reason="provider_43101")
-        assert exhaust(s, customer_id=cid, channel="wechat_oa", template=OTHER, at=AT,
-                       reason="reject")
+        assert exhaust(
+            s, customer_id=cid, channel="wechat_oa", template=TPL, at=AT, reason="provider_43101"
+        )
+        assert exhaust(
+            s, customer_id=cid, channel="wechat_oa", template=OTHER, at=AT, reason="reject"
+        )
         assert available(s, [pair, fresh]) == set()
     assert (left(engine, pair), left(engine, fresh)) == (0, 0)
     assert history(engine, pair)[-1] == ("provider_43101", None, 0)
@@ -129,16 +158,23 @@ def test_a_redelivered_accept_grants_once(engine: Engine) -> None:
     assert left(engine, pair) == 2
 
 
-@pytest.mark.parametrize(("kwargs", "names"), [
-    ({"channel": "sms"}, "channel: 'sms'"),
-    ({"template": ""}, "template: ''"),
-    ({"template": "x" * 65}, "template: 'xxx"),
-    ({"count": 0}, "count: 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "names"),
+    [
+        ({"channel": "sms"}, "channel: 'sms'"),
+        ({"template": ""}, "template: ''"),
+        ({"template": "x" * 65}, "template: 'xxx"),
+        ({"count": 0}, "count: 0"),
+    ],
+)
 def test_bad_grants_name_the_field(engine: Engine, kwargs: dict[str, object], names: str) -> None:
     [(cid, _)] = make_customers(engine)
-    args: dict[str, object] = {"customer_id": cid, "channel": "wechat_mini", "template": TPL,
-                               "at": AT} | kwargs
+    args: dict[str, object] = {
+        "customer_id": cid,
+        "channel": "wechat_mini",
+        "template": TPL,
+        "at": AT,
+    } | kwargs
     with session_scope(engine) as s, pytest.raises(ValueError, match=names):
         grant(s, **args)  # type: ignore[arg-type]
     with session_scope(engine) as s, pytest.raises(ValueError, match="reason: 'bored'"):
@@ -211,8 +247,14 @@ def test_the_same_rules_hold_on_sqlite(tmp_path: Path) -> None:
             assert release(s, [pair], AT) == {pair}
             assert consume(s, [pair, pair], AT) == {pair}
             assert available(s, [pair]) == {pair}
-            exhaust(s, customer_id=cid, channel="wechat_mini", template=TPL, at=AT,
-                    reason="provider_43101")
+            exhaust(
+                s,
+                customer_id=cid,
+                channel="wechat_mini",
+                template=TPL,
+                at=AT,
+                reason="provider_43101",
+            )
             assert consume(s, [pair], AT) == set()
             assert release(s, [pair], AT) == set()
         assert left(lite, pair) == 0

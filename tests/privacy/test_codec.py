@@ -60,8 +60,9 @@ async def test_rotation_keeps_old_history_readable() -> None:
     old = make_ring("k1")
     payload = Payload(metadata={"encoding": b"json/plain"}, data=b'{"x": 1}')
     [sealed_old] = await EncryptionCodec(old).encode([payload])
-    rotated = KeyRing(active_id="k2", keys={"k2": make_ring("k2").keys["k2"], **old.keys},
-                      index_key=old.index_key)
+    rotated = KeyRing(
+        active_id="k2", keys={"k2": make_ring("k2").keys["k2"], **old.keys}, index_key=old.index_key
+    )
     codec = EncryptionCodec(rotated)
     [sealed_new] = await codec.encode([payload])
     assert sealed_new.metadata[KEY_ID] == b"k2"
@@ -77,8 +78,11 @@ async def test_unknown_key_id_and_tampering_are_clear_errors(ring: KeyRing) -> N
     with pytest.raises(CodecError, match="failed authentication"):
         await EncryptionCodec(ring).decode([tampered])
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"k2"}, data=sealed.data)
-    ring2 = KeyRing(active_id="k1", keys={"k1": ring.keys["k1"], "k2": ring.keys["k1"]},
-                    index_key=ring.index_key)
+    ring2 = KeyRing(
+        active_id="k1",
+        keys={"k1": ring.keys["k1"], "k2": ring.keys["k1"]},
+        index_key=ring.index_key,
+    )
     with pytest.raises(CodecError, match="failed authentication"):
         await EncryptionCodec(ring2).decode([relabelled])  # key id is bound as associated data
 

@@ -51,8 +51,7 @@ async def env():
 
 async def _run(env: WorkflowEnvironment, address: str) -> tuple[str | None, bytes]:
     queue = f"codec-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue, workflows=[EchoWorkflow],
-                      activities=[lookup]):
+    async with Worker(env.client, task_queue=queue, workflows=[EchoWorkflow], activities=[lookup]):
         handle = await env.client.start_workflow(
             EchoWorkflow.run, address, id=f"codec-{uuid.uuid4().hex}", task_queue=queue
         )

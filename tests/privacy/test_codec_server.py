@@ -23,8 +23,14 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-PLAIN = {"payloads": [{"metadata": {"encoding": b64(b"json/plain")},
-                       "data": b64(json.dumps({"phone": PHONE}).encode())}]}
+PLAIN = {
+    "payloads": [
+        {
+            "metadata": {"encoding": b64(b"json/plain")},
+            "data": b64(json.dumps({"phone": PHONE}).encode()),
+        }
+    ]
+}
 
 
 @pytest.fixture
@@ -48,9 +54,15 @@ def test_encode_then_decode_round_trip(client: TestClient) -> None:
     assert decoded.json() == PLAIN
 
 
-@pytest.mark.parametrize("headers", [{}, auth("wrong-token-of-some-length"),
-                                     {"Authorization": f"Basic {TOKEN}"},
-                                     {"Authorization": "Bearer"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        auth("wrong-token-of-some-length"),
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": "Bearer"},
+    ],
+)
 def test_token_required(client: TestClient, headers: dict[str, str]) -> None:
     encoded = client.post("/encode", json=PLAIN, headers=auth()).json()
     for path, body in (("/decode", encoded), ("/encode", PLAIN)):
@@ -68,26 +80,36 @@ def test_payload_of_another_key_ring_is_422(client: TestClient) -> None:
 
 
 def test_bad_bodies_are_clear_errors(client: TestClient) -> None:
-    response = client.post("/decode", content=b"{not json", headers={
-        **auth(), "Content-Type": "application/json"})
+    response = client.post(
+        "/decode", content=b"{not json", headers={**auth(), "Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "Payloads JSON" in response.json()["error"]
-    response = client.post("/decode", content=b"x", headers={**auth(), "Content-Type": "text/plain"})
+    response = client.post(
+        "/decode", content=b"x", headers={**auth(), "Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
 
 
 @pytest.mark.parametrize("origin", ["http://localhost:8233", "http://127.0.0.1:8233"])
 def test_cors_preflight_for_the_temporal_ui(client: TestClient, origin: str) -> None:
-    response = client.options("/decode", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-namespace"})
+    response = client.options(
+        "/decode",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == origin
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
 
 
 def test_cors_refuses_other_origins(client: TestClient) -> None:
-    response = client.options("/decode", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    response = client.options(
+        "/decode",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
 
@@ -129,10 +151,17 @@ def test_a_browser_signed_in_with_the_token_decodes_without_a_header(client: Tes
 def test_origins_of_the_ui_from_the_environment(ring: KeyRing, monkeypatch) -> None:
     monkeypatch.setenv("OMNIREACH_CODEC_ORIGINS", "https://temporal.shop.example")
     client = TestClient(create_app(TOKEN, EncryptionCodec(ring)))
-    allowed = client.options("/decode", headers={
-        "Origin": "https://temporal.shop.example", "Access-Control-Request-Method": "POST"})
+    allowed = client.options(
+        "/decode",
+        headers={
+            "Origin": "https://temporal.shop.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
     assert allowed.headers["access-control-allow-origin"] == "https://temporal.shop.example"
     assert allowed.headers["access-control-allow-credentials"] == "true"
-    local = client.options("/decode", headers={
-        "Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST"})
+    local = client.options(
+        "/decode",
+        headers={"Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST"},
+    )
     assert "access-control-allow-origin" not in local.headers

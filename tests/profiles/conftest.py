@@ -12,8 +12,9 @@ from tests.profiles.dbutil import clear, postgres_engine, sqlite_engine
 
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     if request.param == "postgresql":
         with postgres_engine() as eng:
             yield eng

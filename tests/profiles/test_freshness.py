@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.tables import ProfileRefresh
-from profiles.freshness import ENV_MAX_AGE, ensure_fresh, last_refresh, max_age
+from profiles.freshness import ensure_fresh, last_refresh, max_age
+from settings import SettingsError
 from tests.profiles.seed import D, customer, order
 
 
@@ -29,8 +30,8 @@ def test_refresh_only_when_stale(session: Session) -> None:
 
 
 def test_max_age_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_MAX_AGE, "60")
+    monkeypatch.setenv("OMNIREACH_PROFILE_MAX_AGE_SECONDS", "60")
     assert max_age() == timedelta(seconds=60)
-    monkeypatch.setenv(ENV_MAX_AGE, "soon")
-    with pytest.raises(ValueError, match=f"{ENV_MAX_AGE} must be a whole number"):
+    monkeypatch.setenv("OMNIREACH_PROFILE_MAX_AGE_SECONDS", "soon")
+    with pytest.raises(SettingsError, match="OMNIREACH_PROFILE_MAX_AGE_SECONDS is 'soon'"):
         max_age()

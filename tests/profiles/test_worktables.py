@@ -22,8 +22,19 @@ from tests.profiles.seed import D, customer
 from tests.profiles.test_best_hour_and_tags import _seed as seed_activity
 from tests.profiles.test_rfm import _base as seed_orders
 
-FIELDS = ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "segment",
-          "lifecycle", "best_hour", "preferred_channel", *TAG_COLUMNS)
+FIELDS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "lifecycle",
+    "best_hour",
+    "preferred_channel",
+    *TAG_COLUMNS,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +45,19 @@ def pg() -> Iterator[Engine]:
 
 def _profiles(engine: Engine) -> dict[int, tuple[object, ...]]:
     with Session(engine) as s:
-        return {p.customer_id: tuple(getattr(p, f) for f in FIELDS)
-                for p in s.execute(select(CustomerProfile)).scalars()}
+        return {
+            p.customer_id: tuple(getattr(p, f) for f in FIELDS)
+            for p in s.execute(select(CustomerProfile)).scalars()
+        }
 
 
 def _work_tables(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'profile_work_%'")).scalars())
+        return list(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'profile_work_%'")
+            ).scalars()
+        )
 
 
 def _seeded(engine: Engine) -> None:
@@ -57,7 +73,7 @@ def test_side_by_side_equals_one_after_another(pg: Engine, monkeypatch) -> None:
     threads: set[str] = set()
     fill = worktables._fill
 
-    def spy(*args):  # type: ignore[no-untyped-def]
+    def spy(*args):
         threads.add(threading.current_thread().name)
         return fill(*args)
 
@@ -79,15 +95,20 @@ def test_side_by_side_equals_one_after_another(pg: Engine, monkeypatch) -> None:
     assert _work_tables(pg) == []
 
 
-def test_aggregates_read_the_refresh_snapshot_not_later_commits(pg: Engine, monkeypatch
-                                                                ) -> None:
+def test_aggregates_read_the_refresh_snapshot_not_later_commits(pg: Engine, monkeypatch) -> None:
     _seeded(pg)
     fill = worktables._fill
 
-    def commit_an_order_first(*args):  # type: ignore[no-untyped-def]
+    def commit_an_order_first(*args):
         with Session(pg) as other:
-            other.add(Order(external_id=f"late-{uuid.uuid4().hex}", customer_id=1,
-                            ordered_at=D - timedelta(days=1), amount=Decimal("999")))
+            other.add(
+                Order(
+                    external_id=f"late-{uuid.uuid4().hex}",
+                    customer_id=1,
+                    ordered_at=D - timedelta(days=1),
+                    amount=Decimal("999"),
+                )
+            )
             other.commit()
         return fill(*args)
 
@@ -111,14 +132,13 @@ def test_a_crashed_refresh_leaves_nothing_for_long(pg: Engine) -> None:
     assert _work_tables(pg) == []
 
 
-def test_a_failing_aggregate_fails_the_refresh_and_writes_nothing(pg: Engine, monkeypatch
-                                                                  ) -> None:
+def test_a_failing_aggregate_fails_the_refresh_and_writes_nothing(pg: Engine, monkeypatch) -> None:
     _seeded(pg)
     with Session(pg) as s:
         customer(s, 99)
         s.commit()
 
-    def broken(db, table, as_of):  # type: ignore[no-untyped-def]
+    def broken(db, table, as_of):
         db.execute(text("SELECT 1 / 0"))
 
     monkeypatch.setattr(worktables, "fill_channel_stats", broken)

@@ -19,7 +19,8 @@ from tests.reporting.conftest import cli, make_campaign
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (.ci/run installs the Debian package)")
+    CHROMIUM is None, reason="chromium is not installed (.ci/run installs the Debian package)"
+)
 FIGURE = re.compile(r'<script type="application/json" id="figure-(\w+)">(.*?)</script>', re.S)
 
 
@@ -27,10 +28,24 @@ def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProce
     """Headless Chromium with every request sent to a closed port: only what is inline draws."""
     assert CHROMIUM is not None
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--window-size=1280,2600", "--virtual-time-budget=20000", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            "--window-size=1280,2600",
+            "--virtual-time-budget=20000",
+            *args,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def figures(page: Path) -> dict[str, dict[str, Any]]:
@@ -50,8 +65,9 @@ def write_page(url: str, cid: str, path: Path) -> dict[str, Any]:
 
 
 @needs_chromium
-def test_the_page_draws_offline_and_is_not_blank(report_db: tuple[str, Engine],
-                                                  tmp_path: Path) -> None:
+def test_the_page_draws_offline_and_is_not_blank(
+    report_db: tuple[str, Engine], tmp_path: Path
+) -> None:
     url, engine = report_db
     page = tmp_path / "report.html"
     write_page(url, make_campaign(engine), page)
@@ -72,8 +88,9 @@ def test_the_page_draws_offline_and_is_not_blank(report_db: tuple[str, Engine],
     assert sorted(drawn) == sorted(figures(page)) == ["funnel", "kpi", "lift", "sends", "spend"]
 
 
-def test_the_charts_hold_the_numbers_of_the_json_report(report_db: tuple[str, Engine],
-                                                        tmp_path: Path) -> None:
+def test_the_charts_hold_the_numbers_of_the_json_report(
+    report_db: tuple[str, Engine], tmp_path: Path
+) -> None:
     url, engine = report_db
     page = tmp_path / "report.html"
     body = write_page(url, make_campaign(engine), page)
@@ -88,8 +105,9 @@ def test_the_charts_hold_the_numbers_of_the_json_report(report_db: tuple[str, En
 
     funnel = traces(figs["funnel"])
     for channel, line in body["channels"].items():
-        assert funnel[channel]["y"] == [line[k] for k in
-                                        ("sent", "delivered", "opened", "clicked", "conversions")]
+        assert funnel[channel]["y"] == [
+            line[k] for k in ("sent", "delivered", "opened", "clicked", "conversions")
+        ]
 
     g = body["groups"]
     rates, lift = figs["lift"]["data"]
@@ -113,8 +131,7 @@ def test_the_charts_hold_the_numbers_of_the_json_report(report_db: tuple[str, En
     assert "(so far)" in figs["kpi"]["layout"]["title"]["text"]
 
 
-def test_campaign_text_is_escaped_and_masked(report_db: tuple[str, Engine],
-                                             tmp_path: Path) -> None:
+def test_campaign_text_is_escaped_and_masked(report_db: tuple[str, Engine], tmp_path: Path) -> None:
     url, engine = report_db
     name = '</script><img src=x onerror="alert(1)">会员日 13812345678 wang.wu@example.com'
     page = tmp_path / "report.html"
@@ -122,13 +139,17 @@ def test_campaign_text_is_escaped_and_masked(report_db: tuple[str, Engine],
     html = page.read_text("utf-8")
     assert "<img src=x" not in html and "</script><img" not in html
     assert "13812345678" not in html and "wang.wu@example.com" not in html
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;会员日 138****5678 w***@example.com" in html
+    assert (
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;会员日 138****5678 w***@example.com" in html
+    )
 
 
-def test_an_unwritable_file_is_one_clear_line(report_db: tuple[str, Engine],
-                                              tmp_path: Path) -> None:
+def test_an_unwritable_file_is_one_clear_line(
+    report_db: tuple[str, Engine], tmp_path: Path
+) -> None:
     url, engine = report_db
     out = cli(url, "report", make_campaign(engine), "--html", str(tmp_path / "no" / "r.html"))
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
-        f"error: cannot write {tmp_path / 'no' / 'r.html'}: No such file or directory"]
+        f"error: cannot write {tmp_path / 'no' / 'r.html'}: No such file or directory"
+    ]

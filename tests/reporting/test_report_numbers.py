@@ -36,13 +36,17 @@ def test_costs_keep_their_precision_in_json_and_text(report_db: tuple[str, Engin
 
 
 def test_a_report_while_sending_is_so_far_and_never_says_missed(
-        report_db: tuple[str, Engine]) -> None:
+    report_db: tuple[str, Engine],
+) -> None:
     url, engine = report_db
     cid = make_campaign(engine, phase="sending")
     body = json.loads(cli(url, "report", cid, "--json").stdout)
     assert body["final"] is False and body["phase"] == "sending"
     assert {k: v["met"] for k, v in body["kpi"].items()} == {
-        "reach_rate": None, "conversion_rate": None, "roi": None}
+        "reach_rate": None,
+        "conversion_rate": None,
+        "roi": None,
+    }
     assert body["attribution"]["window_seconds"] == 86400
     assert body["attribution"]["closes_at"].startswith("2026-11-21T03:03")  # last send + 1d
     out = cli(url, "report", cid)
@@ -52,8 +56,7 @@ def test_a_report_while_sending_is_so_far_and_never_says_missed(
     assert "attribution window (closes 2026-11-21 03:03 UTC)" in " ".join(out.stdout.split())
 
 
-def test_the_final_report_is_completed_and_decides_each_kpi(
-        report_db: tuple[str, Engine]) -> None:
+def test_the_final_report_is_completed_and_decides_each_kpi(report_db: tuple[str, Engine]) -> None:
     url, engine = report_db
     cid = make_campaign(engine, phase="reviewing")
     with session_scope(engine) as s:
@@ -62,12 +65,19 @@ def test_the_final_report_is_completed_and_decides_each_kpi(
     body = json.loads(cli(url, "report", cid, "--json").stdout)
     assert body["final"] is True and body["phase"] == "completed"
     assert {k: v["met"] for k, v in body["kpi"].items()} == {
-        "reach_rate": True, "conversion_rate": False, "roi": True}
+        "reach_rate": True,
+        "conversion_rate": False,
+        "roi": True,
+    }
     for channel, counts in expected_channels().items():
         assert {k: body["channels"][channel][k] for k in counts} == counts
     g = body["groups"]
     assert (g["treated"], g["treated_converted"], g["holdout"], g["holdout_converted"]) == (
-        30, 6, 10, 1)
+        30,
+        6,
+        10,
+        1,
+    )
     assert g["lift"] == 1.0
     lift_ci, treated_ci = lift_interval(6, 30, 1, 10), wilson(6, 30)
     assert lift_ci is not None and g["lift_ci"] == list(lift_ci)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
@@ -27,22 +28,34 @@ def engine_for(pg: Engine, provider: ScriptedProvider) -> SendEngine:
 
 def statuses(pg: Engine, cid: str) -> dict[tuple[str, str | None], int]:
     with pg.connect() as conn:
-        rows = conn.execute(select(PlannedSend.status, PlannedSend.reason, func.count())
-                            .where(PlannedSend.campaign_id == cid)
-                            .group_by(PlannedSend.status, PlannedSend.reason)).all()
+        rows = conn.execute(
+            select(PlannedSend.status, PlannedSend.reason, func.count())
+            .where(PlannedSend.campaign_id == cid)
+            .group_by(PlannedSend.status, PlannedSend.reason)
+        ).all()
     return {(s, r): n for s, r, n in rows}
 
 
-async def run_pass(engine: SendEngine, cid: str, at: datetime = AT, claimer: str = "w1"):  # type: ignore[no-untyped-def]
+async def run_pass(engine: SendEngine, cid: str, at: datetime = AT, claimer: str = "w1"):
     return await engine.run(SendPass(cid, at, claimer, batch_size=4), lambda _: None)
 
 
 async def test_consent_revoked_after_planning_is_not_sent(pg_engine: Engine) -> None:
     cid, ids = make_campaign(pg_engine, AT, customers=5)
     with session_scope(pg_engine) as session:
-        session.execute(insert(ConsentEvent), [{
-            "customer_id": ids[0], "channel": "sms", "purpose": "marketing", "granted": False,
-            "source": "sms_reply", "recorded_at": AT - timedelta(minutes=5)}])
+        session.execute(
+            insert(ConsentEvent),
+            [
+                {
+                    "customer_id": ids[0],
+                    "channel": "sms",
+                    "purpose": "marketing",
+                    "granted": False,
+                    "source": "sms_reply",
+                    "recorded_at": AT - timedelta(minutes=5),
+                }
+            ],
+        )
     provider = ScriptedProvider()
     result = await run_pass(engine_for(pg_engine, provider), cid)
     assert result.sent == 4 and result.suppressed == 1
@@ -57,7 +70,9 @@ async def test_budget_is_never_exceeded(pg_engine: Engine) -> None:
     assert result.budget_exhausted and result.sent == 6
     with pg_engine.connect() as conn:
         spent = conn.execute(select(Campaign.spent).where(Campaign.id == cid)).scalar_one()
-        cost = conn.execute(select(func.sum(Delivery.cost)).where(Delivery.campaign_id == cid)).scalar_one()
+        cost = conn.execute(
+            select(func.sum(Delivery.cost)).where(Delivery.campaign_id == cid)
+        ).scalar_one()
     assert spent == cost == Decimal("0.30")
     assert statuses(pg_engine, cid)[("suppressed", "budget_exhausted")] == 4
 
@@ -68,7 +83,9 @@ async def test_quiet_hours_defer_to_the_next_allowed_time(pg_engine: Engine) -> 
     result = await run_pass(engine_for(pg_engine, provider), cid)
     assert result.sent == 0 and result.deferred == 3
     assert result.next_due_at == datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 14:00 Shanghai
-    later = await run_pass(engine_for(pg_engine, provider), cid, at=AT + timedelta(hours=2, minutes=1))
+    later = await run_pass(
+        engine_for(pg_engine, provider), cid, at=AT + timedelta(hours=2, minutes=1)
+    )
     assert later.sent == 3 and len(provider.accepted) == 3
 
 
@@ -81,7 +98,9 @@ async def test_429_and_5xx_back_off_then_everything_goes_once(pg_engine: Engine)
     assert first.next_due_at is not None and first.next_due_at >= AT + timedelta(seconds=30)
     second = await run_pass(eng, cid, at=first.next_due_at)
     assert second.sent == 0
-    assert second.next_due_at is not None and second.next_due_at - first.next_due_at >= timedelta(seconds=60)
+    assert second.next_due_at is not None and second.next_due_at - first.next_due_at >= timedelta(
+        seconds=60
+    )
     third = await run_pass(eng, cid, at=second.next_due_at)
     assert third.sent == 4 and third.remaining == 0
     assert sorted(provider.accepted.values()) == [1, 1, 1, 1]
@@ -102,7 +121,7 @@ async def test_crash_after_provider_accepted_does_not_send_twice(pg_engine: Engi
     provider = ScriptedProvider()
     crashing = engine_for(pg_engine, provider)
 
-    def boom(*_args: object) -> None:
+    def boom(*_args: object, **_kwargs: object) -> NoReturn:
         raise RuntimeError("worker died")
 
     crashing._record = boom  # type: ignore[method-assign]
@@ -114,8 +133,9 @@ async def test_crash_after_provider_accepted_does_not_send_twice(pg_engine: Engi
     assert sorted(provider.accepted.values()) == [2, 2, 2, 2]  # offered twice, same keys
     assert len(provider.accepted) == 4
     with pg_engine.connect() as conn:
-        made = conn.execute(select(func.count()).select_from(Delivery)
-                            .where(Delivery.campaign_id == cid)).scalar_one()
+        made = conn.execute(
+            select(func.count()).select_from(Delivery).where(Delivery.campaign_id == cid)
+        ).scalar_one()
     assert made == 4
 
 
@@ -125,8 +145,9 @@ async def test_a_channel_that_keeps_failing_is_held(pg_engine: Engine) -> None:
     result = await run_pass(engine_for(pg_engine, provider), cid)
     assert result.sent == 0 and provider.calls == 3
     with pg_engine.connect() as conn:
-        channel, until = conn.execute(select(ChannelHold.channel, ChannelHold.until)
-                                      .where(ChannelHold.campaign_id == cid)).one()
+        channel, until = conn.execute(
+            select(ChannelHold.channel, ChannelHold.until).where(ChannelHold.campaign_id == cid)
+        ).one()
     assert channel == "sms" and until > AT
 
 
@@ -137,22 +158,29 @@ async def test_provider_blacklist_answer_suppresses_the_customer(pg_engine: Engi
     assert result.suppressed == 2
     assert statuses(pg_engine, cid) == {("suppressed", "provider_opt_out"): 2}
     with pg_engine.connect() as conn:
-        still = conn.execute(select(func.count()).select_from(Customer).where(
-            Customer.id.in_(ids), contactable("sms"))).scalar_one()
+        still = conn.execute(
+            select(func.count())
+            .select_from(Customer)
+            .where(Customer.id.in_(ids), contactable("sms"))
+        ).scalar_one()
     assert still == 0
 
 
 async def test_opt_out_arriving_mid_campaign_stops_the_next_send(pg_engine: Engine) -> None:
     cid, ids = make_campaign(pg_engine, AT, customers=4)
     with session_scope(pg_engine) as session:  # half the sends fall due an hour later
-        session.execute(update(PlannedSend).where(PlannedSend.customer_id.in_(ids[2:]))
-                        .values(scheduled_at=AT + timedelta(hours=1)))
+        session.execute(
+            update(PlannedSend)
+            .where(PlannedSend.customer_id.in_(ids[2:]))
+            .values(scheduled_at=AT + timedelta(hours=1))
+        )
     provider = ScriptedProvider()
     first = await run_pass(engine_for(pg_engine, provider), cid)
     assert first.sent == 2 and first.remaining == 2
     with session_scope(pg_engine) as session:
-        opt_out(session, customer_id=ids[3], channel="sms", source="sms_reply", at=AT,
-                actor="customer")
+        opt_out(
+            session, customer_id=ids[3], channel="sms", source="sms_reply", at=AT, actor="customer"
+        )
     later = await run_pass(engine_for(pg_engine, provider), cid, at=AT + timedelta(hours=1))
     assert later.sent == 1 and later.suppressed == 1
     assert f"{cid}:{ids[3]}:sms:1" not in provider.accepted
@@ -163,9 +191,19 @@ async def test_minors_and_profiling_refusals_are_not_contacted(pg_engine: Engine
     cid, ids = make_campaign(pg_engine, AT, customers=3)
     with session_scope(pg_engine) as session:
         session.execute(update(Customer).where(Customer.id == ids[0]).values(birth_year=2015))
-        session.execute(insert(ConsentEvent), [{
-            "customer_id": ids[1], "channel": "sms", "purpose": "profiling", "granted": False,
-            "source": "privacy_center", "recorded_at": AT - timedelta(days=1)}])
+        session.execute(
+            insert(ConsentEvent),
+            [
+                {
+                    "customer_id": ids[1],
+                    "channel": "sms",
+                    "purpose": "profiling",
+                    "granted": False,
+                    "source": "privacy_center",
+                    "recorded_at": AT - timedelta(days=1),
+                }
+            ],
+        )
     provider = ScriptedProvider()
     result = await run_pass(engine_for(pg_engine, provider), cid)
     assert result.sent == 1 and result.suppressed == 2
@@ -174,7 +212,8 @@ async def test_minors_and_profiling_refusals_are_not_contacted(pg_engine: Engine
 
 
 async def test_a_pass_stops_at_its_item_and_time_bounds_and_asks_to_be_called_again(
-        pg_engine: Engine) -> None:
+    pg_engine: Engine,
+) -> None:
     """A pass hands control back to the workflow (which checks pause and cancel) after its item
     budget or its time budget, whichever comes first; the rest stays planned."""
     cid, _ = make_campaign(pg_engine, AT, customers=10)

@@ -16,7 +16,8 @@ MORNING = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
 
 async def test_sms_waits_for_the_window_the_spec_would_widen(
-        pg_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OMNIREACH_CHANNEL_PROVIDERS", "sms=aliyun")
     cid, _ = make_campaign(pg_engine, NIGHT, customers=3, quiet=(time(3, 0), time(8, 0)))
     provider = ScriptedProvider()

@@ -39,8 +39,9 @@ def seeded() -> Iterator[Engine]:
         seed_demo(session, customers=300, seed=11)
         enroll_people(session)
     # Campaigns in these tests share customers; caps have their own tests (tests/sending).
-    configure(WorkerContext(engine=engine, channels=build_channels(engine, {}),
-                            caps=CapRules.unlimited()))
+    configure(
+        WorkerContext(engine=engine, channels=build_channels(engine, {}), caps=CapRules.unlimited())
+    )
     yield engine
     engine.dispose()
     drop_database(url)

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 from sqlalchemy import Engine
@@ -22,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts import CampaignInput, CampaignStatus, Phase
 from orchestration.worker_setup import build_worker
-from tests.campaigns import new_id, spec_at
+from tests.campaigns import SendingKnobs, new_id, spec_at
 from tests.people import decide
 from workflows.campaign import CampaignWorkflow, workflow_id
 from workflows.profile_refresh import ProfileRefreshWorkflow
@@ -34,22 +35,31 @@ Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
 
 
 @pytest.fixture
-async def plain(skipping_env: WorkflowEnvironment, seeded: Engine,
-                task_queue: str) -> AsyncIterator[tuple[Client, str]]:
-    client = Client(skipping_env.client.service_client, namespace="default",
-                    data_converter=pydantic_data_converter)
+async def plain(
+    skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> AsyncIterator[tuple[Client, str]]:
+    client = Client(
+        skipping_env.client.service_client,
+        namespace="default",
+        data_converter=pydantic_data_converter,
+    )
     async with build_worker(client, task_queue):
         yield client, task_queue
 
 
-async def start(env: WorkflowEnvironment, client: Client, queue: str, **sending: int) -> Handle:
+async def start(
+    env: WorkflowEnvironment, client: Client, queue: str, **sending: Unpack[SendingKnobs]
+) -> Handle:
     now = await env.get_current_time()
     cid = new_id()
     return await client.start_workflow(
         CampaignWorkflow.run,
-        CampaignInput(campaign_id=cid, spec=spec_at(now), requested_by="王芳", slot_seconds=60,
-                      **sending),
-        id=workflow_id(cid), task_queue=queue)
+        CampaignInput(
+            campaign_id=cid, spec=spec_at(now), requested_by="王芳", slot_seconds=60, **sending
+        ),
+        id=workflow_id(cid),
+        task_queue=queue,
+    )
 
 
 async def wait_for(handle: Handle, ok: object, seconds: float = 60) -> CampaignStatus:
@@ -61,7 +71,7 @@ async def wait_for(handle: Handle, ok: object, seconds: float = 60) -> CampaignS
     raise AssertionError(f"campaign never reached the wanted state; last {st}")
 
 
-async def save(handle: WorkflowHandle, name: str, run_id: str | None = None) -> None:  # type: ignore[type-arg]
+async def save(handle: WorkflowHandle, name: str, run_id: str | None = None) -> None:
     history = await handle._client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.json").write_text(history.to_json())
@@ -76,8 +86,9 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
     await wait_for(waiting, lambda s: s.phase == Phase.CANCELLED)
     await save(waiting, "campaign_cancelled_awaiting_approval")
 
-    sending = await start(skipping_env, client, queue, send_max_items=5, send_lanes=1,
-                          history_limit=60)
+    sending = await start(
+        skipping_env, client, queue, send_max_items=5, send_lanes=1, history_limit=60
+    )
     await wait_for(sending, lambda s: s.phase == Phase.AWAITING_APPROVAL)
     await decide(sending, "approve", by="李娜")
     await skipping_env.sleep(timedelta(minutes=3))
@@ -98,7 +109,8 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
     await wait_for(done, lambda s: s.phase == Phase.COMPLETED)
     await save(done, "campaign_completed")
 
-    refresh = await client.start_workflow(ProfileRefreshWorkflow.run, id=f"refresh-{new_id()}",
-                                          task_queue=queue)
+    refresh = await client.start_workflow(
+        ProfileRefreshWorkflow.run, id=f"refresh-{new_id()}", task_queue=queue
+    )
     await refresh.result()
     await save(refresh, "profile_refresh")

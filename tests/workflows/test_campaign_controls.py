@@ -40,8 +40,9 @@ async def send_due_with_hook(inp: SendBatchInput) -> SendBatchResult:
 
 
 @pytest.fixture
-async def hooked(skipping_env: WorkflowEnvironment, seeded: Engine,
-                 task_queue: str) -> AsyncIterator[str]:
+async def hooked(
+    skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> AsyncIterator[str]:
     acts = [a for a in ACTIVITIES if a is not sending.send_due] + [send_due_with_hook]
     async with build_worker(skipping_env.client, task_queue, activities=acts):
         yield task_queue
@@ -52,33 +53,46 @@ def db_counts(engine: Engine, cid: str) -> dict[str, object]:
     statuses = send_statuses(engine, cid)
     with engine.connect() as conn:
         spent = conn.execute(select(Campaign.spent).where(Campaign.id == cid)).scalar_one()
-        made = conn.execute(select(func.coalesce(func.sum(Delivery.cost), 0))
-                            .where(Delivery.campaign_id == cid)).scalar_one()
+        made = conn.execute(
+            select(func.coalesce(func.sum(Delivery.cost), 0)).where(Delivery.campaign_id == cid)
+        ).scalar_one()
     assert spent == made, "campaigns.spent is the cost of the sends made"
-    return {"sent": statuses.get("sent", 0), "failed": statuses.get("failed", 0),
-            "suppressed": statuses.get("suppressed", 0),
-            "cancelled": statuses.get("cancelled", 0), "spent": made}
+    return {
+        "sent": statuses.get("sent", 0),
+        "failed": statuses.get("failed", 0),
+        "suppressed": statuses.get("suppressed", 0),
+        "cancelled": statuses.get("cancelled", 0),
+        "spent": made,
+    }
 
 
 def status_counts(st: CampaignStatus) -> dict[str, object]:
     c = st.counters
-    return {"sent": c.sent, "failed": c.failed, "suppressed": c.suppressed,
-            "cancelled": c.cancelled, "spent": c.spent}
+    return {
+        "sent": c.sent,
+        "failed": c.failed,
+        "suppressed": c.suppressed,
+        "cancelled": c.cancelled,
+        "spent": c.spent,
+    }
 
 
 async def test_cancel_arriving_as_the_run_continues_as_new_is_honoured(
-        skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine
+) -> None:
     """The first send round fills the run's history: the run continues as new right after it.
     A cancel that arrives while that round finishes must not be lost on the way."""
-    handle = await start(skipping_env, hooked,
-                         sending={"send_max_items": 5, "send_lanes": 1, "history_limit": 20})
+    handle = await start(
+        skipping_env, hooked, sending={"send_max_items": 5, "send_lanes": 1, "history_limit": 20}
+    )
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     cid = (await handle.query(CampaignWorkflow.status)).campaign_id
 
     async def cancel_first_round(_inp: SendBatchInput, n: int) -> None:
         if n == 1:
             await skipping_env.client.get_workflow_handle(workflow_id(cid)).signal(
-                CampaignWorkflow.cancel)
+                CampaignWorkflow.cancel
+            )
 
     hooks[cid] = cancel_first_round
     await decide(handle, "approve", by="李娜")
@@ -91,7 +105,8 @@ async def test_cancel_arriving_as_the_run_continues_as_new_is_honoured(
 
 
 async def test_a_send_activity_failing_for_good_fails_the_workflow_and_closes_open_sends(
-        skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, hooked, sending={"send_max_items": 5, "send_lanes": 1})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     cid = (await handle.query(CampaignWorkflow.status)).campaign_id
@@ -117,9 +132,15 @@ async def test_a_send_activity_failing_for_good_fails_the_workflow_and_closes_op
 
 
 async def test_status_counters_equal_the_database_and_the_stored_report_says_completed(
-        skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine) -> None:
-    channel = {"channel": "app_push", "template": "t-cost", "priority": 1, "unit_cost": "0.01",
-               "body": "{{ honorific }}，会员日礼券已到账，{{ end_time }}前有效。"}
+    skipping_env: WorkflowEnvironment, hooked: str, seeded: Engine
+) -> None:
+    channel = {
+        "channel": "app_push",
+        "template": "t-cost",
+        "priority": 1,
+        "unit_cost": "0.01",
+        "body": "{{ honorific }}，会员日礼券已到账，{{ end_time }}前有效。",
+    }
     handle = await start(skipping_env, hooked, channels=[channel], budget={"limit": "0.5"})
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
@@ -131,6 +152,9 @@ async def test_status_counters_equal_the_database_and_the_stored_report_says_com
     assert final.counters.spent > 0
     assert sum(final.counters.suppressed_by.values()) == final.counters.suppressed
     with seeded.connect() as conn:
-        report = conn.execute(select(CampaignReport.body).where(
-            CampaignReport.campaign_id == cid, CampaignReport.kind == "review")).scalar_one()
+        report = conn.execute(
+            select(CampaignReport.body).where(
+                CampaignReport.campaign_id == cid, CampaignReport.kind == "review"
+            )
+        ).scalar_one()
     assert report["phase"] == "completed"

@@ -18,7 +18,7 @@ from models.governance_tables import PersonKey
 from models.signed import Signed
 from models.tables import AuditEntry, Campaign, CampaignReport, Delivery
 from orchestration.worker_setup import build_worker
-from tests.campaigns import new_id, outbox_count, send_statuses, spec_at
+from tests.campaigns import SendingKnobs, new_id, outbox_count, send_statuses, spec_at
 from tests.people import decide, signed_decision
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -26,20 +26,30 @@ Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
 
 
 @pytest.fixture
-async def worker(skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str) -> AsyncIterator[str]:
+async def worker(
+    skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> AsyncIterator[str]:
     async with build_worker(skipping_env.client, task_queue):
         yield task_queue
 
 
-async def start(env: WorkflowEnvironment, queue: str, *, sending: dict[str, int] | None = None,
-                **overrides: Any) -> Handle:
+async def start(
+    env: WorkflowEnvironment, queue: str, *, sending: SendingKnobs | None = None, **overrides: Any
+) -> Handle:
     now = await env.get_current_time()
     cid = new_id()
     return await env.client.start_workflow(
         CampaignWorkflow.run,
-        CampaignInput(campaign_id=cid, spec=spec_at(now, **overrides), requested_by="王芳",
-                      slot_seconds=60, **(sending or {})),
-        id=workflow_id(cid), task_queue=queue)
+        CampaignInput(
+            campaign_id=cid,
+            spec=spec_at(now, **overrides),
+            requested_by="王芳",
+            slot_seconds=60,
+            **(sending or SendingKnobs()),
+        ),
+        id=workflow_id(cid),
+        task_queue=queue,
+    )
 
 
 async def until_phase(handle: Handle, phase: Phase, seconds: float = 60) -> CampaignStatus:
@@ -52,7 +62,8 @@ async def until_phase(handle: Handle, phase: Phase, seconds: float = 60) -> Camp
 
 
 async def test_happy_path_sends_every_planned_message_once(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
     assert waiting.counters.planned > 0
@@ -67,12 +78,14 @@ async def test_happy_path_sends_every_planned_message_once(
 
 
 async def test_history_stays_bounded_by_continuing_as_new(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     """Small send activities force many rounds: the send loop continues as new whenever a run's
     history reaches its limit, and every planned send is still made exactly once."""
     limit = 40
-    handle = await start(skipping_env, worker,
-                         sending={"send_max_items": 5, "send_lanes": 1, "history_limit": limit})
+    handle = await start(
+        skipping_env, worker, sending={"send_max_items": 5, "send_lanes": 1, "history_limit": limit}
+    )
     waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     final = await handle.result()
@@ -80,7 +93,9 @@ async def test_history_stays_bounded_by_continuing_as_new(
     assert final.counters.sent == waiting.counters.planned > 5 * 10
     assert outbox_count(seeded, final.campaign_id) == final.counters.sent
     runs = await run_lengths(skipping_env, handle)
-    round_events = 12  # a run checks its length once per send round, so it may pass the limit by one
+    round_events = (
+        12  # a run checks its length once per send round, so it may pass the limit by one
+    )
     assert len(runs) >= 2
     assert all(n <= limit + round_events for n in runs[1:-1])
     # the first run also holds research to approval, the last the review: fixed, whatever the audience
@@ -91,32 +106,44 @@ async def run_lengths(env: WorkflowEnvironment, handle: Handle) -> list[int]:
     """History length of every run in the chain, following continue-as-new from the first run."""
     lengths, run_id = [], handle.first_execution_run_id
     while run_id:
-        events = [e async for e in env.client.get_workflow_handle(
-            handle.id, run_id=run_id).fetch_history_events()]
+        events = [
+            e
+            async for e in env.client.get_workflow_handle(
+                handle.id, run_id=run_id
+            ).fetch_history_events()
+        ]
         lengths.append(len(events))
         last = events[-1]
-        run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-                  if last.HasField("workflow_execution_continued_as_new_event_attributes") else "")
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else ""
+        )
     return lengths
 
 
-async def test_review_fires_after_the_delay(skipping_env: WorkflowEnvironment, worker: str,
-                                            seeded: Engine) -> None:
+async def test_review_fires_after_the_delay(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker, review={"delay": "5h", "attribution_window": "1d"})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     final = await handle.result()
     with seeded.connect() as conn:
-        last_send = conn.execute(select(func.max(Delivery.sent_at))
-                                 .where(Delivery.campaign_id == final.campaign_id)).scalar_one()
-        reviewed = conn.execute(select(CampaignReport.created_at).where(
-            CampaignReport.campaign_id == final.campaign_id,
-            CampaignReport.kind == "review")).scalar_one()
+        last_send = conn.execute(
+            select(func.max(Delivery.sent_at)).where(Delivery.campaign_id == final.campaign_id)
+        ).scalar_one()
+        reviewed = conn.execute(
+            select(CampaignReport.created_at).where(
+                CampaignReport.campaign_id == final.campaign_id, CampaignReport.kind == "review"
+            )
+        ).scalar_one()
     assert (reviewed - last_send).total_seconds() >= 5 * 3600
 
 
-async def test_rejection_sends_nothing(skipping_env: WorkflowEnvironment, worker: str,
-                                       seeded: Engine) -> None:
+async def test_rejection_sends_nothing(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "reject", by="李娜", comment="预算过高")
@@ -126,8 +153,9 @@ async def test_rejection_sends_nothing(skipping_env: WorkflowEnvironment, worker
     assert outbox_count(seeded, final.campaign_id) == 0
 
 
-async def test_no_decision_before_deadline_expires(skipping_env: WorkflowEnvironment,
-                                                   worker: str, seeded: Engine) -> None:
+async def test_no_decision_before_deadline_expires(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker, approval={"deadline": "2h"})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     final = await handle.result()
@@ -136,7 +164,8 @@ async def test_no_decision_before_deadline_expires(skipping_env: WorkflowEnviron
 
 
 async def test_requester_cannot_approve_and_wrong_phase_is_refused(
-        skipping_env: WorkflowEnvironment, worker: str) -> None:
+    skipping_env: WorkflowEnvironment, worker: str
+) -> None:
     handle = await start(skipping_env, worker, approval={"deadline": "1h", "approvers": ["李娜"]})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as own:
@@ -152,11 +181,13 @@ async def test_requester_cannot_approve_and_wrong_phase_is_refused(
     assert (await handle.result()).phase == Phase.COMPLETED
 
 
-async def test_compliance_block_sends_nothing(skipping_env: WorkflowEnvironment, worker: str,
-                                              seeded: Engine) -> None:
+async def test_compliance_block_sends_nothing(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     body = "{{ honorific }}，全网最佳、国家级品质，史上最低价！拒收请回复R"
-    handle = await start(skipping_env, worker, channels=[
-        {"channel": "app_push", "template": "t-bad", "body": body}])
+    handle = await start(
+        skipping_env, worker, channels=[{"channel": "app_push", "template": "t-bad", "body": body}]
+    )
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     final = await handle.result()
@@ -166,8 +197,9 @@ async def test_compliance_block_sends_nothing(skipping_env: WorkflowEnvironment,
     assert send_statuses(seeded, final.campaign_id).get("sent", 0) == 0
 
 
-async def test_pause_holds_and_resume_continues(skipping_env: WorkflowEnvironment, worker: str,
-                                                seeded: Engine) -> None:
+async def test_pause_holds_and_resume_continues(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
@@ -182,7 +214,8 @@ async def test_pause_holds_and_resume_continues(skipping_env: WorkflowEnvironmen
 
 
 async def test_cancel_while_paused_in_sending_closes_every_open_send(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
@@ -196,8 +229,9 @@ async def test_cancel_while_paused_in_sending_closes_every_open_send(
     assert outbox_count(seeded, final.campaign_id) == 0
 
 
-async def test_cancel_while_awaiting_approval(skipping_env: WorkflowEnvironment,
-                                              worker: str) -> None:
+async def test_cancel_while_awaiting_approval(
+    skipping_env: WorkflowEnvironment, worker: str
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.cancel)
@@ -215,7 +249,8 @@ async def test_approver_needs_the_role(skipping_env: WorkflowEnvironment, worker
 
 
 async def test_big_budget_needs_two_different_approvers(
-        skipping_env: WorkflowEnvironment, worker: str) -> None:
+    skipping_env: WorkflowEnvironment, worker: str
+) -> None:
     handle = await start(skipping_env, worker, budget={"limit": 500000})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     first = await decide(handle, "approve", by="李娜")
@@ -229,7 +264,8 @@ async def test_big_budget_needs_two_different_approvers(
 
 
 async def test_plan_changed_after_approval_needs_approval_again(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await handle.signal(CampaignWorkflow.pause)
@@ -249,10 +285,14 @@ async def test_plan_changed_after_approval_needs_approval_again(
 
 
 async def test_review_finding_holds_until_a_compliance_officer_decides(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     body = "{{ honorific }}，本店2024年双11销量第一的羊绒大衣到店，{{ end_time }}前有效。"
-    handle = await start(skipping_env, worker, channels=[
-        {"channel": "app_push", "template": "t-review", "body": body}])
+    handle = await start(
+        skipping_env,
+        worker,
+        channels=[{"channel": "app_push", "template": "t-review", "body": body}],
+    )
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     held = await until_phase(handle, Phase.COMPLIANCE_CHECK)
@@ -270,13 +310,17 @@ async def test_review_finding_holds_until_a_compliance_officer_decides(
     assert final.phase == Phase.COMPLETED and final.counters.sent > 0
 
 
-async def test_one_person_is_never_two_approvers(skipping_env: WorkflowEnvironment,
-                                                 worker: str) -> None:
+async def test_one_person_is_never_two_approvers(
+    skipping_env: WorkflowEnvironment, worker: str
+) -> None:
     """Another spelling of the same name, or two approvals sent at once, count once."""
     handle = await start(skipping_env, worker, budget={"limit": 500000})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
-    outcomes = await asyncio.gather(decide(handle, "approve", by="李娜"),
-                                    decide(handle, "approve", by="李娜"), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        decide(handle, "approve", by="李娜"),
+        decide(handle, "approve", by="李娜"),
+        return_exceptions=True,
+    )
     assert sum(isinstance(o, WorkflowUpdateFailedError) for o in outcomes) == 1, outcomes
     with pytest.raises(WorkflowUpdateFailedError) as spelled:
         await decide(handle, "approve", by="李娜 ")
@@ -286,8 +330,9 @@ async def test_one_person_is_never_two_approvers(skipping_env: WorkflowEnvironme
     assert (await handle.result()).phase == Phase.COMPLETED
 
 
-async def test_unsigned_and_forged_decisions_are_refused(skipping_env: WorkflowEnvironment,
-                                                         worker: str, seeded: Engine) -> None:
+async def test_unsigned_and_forged_decisions_are_refused(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     cid = handle.id.removeprefix("campaign-")
@@ -295,23 +340,29 @@ async def test_unsigned_and_forged_decisions_are_refused(skipping_env: WorkflowE
         await handle.execute_update(CampaignWorkflow.approve, Decision(by="李娜"))
     assert "unsigned approve" in str(unsigned.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as forged:
-        await handle.execute_update(CampaignWorkflow.approve,
-                                    signed_decision(cid, "approve", "李娜", signer="赵强"))
+        await handle.execute_update(
+            CampaignWorkflow.approve, signed_decision(cid, "approve", "李娜", signer="赵强")
+        )
     assert "signed by 赵强, not 李娜" in str(forged.value.cause)
     approval = signed_decision(cid, "approve", "李娜", comment="同意")
     await handle.execute_update(CampaignWorkflow.approve, approval)
     assert (await handle.result()).phase == Phase.COMPLETED
     with seeded.connect() as conn:
-        kept = conn.execute(select(AuditEntry.detail).where(
-            AuditEntry.campaign_id == cid, AuditEntry.action == "budget.approved")).scalar_one()
-        public = conn.execute(select(PersonKey.public_key).where(
-            PersonKey.key_id == kept["signed"]["key_id"])).scalar_one()
+        kept = conn.execute(
+            select(AuditEntry.detail).where(
+                AuditEntry.campaign_id == cid, AuditEntry.action == "budget.approved"
+            )
+        ).scalar_one()
+        public = conn.execute(
+            select(PersonKey.public_key).where(PersonKey.key_id == kept["signed"]["key_id"])
+        ).scalar_one()
     statement = check_signature(public, Signed.model_validate(kept["signed"]))
     assert (statement.by, statement.subject, statement.comment) == ("李娜", cid, "同意")
 
 
 async def test_a_refused_decision_logs_one_line_and_no_traceback(
-        skipping_env: WorkflowEnvironment, worker: str, caplog: pytest.LogCaptureFixture) -> None:
+    skipping_env: WorkflowEnvironment, worker: str, caplog: pytest.LogCaptureFixture
+) -> None:
     handle = await start(skipping_env, worker)
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     caplog.clear()

@@ -16,23 +16,26 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts import Phase
+from models.contracts import CampaignStatus, Phase
 from models.tables import AuditEntry, Campaign, PlannedSend
 from orchestration.worker_setup import build_worker
 from tests.workflows.cli_process import cli, cli_env, finish, spawn, spec_file
 from tests.workflows.test_campaign_workflow import until_phase
-from workflows.campaign import CampaignWorkflow, workflow_id
+from workflows.campaign import workflow_id
 
 
 async def test_with_no_worker_every_command_says_so(
-        dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path) -> None:
+    dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path
+) -> None:
     env = cli_env(dev_env, seeded, task_queue)
     spec = spec_file(tmp_path)
     started = await cli(env, "start", str(spec), "--as", "王芳")
     assert started.code == 0, started.err
     cid = started.out.strip()
     hint = f"is `python worker.py` running for task queue {task_queue}?"
-    assert f"warning: no worker polls task queue {task_queue}" in started.err and hint in started.err
+    assert (
+        f"warning: no worker polls task queue {task_queue}" in started.err and hint in started.err
+    )
 
     clock = time.monotonic()
     status = await cli(env, "status", cid)
@@ -55,7 +58,7 @@ async def test_with_no_worker_every_command_says_so(
     async with build_worker(dev_env.client, task_queue):
         again = await cli(env, "start", str(spec), "--as", "王芳")
         assert again.code == 0 and "no worker polls" not in again.err, again.err
-        handle = dev_env.client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id(cid))
+        handle = dev_env.client.get_workflow_handle(workflow_id(cid), result_type=CampaignStatus)
         await until_phase(handle, Phase.AWAITING_APPROVAL)
         answered = await cli(env, "status", cid, "--json")
         assert json.loads(answered.out)["phase"] == "awaiting_approval"
@@ -64,32 +67,43 @@ async def test_with_no_worker_every_command_says_so(
 
 
 async def test_watch_shows_progress_and_controls_are_audited(
-        dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path) -> None:
+    dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path
+) -> None:
     env = cli_env(dev_env, seeded, task_queue, OMNIREACH_ACTOR="王芳")
     async with build_worker(dev_env.client, task_queue):
         started = await cli(env, "start", str(spec_file(tmp_path)))
         assert started.code == 0, started.err
         cid = started.out.strip()
-        handle = dev_env.client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id(cid))
+        handle = dev_env.client.get_workflow_handle(workflow_id(cid), result_type=CampaignStatus)
         await until_phase(handle, Phase.AWAITING_APPROVAL)
 
         snap = json.loads((await cli(env, "watch", cid, "--once", "--json")).out)
         with seeded.connect() as conn:
-            planned = dict(conn.execute(
-                select(PlannedSend.channel, func.count()).where(PlannedSend.campaign_id == cid)
-                .group_by(PlannedSend.channel)).all())
-            first = conn.execute(select(func.min(PlannedSend.scheduled_at))
-                                 .where(PlannedSend.campaign_id == cid)).scalar_one()
-            entered = conn.execute(select(Campaign.updated_at)
-                                   .where(Campaign.id == cid)).scalar_one()
+            planned = dict(
+                conn.execute(
+                    select(PlannedSend.channel, func.count())
+                    .where(PlannedSend.campaign_id == cid)
+                    .group_by(PlannedSend.channel)
+                ).all()
+            )
+            first = conn.execute(
+                select(func.min(PlannedSend.scheduled_at)).where(PlannedSend.campaign_id == cid)
+            ).scalar_one()
+            entered = conn.execute(
+                select(Campaign.updated_at).where(Campaign.id == cid)
+            ).scalar_one()
         assert snap["phase"] == "awaiting_approval" and planned
         assert {ch: line["planned"] for ch, line in snap["channels"].items()} == planned
         assert {ch: line["pending"] for ch, line in snap["channels"].items()} == planned
         assert snap["counters"]["planned"] == sum(planned.values())
         assert datetime.fromisoformat(snap["next_send_at"]) == first
         assert snap["approval"] == {
-            "approvers": [], "requested_by": "王芳", "approved_by": [], "approvals_needed": 1,
-            "deadline": (entered + timedelta(hours=1)).isoformat()}
+            "approvers": [],
+            "requested_by": "王芳",
+            "approved_by": [],
+            "approvals_needed": 1,
+            "deadline": (entered + timedelta(hours=1)).isoformat(),
+        }
         text = await cli(env, "watch", cid, "--once")
         assert "awaiting approval by any approver but 王芳" in text.out
         assert "app_push" in text.out and "Traceback" not in text.err
@@ -102,8 +116,15 @@ async def test_watch_shows_progress_and_controls_are_audited(
         watched = await finish(live, 30)  # ends by itself at the final phase
         assert watched.code == 0 and "cancelled" in watched.out, watched.err
     with seeded.connect() as conn:
-        rows = conn.execute(select(AuditEntry.actor, AuditEntry.action)
-                            .where(AuditEntry.campaign_id == cid)).all()
-    assert sorted(map(tuple, rows)) == sorted([
-        ("王芳", "campaign.started"), ("赵强", "campaign.pause"), ("赵强", "campaign.resume"),
-        ("李娜", "campaign.cancel"), ("李娜", "campaign.cancelled")])
+        rows = conn.execute(
+            select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.campaign_id == cid)
+        ).all()
+    assert sorted(map(tuple, rows)) == sorted(
+        [
+            ("王芳", "campaign.started"),
+            ("赵强", "campaign.pause"),
+            ("赵强", "campaign.resume"),
+            ("李娜", "campaign.cancel"),
+            ("李娜", "campaign.cancelled"),
+        ]
+    )

@@ -18,21 +18,28 @@ from workflows.campaign import CampaignWorkflow
 
 
 @pytest.fixture
-async def queue(skipping_env: WorkflowEnvironment, seeded: Engine,
-                task_queue: str) -> AsyncIterator[str]:
+async def queue(
+    skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> AsyncIterator[str]:
     async with build_worker(skipping_env.client, task_queue):
         yield task_queue
 
 
 def audited(engine: Engine, cid: str) -> list[tuple[str, str]]:
     with engine.connect() as conn:
-        return [(actor, action) for actor, action in conn.execute(
-            select(AuditEntry.actor, AuditEntry.action)
-            .where(AuditEntry.campaign_id == cid).order_by(AuditEntry.id)).all()]
+        return [
+            (actor, action)
+            for actor, action in conn.execute(
+                select(AuditEntry.actor, AuditEntry.action)
+                .where(AuditEntry.campaign_id == cid)
+                .order_by(AuditEntry.id)
+            ).all()
+        ]
 
 
 async def test_controls_are_audited_under_who_sent_them(
-        skipping_env: WorkflowEnvironment, queue: str, seeded: Engine) -> None:
+    skipping_env: WorkflowEnvironment, queue: str, seeded: Engine
+) -> None:
     handle = await start(skipping_env, queue)
     cid = (await until_phase(handle, Phase.AWAITING_APPROVAL)).campaign_id
     await handle.signal(CampaignWorkflow.pause, "王芳")
@@ -46,6 +53,12 @@ async def test_controls_are_audited_under_who_sent_them(
     assert rows[0] == ("王芳", "campaign.started")
     # Each signal's entry is written by its own activity: the order of ids may differ from
     # the order of arrival (their `at` is the arrival), the set may not.
-    assert sorted(rows[1:]) == sorted([
-        ("王芳", "campaign.pause"), ("王芳", "campaign.resume"), ("unidentified", "campaign.pause"),
-        ("赵强", "campaign.cancel"), ("赵强", "campaign.cancelled")])
+    assert sorted(rows[1:]) == sorted(
+        [
+            ("王芳", "campaign.pause"),
+            ("王芳", "campaign.resume"),
+            ("unidentified", "campaign.pause"),
+            ("赵强", "campaign.cancel"),
+            ("赵强", "campaign.cancelled"),
+        ]
+    )

@@ -49,7 +49,9 @@ async def new_campaign(env: WorkflowEnvironment, queue: str) -> Handle:
     return await env.client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(campaign_id=cid, spec=spec_at(datetime.now(UTC)), requested_by="王芳"),
-        id=workflow_id(cid), task_queue=queue)
+        id=workflow_id(cid),
+        task_queue=queue,
+    )
 
 
 async def approved(env: WorkflowEnvironment, queue: str) -> Handle:
@@ -60,7 +62,8 @@ async def approved(env: WorkflowEnvironment, queue: str) -> Handle:
 
 async def profile_refresh(env: WorkflowEnvironment, queue: str) -> Handle:
     return await env.client.start_workflow(
-        ProfileRefreshWorkflow.run, id=f"refresh-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        ProfileRefreshWorkflow.run, id=f"refresh-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
 
 
 async def awaiting_approval(handle: Handle) -> None:
@@ -114,10 +117,12 @@ def locked(engine: Engine, table: str) -> Iterator[None]:
 
 async def until_waiting(engine: Engine, app: str, table: str, seconds: float = 120) -> int:
     """The pid of the worker's backend waiting for the lock on `table`."""
-    query = text("SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
-                 "WHERE a.datname = current_database() AND a.application_name = :app "
-                 "AND a.wait_event_type = 'Lock' AND NOT l.granted "
-                 "AND l.relation = CAST(:table AS regclass)")
+    query = text(
+        "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+        "WHERE a.datname = current_database() AND a.application_name = :app "
+        "AND a.wait_event_type = 'Lock' AND NOT l.granted "
+        "AND l.relation = CAST(:table AS regclass)"
+    )
     for _ in range(int(seconds * 5)):
         with engine.connect() as conn:
             pid = conn.execute(query, {"app": app, "table": table}).scalar()
@@ -130,9 +135,15 @@ async def until_waiting(engine: Engine, app: str, table: str, seconds: float = 1
 def backends(engine: Engine, app: str) -> list[int]:
     """The worker's backends (by application name)."""
     with engine.connect() as conn:
-        return list(conn.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = :app"), {"app": app}).scalars())
+        return list(
+            conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = :app"
+                ),
+                {"app": app},
+            ).scalars()
+        )
 
 
 async def until_gone(engine: Engine, app: str, seconds: float = 15) -> None:
@@ -156,12 +167,18 @@ async def pending_attempt(handle: Handle, activity: str) -> tuple[int, str]:
 async def started_events(handle: Handle, activity: str) -> list[HistoryEvent]:
     """The ActivityTaskStarted events of `activity` (a retried attempt's carries the failure)."""
     history = await handle.fetch_history()
-    scheduled = {e.event_id for e in history.events
-                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-                 and e.activity_task_scheduled_event_attributes.activity_type.name == activity}
-    return [e for e in history.events
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-            and e.activity_task_started_event_attributes.scheduled_event_id in scheduled]
+    scheduled = {
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == activity
+    }
+    return [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and e.activity_task_started_event_attributes.scheduled_event_id in scheduled
+    ]
 
 
 def stop(worker: subprocess.Popen[bytes]) -> None:
@@ -171,8 +188,8 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.parametrize("phase", PHASES, ids=[p.activity for p in PHASES])
 async def test_kill_9_in_a_long_phase_then_a_new_worker_finishes_it_within_two_minutes(
-        dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path,
-        phase: LongPhase) -> None:
+    dev_env: WorkflowEnvironment, base: tuple[str, Engine], tmp_path: Path, phase: LongPhase
+) -> None:
     url, engine = base
     queue = f"q-{uuid.uuid4().hex[:6]}"
     dead, fresh = f"dead-{queue}", f"fresh-{queue}"
@@ -193,12 +210,16 @@ async def test_kill_9_in_a_long_phase_then_a_new_worker_finishes_it_within_two_m
         try:
             await asyncio.wait_for(phase.passed(handle), left)
         except TimeoutError:
-            raise AssertionError(f"{phase.activity} not done {WITHIN:.0f} s after the kill: "
-                                 f"{await pending_attempt(handle, phase.activity)}") from None
+            raise AssertionError(
+                f"{phase.activity} not done {WITHIN:.0f} s after the kill: "
+                f"{await pending_attempt(handle, phase.activity)}"
+            ) from None
     finally:
         stop(worker)
-    done = [e.activity_task_started_event_attributes for e in
-            await started_events(handle, phase.activity)]
+    done = [
+        e.activity_task_started_event_attributes
+        for e in await started_events(handle, phase.activity)
+    ]
     assert len(done) == 1 and done[0].attempt >= 2, "the new worker ran a retry"
     assert done[0].identity.split("@")[0] == str(worker.pid)
     timeout = done[0].last_failure.timeout_failure_info.timeout_type

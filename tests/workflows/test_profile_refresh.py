@@ -36,16 +36,19 @@ def refreshes(engine: Engine) -> int:
         return conn.execute(select(func.count()).select_from(ProfileRefresh)).scalar_one()
 
 
-async def test_workflow_refreshes_every_profile(dev_env: WorkflowEnvironment, seeded: Engine,
-                                                task_queue: str) -> None:
+async def test_workflow_refreshes_every_profile(
+    dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> None:
     before = datetime.now(UTC)
     async with build_worker(dev_env.client, task_queue):
         result = await dev_env.client.execute_workflow(
-            ProfileRefreshWorkflow.run, id=f"refresh-{task_queue}", task_queue=task_queue)
+            ProfileRefreshWorkflow.run, id=f"refresh-{task_queue}", task_queue=task_queue
+        )
     with session_scope(seeded) as session:
         customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
         latest = session.execute(
-            select(ProfileRefresh).order_by(ProfileRefresh.id.desc()).limit(1)).scalar_one()
+            select(ProfileRefresh).order_by(ProfileRefresh.id.desc()).limit(1)
+        ).scalar_one()
         assert profiles_fresh(session, datetime.now(UTC), timedelta(minutes=1))
     assert result.profiles == customers == latest.profiles
     assert result.as_of == latest.as_of and before <= result.as_of <= datetime.now(UTC)
@@ -53,7 +56,8 @@ async def test_workflow_refreshes_every_profile(dev_env: WorkflowEnvironment, se
 
 
 async def test_schedule_is_created_once_changed_and_runs_refreshes(
-        dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str) -> None:
+    dev_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> None:
     client = dev_env.client
     assert await ensure_refresh_schedule(client, task_queue, timedelta(minutes=10))
     assert not await ensure_refresh_schedule(client, task_queue, timedelta(minutes=2))
@@ -83,7 +87,8 @@ async def test_schedule_is_created_once_changed_and_runs_refreshes(
 
 
 async def test_a_worker_starts_even_where_it_cannot_create_the_schedule(
-        dev_env: WorkflowEnvironment, task_queue: str) -> None:
+    dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
     target = dev_env.client.service_client.config.target_host
     elsewhere = await connect(Settings(temporal_address=target, temporal_namespace="no-such-ns"))
     said = await schedule_on_start(elsewhere, task_queue, timedelta(minutes=10))
@@ -91,21 +96,33 @@ async def test_a_worker_starts_even_where_it_cannot_create_the_schedule(
     assert "refresh stale profiles themselves" in said
     said = await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=10))
     try:
-        assert said == (f"created schedule {schedule_id(task_queue)}: "
-                        "profiles refresh every 10 min")
-        assert (await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=5))
-                == f"schedule {schedule_id(task_queue)} is there already")
+        assert said == (
+            f"created schedule {schedule_id(task_queue)}: profiles refresh every 10 min"
+        )
+        assert (
+            await schedule_on_start(dev_env.client, task_queue, timedelta(minutes=5))
+            == f"schedule {schedule_id(task_queue)} is there already"
+        )
     finally:
         await dev_env.client.get_schedule_handle(schedule_id(task_queue)).delete()
 
 
 async def test_cli_sets_the_interval(dev_env: WorkflowEnvironment, task_queue: str) -> None:
-    env = dict(os.environ, TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-               OMNIREACH_TASK_QUEUE=task_queue)
+    env = dict(
+        os.environ,
+        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+        OMNIREACH_TASK_QUEUE=task_queue,
+    )
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(ROOT / "starter.py"), "refresh-schedule", *args],
-                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, str(ROOT / "starter.py"), "refresh-schedule", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
 
     try:
         made = cli("--every", "7", "--json")

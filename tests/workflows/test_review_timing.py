@@ -23,9 +23,14 @@ from workflows.campaign import CampaignWorkflow
 
 def report_json(engine: Engine, campaign_id: str) -> dict[str, Any]:
     url = engine.url.render_as_string(hide_password=False)
-    out = subprocess.run([sys.executable, str(ROOT / "starter.py"), "report", campaign_id,
-                          "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                         env=dict(os.environ, DATABASE_URL=url))
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "report", campaign_id, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=dict(os.environ, DATABASE_URL=url),
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -33,18 +38,23 @@ def report_json(engine: Engine, campaign_id: str) -> dict[str, Any]:
 def review_lag(engine: Engine, campaign_id: str) -> timedelta:
     """From the last send to the stored review."""
     with engine.connect() as conn:
-        last: datetime = conn.execute(select(func.max(Delivery.sent_at))
-                                      .where(Delivery.campaign_id == campaign_id)).scalar_one()
-        reviewed: datetime = conn.execute(select(CampaignReport.created_at).where(
-            CampaignReport.campaign_id == campaign_id,
-            CampaignReport.kind == "review")).scalar_one()
+        last: datetime = conn.execute(
+            select(func.max(Delivery.sent_at)).where(Delivery.campaign_id == campaign_id)
+        ).scalar_one()
+        reviewed: datetime = conn.execute(
+            select(CampaignReport.created_at).where(
+                CampaignReport.campaign_id == campaign_id, CampaignReport.kind == "review"
+            )
+        ).scalar_one()
     return reviewed - last
 
 
 async def test_the_review_waits_for_the_attribution_window_and_agrees_with_status(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:  # noqa: F811
-    handle = await start(skipping_env, worker,
-                         review={"delay": "2m", "attribution_window": "2d"})
+    skipping_env: WorkflowEnvironment,
+    worker: str,  # noqa: F811
+    seeded: Engine,
+) -> None:
+    handle = await start(skipping_env, worker, review={"delay": "2m", "attribution_window": "2d"})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     await skipping_env.sleep(timedelta(minutes=30))  # past the send window, not the review
@@ -63,9 +73,11 @@ async def test_the_review_waits_for_the_attribution_window_and_agrees_with_statu
 
 
 async def test_a_delay_longer_than_the_window_still_decides(
-        skipping_env: WorkflowEnvironment, worker: str, seeded: Engine) -> None:  # noqa: F811
-    handle = await start(skipping_env, worker,
-                         review={"delay": "3d", "attribution_window": "1h"})
+    skipping_env: WorkflowEnvironment,
+    worker: str,  # noqa: F811
+    seeded: Engine,
+) -> None:
+    handle = await start(skipping_env, worker, review={"delay": "3d", "attribution_window": "1h"})
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
     final = await handle.result()

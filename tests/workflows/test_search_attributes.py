@@ -25,23 +25,29 @@ NAMES = "--name CampaignPhase --name CampaignObjective --name CampaignOwner --ty
 async def bare_env() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server as `temporal server start-dev` gives it: no campaign attributes."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(), dev_server_existing_path=str(BIN / "temporal"),
-        dev_server_extra_args=["--log-level", "error"])
+        data_converter=data_converter(),
+        dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
     yield env
     await env.shutdown()
 
 
 async def test_start_names_every_missing_attribute_and_the_worker_creates_them(
-        bare_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path) -> None:
+    bare_env: WorkflowEnvironment, seeded: Engine, task_queue: str, tmp_path: Path
+) -> None:
     address = bare_env.client.service_client.config.target_host
     env = cli_env(bare_env, seeded, task_queue)
     spec = str(spec_file(tmp_path))
     refused = await cli(env, "start", spec, "--as", "王芳")
     assert refused.code == 1
     assert refused.err.count("\n") == 1 and refused.err.startswith("error: "), refused.err
-    assert "lacks the search attributes CampaignPhase, CampaignObjective, CampaignOwner" in refused.err
-    assert (f"temporal operator search-attribute create --address {address} --namespace default "
-            f"{NAMES}") in refused.err
+    assert (
+        "lacks the search attributes CampaignPhase, CampaignObjective, CampaignOwner" in refused.err
+    )
+    assert (
+        f"temporal operator search-attribute create --address {address} --namespace default {NAMES}"
+    ) in refused.err
 
     ready, line = await search_attributes_on_start(bare_env.client, address, "no-such-namespace")
     assert not ready
@@ -51,7 +57,8 @@ async def test_start_names_every_missing_attribute_and_the_worker_creates_them(
     assert ready and line.startswith("created search attributes CampaignPhase, ")
     assert await missing_search_attributes(bare_env.client, "default") == []
     assert (await search_attributes_on_start(bare_env.client, address, "default"))[1] == (
-        "search attributes present on namespace default")
+        "search attributes present on namespace default"
+    )
     for _ in range(20):  # the frontend's cache of the namespace's attributes catches up
         started = await cli(env, "start", spec, "--as", "王芳")
         if started.code == 0:

@@ -9,6 +9,9 @@
 Bad or forged tokens get the same 400 whatever the customer; a valid token for a customer who
 no longer exists gets the normal answer, so nothing reveals who is a customer. Run it with
 `python starter.py optout-service` (uvicorn, access log off: URLs carry tokens).
+
+It also serves engagement's endpoints (engagement.service) and records each opt-out as an
+engagement event, so it lives here: engagement knows optout, never the reverse.
 """
 
 from __future__ import annotations
@@ -97,10 +100,22 @@ def create_app(
     def do_opt_out(customer_id: int, channel: str, campaign_id: str) -> None:
         with session_scope(db()) as session:
             try:
-                opt_out(session, customer_id=customer_id, channel=channel, source="one_click",
-                        at=clock(), actor="customer:unsubscribe_link", campaign_id=campaign_id)
-                record_unsubscribe(session, customer_id=customer_id, channel=channel,
-                                   campaign_id=campaign_id, at=clock())
+                opt_out(
+                    session,
+                    customer_id=customer_id,
+                    channel=channel,
+                    source="one_click",
+                    at=clock(),
+                    actor="customer:unsubscribe_link",
+                    campaign_id=campaign_id,
+                )
+                record_unsubscribe(
+                    session,
+                    customer_id=customer_id,
+                    channel=channel,
+                    campaign_id=campaign_id,
+                    at=clock(),
+                )
             except UnknownCustomer:
                 pass  # answered like any other: the link must not reveal who is a customer
 
@@ -115,8 +130,12 @@ def create_app(
         if found is None:
             return page(400, "链接无效 Invalid link", "This unsubscribe link is not valid.")
         label = channel_label(found[1])
-        return page(200, "退订 Unsubscribe", f"停止接收{label}营销消息？ Stop marketing "
-                    f"messages on this channel?", confirm=True)
+        return page(
+            200,
+            "退订 Unsubscribe",
+            f"停止接收{label}营销消息？ Stop marketing messages on this channel?",
+            confirm=True,
+        )
 
     async def link_post(request: Request) -> Response:
         found = _token(request)
@@ -129,8 +148,11 @@ def create_app(
         if not is_one_click(request.headers.get("content-type", ""), body):
             return page(400, "请求无效 Bad request", "Expected List-Unsubscribe=One-Click.")
         await run_in_threadpool(do_opt_out, *found)
-        return page(200, "已退订 Unsubscribed",
-                    f"您将不再收到{channel_label(found[1])}营销消息。 You are unsubscribed.")
+        return page(
+            200,
+            "已退订 Unsubscribed",
+            f"您将不再收到{channel_label(found[1])}营销消息。 You are unsubscribed.",
+        )
 
     async def inbound(request: Request) -> Response:
         provider = PROVIDERS.get(request.path_params["provider"])
@@ -143,8 +165,9 @@ def create_app(
             body = await _body(request)
         except TooLarge:
             return answer({"error": f"body larger than {MAX_BODY} bytes"}, 413)
-        if not authentic(secret, body, request.headers.get(SIGNATURE_HEADER),
-                         request.query_params.get("token")):
+        if not authentic(
+            secret, body, request.headers.get(SIGNATURE_HEADER), request.query_params.get("token")
+        ):
             return answer({"error": "missing or wrong signature"}, 401)
         try:
             replies = provider.parse(json.loads(body))
@@ -166,10 +189,12 @@ def create_app(
             return answer({"status": "unavailable"}, 503)
         return answer({"status": "ok"})
 
-    return Starlette(routes=[
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/u/{token}", link_page, methods=["GET"]),
-        Route("/u/{token}", link_post, methods=["POST"]),
-        Route("/inbound/sms/{provider}", inbound, methods=["POST"]),
-        *engagement_routes(engine, environ=environ, clock=clock),
-    ])
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/u/{token}", link_page, methods=["GET"]),
+            Route("/u/{token}", link_post, methods=["POST"]),
+            Route("/inbound/sms/{provider}", inbound, methods=["POST"]),
+            *engagement_routes(engine, environ=environ, clock=clock),
+        ]
+    )

@@ -58,8 +58,9 @@ def legal_window(channel: str, config: ComplianceConfig | None = None) -> LegalW
     return None if span is None else LegalWindow(channel, span[0], span[1], provider)
 
 
-def quiet_periods(spec: CampaignSpec, channel: str,
-                  config: ComplianceConfig | None = None) -> tuple[QuietHours, ...]:
+def quiet_periods(
+    spec: CampaignSpec, channel: str, config: ComplianceConfig | None = None
+) -> tuple[QuietHours, ...]:
     """Every period in which `channel` may not send for this campaign: the spec's quiet hours
     and, for a marketing channel with a legal window, the hours outside it."""
     found = [spec.quiet_hours] if spec.quiet_hours is not None else []

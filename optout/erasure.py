@@ -37,9 +37,21 @@ from privacy.cipher import encrypt
 REASON = "erasure"
 SEND_REASON = "erased"  # as sending.checks.screen names it
 PERSONAL = (
-    "name_enc", "phone_enc", "email_enc", "address_enc", "phone_index", "email_index",
-    "device_id", "wechat_openid", "gender", "birth_year", "city", "district", "member_level",
-    "home_store", "registered_at",
+    "name_enc",
+    "phone_enc",
+    "email_enc",
+    "address_enc",
+    "phone_index",
+    "email_index",
+    "device_id",
+    "wechat_openid",
+    "gender",
+    "birth_year",
+    "city",
+    "district",
+    "member_level",
+    "home_store",
+    "registered_at",
 )
 
 
@@ -58,10 +70,12 @@ class ErasureReport:
 def _has_personal_data(session: Session, customer: Customer) -> bool:
     if any(getattr(customer, column) is not None for column in PERSONAL):
         return True
-    tags = select(func.count()).select_from(CustomerTag).where(
-        CustomerTag.customer_id == customer.id)
+    tags = (
+        select(func.count()).select_from(CustomerTag).where(CustomerTag.customer_id == customer.id)
+    )
     return bool(session.execute(tags).scalar_one()) or (
-        session.get(CustomerProfile, customer.id) is not None)
+        session.get(CustomerProfile, customer.id) is not None
+    )
 
 
 def _delete(session: Session, table: type[Base], column: Any, customer_id: int) -> int:
@@ -79,45 +93,66 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
         return ErasureReport(customer_id, already_erased=True)
     suppressed = sum(
         suppress(session, address_index=index, channel=EVERY_CHANNEL, reason=REASON, at=at)
-        for index in (customer.phone_index, customer.email_index) if index
+        for index in (customer.phone_index, customer.email_index)
+        if index
     )
     external_id = customer.external_id
     if not external_id.startswith(ERASED_PREFIX):
         external_id = erased_external_id(external_id)
     session.execute(
-        update(Customer).where(Customer.id == customer_id).values(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
             {column: None for column in PERSONAL}
             | {"external_id": external_id, "erased_at": customer.erased_at or at}
         )
     )
-    outbox = cast(CursorResult[Any], session.execute(
-        update(SandboxOutbox).where(SandboxOutbox.customer_id == customer_id).values(
-            body="", subject=None, address_enc=encrypt("", "address_outbox"))
-    )).rowcount
-    closed = cast(CursorResult[Any], session.execute(
-        update(PlannedSend).where(PlannedSend.customer_id == customer_id,
-                                  PlannedSend.status == "planned")
-        .values(status="suppressed", reason=SEND_REASON)
-    )).rowcount
-    session.execute(update(CustomerMerge).where(CustomerMerge.survivor_id == customer_id)
-                    .values(merged_external_id=REASON))
+    outbox = cast(
+        CursorResult[Any],
+        session.execute(
+            update(SandboxOutbox)
+            .where(SandboxOutbox.customer_id == customer_id)
+            .values(body="", subject=None, address_enc=encrypt("", "address_outbox"))
+        ),
+    ).rowcount
+    closed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(PlannedSend)
+            .where(PlannedSend.customer_id == customer_id, PlannedSend.status == "planned")
+            .values(status="suppressed", reason=SEND_REASON)
+        ),
+    ).rowcount
+    session.execute(
+        update(CustomerMerge)
+        .where(CustomerMerge.survivor_id == customer_id)
+        .values(merged_external_id=REASON)
+    )
     report = ErasureReport(
         customer_id,
         already_erased=False,
         suppressions_added=suppressed,
         tags_deleted=_delete(session, CustomerTag, CustomerTag.customer_id, customer_id),
-        profile_deleted=_delete(session, CustomerProfile, CustomerProfile.customer_id,
-                                customer_id),
+        profile_deleted=_delete(session, CustomerProfile, CustomerProfile.customer_id, customer_id),
         aliases_deleted=_delete(session, CustomerAlias, CustomerAlias.customer_id, customer_id),
         outbox_blanked=outbox,
         sends_closed=closed,
     )
     _delete(session, ImportFlag, ImportFlag.customer_id, customer_id)
-    audit(session, at=at, actor=actor, action="erasure", detail={
-        "customer_id": customer_id, "suppressions_added": suppressed,
-        "tags_deleted": report.tags_deleted, "profile_deleted": report.profile_deleted,
-        "aliases_deleted": report.aliases_deleted, "outbox_blanked": outbox,
-        "sends_closed": closed,
-    })
+    audit(
+        session,
+        at=at,
+        actor=actor,
+        action="erasure",
+        detail={
+            "customer_id": customer_id,
+            "suppressions_added": suppressed,
+            "tags_deleted": report.tags_deleted,
+            "profile_deleted": report.profile_deleted,
+            "aliases_deleted": report.aliases_deleted,
+            "outbox_blanked": outbox,
+            "sends_closed": closed,
+        },
+    )
     session.expire(customer)
     return report

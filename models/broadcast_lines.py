@@ -3,8 +3,8 @@
 A campaign spec carries them as `broadcast: BroadcastLines = []`. A line is named by `name`, or
 by its channel when the campaign has one line on that channel; results CSVs refer to that
 name. Pop-up lines declare what CN-16…CN-18 ask for; the compliance rules in
-broadcast.popup_rule judge the values, the model only checks their shape. This module imports
-nothing but pydantic, so models.spec can use it.
+compliance.rules.popup judge the values, the model only checks their shape. It is part of the
+campaign spec (models.spec), so it lives with the spec.
 """
 
 from __future__ import annotations
@@ -16,8 +16,19 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 BroadcastChannel = Literal[
-    "douyin", "weibo", "xiaohongshu", "website_popup", "search_ads", "feed_ads", "forum",
-    "store_guides", "street_promotion", "billboard", "tv", "radio", "print",
+    "douyin",
+    "weibo",
+    "xiaohongshu",
+    "website_popup",
+    "search_ads",
+    "feed_ads",
+    "forum",
+    "store_guides",
+    "street_promotion",
+    "billboard",
+    "tv",
+    "radio",
+    "print",
 ]
 BROADCAST_CHANNELS: tuple[str, ...] = get_args(BroadcastChannel)
 CloseBehaviour = Literal["one_click", "countdown", "multi_click", "no_close"]

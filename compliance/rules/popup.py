@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from broadcast.lines import BroadcastLine
 from compliance.findings import Finding, Severity, Stage
 from compliance.registry import RuleContext, rule
+from models.broadcast_lines import BroadcastLine
 from models.spec import CampaignSpec
 
 AD_LABEL = "广告"
@@ -41,24 +41,54 @@ def popup_problems(line: BroadcastLine, max_per_day: int = DEFAULT_MAX_PER_DAY) 
     where = f"line {line.key}"
     found = []
     if (line.ad_label or "").strip() != AD_LABEL:
-        found.append(Problem("CN-16.popup", f"the pop-up must carry the label {AD_LABEL}",
-                             f"{where}: ad_label {line.ad_label or 'missing'}"))
+        found.append(
+            Problem(
+                "CN-16.popup",
+                f"the pop-up must carry the label {AD_LABEL}",
+                f"{where}: ad_label {line.ad_label or 'missing'}",
+            )
+        )
     if not (line.provider_identity or "").strip():
-        found.append(Problem("CN-16.popup", "the pop-up must show who pushes it "
-                             "(provider_identity)", f"{where}: provider_identity missing"))
+        found.append(
+            Problem(
+                "CN-16.popup",
+                "the pop-up must show who pushes it (provider_identity)",
+                f"{where}: provider_identity missing",
+            )
+        )
     if line.close_behaviour != "one_click":
-        found.append(Problem("CN-17", "the pop-up must close with one click at once "
-                             "(close_behaviour: one_click)",
-                             f"{where}: close_behaviour {line.close_behaviour or 'missing'}"))
+        found.append(
+            Problem(
+                "CN-17",
+                "the pop-up must close with one click at once (close_behaviour: one_click)",
+                f"{where}: close_behaviour {line.close_behaviour or 'missing'}",
+            )
+        )
     if line.max_per_day is None:
-        found.append(Problem("CN-18", "the pop-up frequency per user and day must be declared "
-                             "(max_per_day)", f"{where}: max_per_day missing"))
+        found.append(
+            Problem(
+                "CN-18",
+                "the pop-up frequency per user and day must be declared (max_per_day)",
+                f"{where}: max_per_day missing",
+            )
+        )
     elif line.max_per_day > max_per_day:
-        found.append(Problem("CN-18", f"the pop-up shows more than {max_per_day} times a day per "
-                             "user", f"{where}: max_per_day {line.max_per_day}", Severity.REVIEW))
+        found.append(
+            Problem(
+                "CN-18",
+                f"the pop-up shows more than {max_per_day} times a day per user",
+                f"{where}: max_per_day {line.max_per_day}",
+                Severity.REVIEW,
+            )
+        )
     if not (line.cancel_path or "").strip():
-        found.append(Problem("CN-18", "users must be told how to turn the pop-ups off "
-                             "(cancel_path)", f"{where}: cancel_path missing"))
+        found.append(
+            Problem(
+                "CN-18",
+                "users must be told how to turn the pop-ups off (cancel_path)",
+                f"{where}: cancel_path missing",
+            )
+        )
     return found
 
 
@@ -86,8 +116,10 @@ class FrequencyParams(BaseModel):
 
 
 @rule(
-    "CN-16.popup", source="广告法 Art 14; 互联网广告管理办法 (2023); 互联网弹窗信息推送服务管理规定",
-    severity=Severity.BLOCK, stage=Stage.CONTENT,
+    "CN-16.popup",
+    source="广告法 Art 14; 互联网广告管理办法 (2023); 互联网弹窗信息推送服务管理规定",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
     title="website pop-ups are labelled 广告 and show the provider's identity",
 )
 def popup_identified(ctx: RuleContext) -> Iterator[Finding]:
@@ -95,16 +127,22 @@ def popup_identified(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "CN-17", source="广告法 Art 44(2); 互联网广告管理办法 (2023); 互联网弹窗信息推送服务管理规定",
-    severity=Severity.BLOCK, stage=Stage.CONTENT, title="website pop-ups close with one click",
+    "CN-17",
+    source="广告法 Art 44(2); 互联网广告管理办法 (2023); 互联网弹窗信息推送服务管理规定",
+    severity=Severity.BLOCK,
+    stage=Stage.CONTENT,
+    title="website pop-ups close with one click",
 )
 def popup_one_click_close(ctx: RuleContext) -> Iterator[Finding]:
     return _findings(ctx)
 
 
 @rule(
-    "CN-18", source="互联网弹窗信息推送服务管理规定 (2022)", severity=Severity.BLOCK,
-    stage=Stage.PLAN, params=FrequencyParams,
+    "CN-18",
+    source="互联网弹窗信息推送服务管理规定 (2022)",
+    severity=Severity.BLOCK,
+    stage=Stage.PLAN,
+    params=FrequencyParams,
     title="website pop-ups declare their frequency and how to turn them off",
 )
 def popup_frequency(ctx: RuleContext) -> Iterator[Finding]:

@@ -4,6 +4,8 @@ Put the new key first in OMNIREACH_PII_KEYS (keeping the old ones), restart, run
 `python starter.py rotate-keys`; once it reports 0 left, the old keys can be removed. Only
 ciphertexts made under another key are touched (their key-id prefix differs), so the job can
 be stopped and rerun; each batch commits. Blind indexes use a separate key and are unchanged.
+An administrator's act on the keys, recorded in the audit log: it sits with governance, above
+audit, while privacy keeps only the ring and the cipher.
 """
 
 from __future__ import annotations
@@ -45,15 +47,22 @@ def _stale(column: InstrumentedAttribute[Any], prefix: bytes) -> Any:
     return (column.is_not(None)) & (func.substr(column, 1, len(prefix)) != prefix)
 
 
-def _rotate_table(session: Session, table: type[Base], columns: Sequence[tuple[Any, str]],
-                  ring: KeyRing, batch: int) -> int:
+def _rotate_table(
+    session: Session,
+    table: type[Base],
+    columns: Sequence[tuple[Any, str]],
+    ring: KeyRing,
+    batch: int,
+) -> int:
     prefix, last, done = _prefix(ring), 0, 0
-    pk = table.id  # type: ignore[attr-defined]
+    pk = table.__table__.c.id
     stale = or_(*(_stale(col, prefix) for col, _ in columns))
     while True:
         rows = session.execute(
-            select(pk, *(col for col, _ in columns)).where(pk > last, stale)
-            .order_by(pk).limit(batch)
+            select(pk, *(col for col, _ in columns))
+            .where(pk > last, stale)
+            .order_by(pk)
+            .limit(batch)
         ).all()
         if not rows:
             return done
@@ -82,6 +91,11 @@ def rotate_keys(session: Session, batch: int = 5000, ring: KeyRing | None = None
     ring = ring or keyring()
     total = sum(_rotate_table(session, t, cols, ring, batch) for t, cols in TARGETS.items())
     if total:
-        audit(session, at=datetime.now(UTC), actor="system:rotate-keys", action="keys_rotated",
-              detail={"active_key": ring.active_id, "ciphertexts": total})
+        audit(
+            session,
+            at=datetime.now(UTC),
+            actor="system:rotate-keys",
+            action="keys_rotated",
+            detail={"active_key": ring.active_id, "ciphertexts": total},
+        )
     return total

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compliance.plan_stats import PlanStats
+from compliance.sending_window import quiet_periods
 from models.spec import CampaignSpec
 from models.tables import Customer
 from models.tables import PlannedSend as PS
 from policy.consent import has_consent, not_suppressed
 from policy.quiet_hours import in_quiet_hours
-from policy.sending_window import quiet_periods
 
 JURISDICTION = {
     "Asia/Shanghai": "CN",
