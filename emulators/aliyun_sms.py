@@ -1,12 +1,20 @@
-"""Alibaba Cloud SMS `SendSms` emulator: RPC signature, timestamp and nonce checks, sign name,
-template and its variables, mainland number format; deduplicates on `OutId`."""
+"""Alibaba Cloud SMS (`dysmsapi` 2017-05-25) emulator: `SendSms` and `QuerySendDetails`.
+
+Parameters come from the query string and the form body, as the gateway takes them; requests
+are signed either the RPC way (HMAC-SHA1) or with V3 (ACS3-HMAC-SHA256), checked by
+`emulators.aliyun_auth`. Timestamp window and nonce reuse are refused; sign name, template and
+its variables and mainland number format are checked; sends dedupe on `OutId`. Any other action
+gets the gateway's `InvalidAction.NotFound`.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,25 +23,60 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.sms_aliyun import API_VERSION, rpc_signature
+from emulators.aliyun_auth import acs3_expected, acs3_headers_complete, parse_acs3, rpc_valid
 from emulators.base import MAINLAND_PHONE, Delivery, Emulator
 
-REQUIRED = (
+API_VERSION = "2017-05-25"
+RPC_COMMON = (
     "AccessKeyId",
     "Action",
-    "Format",
     "SignatureMethod",
     "SignatureNonce",
     "SignatureVersion",
     "Timestamp",
     "Version",
     "Signature",
-    "PhoneNumbers",
-    "SignName",
-    "TemplateCode",
 )
+ACS3_HEADERS = ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce")
+SEND_REQUIRED = ("PhoneNumbers", "SignName", "TemplateCode")
+QUERY_REQUIRED = ("PhoneNumber", "SendDate", "PageSize", "CurrentPage")
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 BEIJING = timezone(timedelta(hours=8))
+# QuerySendDetails SendStatus: 1 waiting for the carrier's report, 2 failed, 3 delivered.
+WAITING, FAILED, DELIVERED = 1, 2, 3
+
+
+class Refused(Exception):
+    """A request the gateway answers with an error (code, message, HTTP status)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(code)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class SentSms:
+    """One number of one accepted SendSms, and what the carrier reported (None: not yet)."""
+
+    biz_id: str
+    out_id: str | None
+    number: str
+    template: str
+    sent_at: datetime
+    err_code: str | None = None
+    reported_at: datetime | None = None
+
+
+def _answer(
+    code: str, message: str, status: int = 200, extra: Mapping[str, Any] | None = None
+) -> JSONResponse:
+    body = {"RequestId": str(uuid.uuid4()).upper(), "Code": code, "Message": message}
+    body.update(extra or {})
+    return JSONResponse(body, status)
+
+
+def _beijing(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class AliyunSmsEmulator(Emulator):
@@ -52,113 +95,203 @@ class AliyunSmsEmulator(Emulator):
         self.access_key_secret = access_key_secret
         self.sign_names = set(sign_names)
         self.templates = {code: set(names) for code, names in templates.items()}
+        self.sent: list[SentSms] = []
         self._nonces: set[str] = set()
 
     def routes(self) -> list[Route]:
-        return [Route("/", self.send_sms, methods=["POST"])]
+        return [Route("/", self.handle, methods=["GET", "POST"])]
 
-    @staticmethod
-    def _answer(
-        code: str, message: str, status: int = 200, extra: dict[str, str] | None = None
-    ) -> JSONResponse:
-        return JSONResponse(
-            {
-                "RequestId": str(uuid.uuid4()).upper(),
-                "Code": code,
-                "Message": message,
-                **(extra or {}),
-            },
-            status,
-        )
+    def reset(self) -> None:
+        super().reset()
+        self.sent.clear()
 
-    def _authenticate(self, params: dict[str, str]) -> JSONResponse | None:
-        if params["AccessKeyId"] != self.access_key_id:
-            return self._answer(
-                "InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404
-            )
-        given = params.pop("Signature")
-        expected = rpc_signature(params, self.access_key_secret, "POST")
-        if not hmac.compare_digest(given, expected):
-            return self._answer(
-                "SignatureDoesNotMatch",
-                "Specified signature is not matched with our calculation.",
-                400,
-            )
+    async def handle(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        query = dict(request.query_params)
+        form: dict[str, str] = {}
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        params = {**query, **form}
         try:
-            sent_at = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ")
-        except ValueError:
-            return self._answer("InvalidTimeStamp.Format", "Specified time stamp is invalid.", 400)
-        if abs(datetime.now(UTC) - sent_at.replace(tzinfo=UTC)) > MAX_CLOCK_SKEW:
-            return self._answer("InvalidTimeStamp.Expired", "Specified time stamp is expired.", 400)
-        if params["SignatureNonce"] in self._nonces:
-            return self._answer("SignatureNonceUsed", "Specified signature nonce was used.", 400)
-        self._nonces.add(params["SignatureNonce"])
-        return None
+            if request.headers.get("authorization", "").startswith("ACS3-"):
+                action, version = self._acs3(request, query, body)
+            else:
+                action, version = self._rpc(request.method, params)
+            if version != API_VERSION:
+                raise Refused("InvalidVersion", "Specified parameter Version is not valid.")
+            if action == "SendSms":
+                return self._send_sms(params)
+            if action == "QuerySendDetails":
+                return self._query_send_details(params)
+            raise Refused(
+                "InvalidAction.NotFound",
+                "Specified api is not found, please check your url and method.",
+                404,
+            )
+        except Refused as refused:
+            return _answer(refused.code, refused.message, refused.status)
 
-    def _check_content(self, params: dict[str, str]) -> JSONResponse | None:
-        if params["Action"] != "SendSms" or params["Version"] != API_VERSION:
-            return self._answer("InvalidAction.NotFound", "Specified api is not found.", 404)
+    def _known_key(self, access_key_id: str) -> None:
+        if access_key_id != self.access_key_id:
+            raise Refused("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+
+    def _fresh(self, timestamp: str, nonce: str) -> None:
+        try:
+            sent_at = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            raise Refused("InvalidTimeStamp.Format", "Specified time stamp is invalid.") from None
+        if abs(datetime.now(UTC) - sent_at) > MAX_CLOCK_SKEW:
+            raise Refused("InvalidTimeStamp.Expired", "Specified time stamp is expired.")
+        if nonce in self._nonces:
+            raise Refused("SignatureNonceUsed", "Specified signature nonce was used.")
+        self._nonces.add(nonce)
+
+    def _rpc(self, method: str, params: dict[str, str]) -> tuple[str, str]:
+        missing = next((name for name in RPC_COMMON if not params.get(name)), None)
+        if missing is not None:
+            raise Refused(f"Missing{missing}", f"{missing} is mandatory for this action.")
+        self._known_key(params["AccessKeyId"])
+        if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
+            raise Refused("InvalidSignatureMethod", "Specified signature method is not supported.")
+        if not rpc_valid(params, self.access_key_secret, method):
+            raise Refused(
+                "SignatureDoesNotMatch", "Specified signature is not matched with our calculation."
+            )
+        self._fresh(params["Timestamp"], params["SignatureNonce"])
+        return params["Action"], params["Version"]
+
+    def _acs3(self, request: Request, query: dict[str, str], body: bytes) -> tuple[str, str]:
+        auth = parse_acs3(request.headers["authorization"])
+        if auth is None:
+            raise Refused("InvalidAuthorization", "Specified Authorization is not valid.")
+        missing = next((h for h in ACS3_HEADERS if not request.headers.get(h)), None)
+        if missing is not None:
+            raise Refused("MissingParameter", f"{missing} is mandatory for this action.")
+        self._known_key(auth.access_key_id)
+        if not acs3_headers_complete(auth, request.headers):
+            raise Refused("IncompleteSignature", "Host, content-type and x-acs-* must be signed.")
+        given_hash = request.headers.get("x-acs-content-sha256", "")
+        if not hmac.compare_digest(given_hash, hashlib.sha256(body).hexdigest()):
+            raise Refused("InvalidContentSha256", "x-acs-content-sha256 does not match the body.")
+        expected = acs3_expected(
+            auth,
+            self.access_key_secret,
+            method=request.method,
+            path=request.url.path,
+            query=query,
+            headers=request.headers,
+        )
+        if not hmac.compare_digest(expected, auth.signature):
+            raise Refused(
+                "SignatureDoesNotMatch", "Specified signature is not matched with our calculation."
+            )
+        self._fresh(request.headers["x-acs-date"], request.headers["x-acs-signature-nonce"])
+        return request.headers["x-acs-action"], request.headers["x-acs-version"]
+
+    def _check_content(self, params: dict[str, str]) -> dict[str, Any]:
+        missing = next((name for name in SEND_REQUIRED if not params.get(name)), None)
+        if missing is not None:
+            raise Refused(f"Missing{missing}", f"{missing} is mandatory for this action.")
         if params["SignName"] not in self.sign_names:
-            return self._answer("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名")
+            raise Refused("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名", 200)
         names = self.templates.get(params["TemplateCode"])
         if names is None:
-            return self._answer("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板")
+            raise Refused("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板", 200)
         try:
             values = json.loads(params.get("TemplateParam") or "{}")
         except ValueError:
-            return self._answer("isv.INVALID_JSON_PARAM", "JSON参数不合法")
+            raise Refused("isv.INVALID_JSON_PARAM", "JSON参数不合法", 200) from None
         if not isinstance(values, dict) or not names <= set(values):
-            return self._answer("isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值")
-        return None
+            raise Refused("isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值", 200)
+        return values
 
-    async def send_sms(self, request: Request) -> JSONResponse:
-        params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
-        missing = next((name for name in REQUIRED if not params.get(name)), None)
-        if missing is not None:
-            return self._answer(
-                f"Missing{missing}", f"{missing} is mandatory for this action.", 400
-            )
-        failure = self._authenticate(params) or self._check_content(params)
-        if failure is not None:
-            return failure
+    def _send_sms(self, params: dict[str, str]) -> JSONResponse:
+        values = self._check_content(params)
         numbers = params["PhoneNumbers"].split(",")
         if not all(MAINLAND_PHONE.match(n) for n in numbers):
-            return self._answer("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+            return _answer("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
         refused = next((self.refusal(n) for n in numbers if self.refusal(n)), None)
         if refused is not None:
-            return self._answer(refused, "recipient refused")
+            return _answer(refused, "recipient refused")
         key = params.get("OutId") or None
-        delivery = Delivery(
-            key,
-            params["PhoneNumbers"],
-            params["TemplateCode"],
-            json.loads(params.get("TemplateParam") or "{}"),
-        )
+        delivery = Delivery(key, params["PhoneNumbers"], params["TemplateCode"], values)
+        before = len(self.deliveries)
         reply = self.deliver(key, delivery, {"BizId": f"{uuid.uuid4().int % 10**18}^0"})
-        return self._answer("OK", "OK", extra=reply)
+        if len(self.deliveries) > before:
+            now = datetime.now(UTC)
+            self.sent.extend(
+                SentSms(reply["BizId"], key, n, params["TemplateCode"], now) for n in numbers
+            )
+        return _answer("OK", "OK", extra=reply)
+
+    def _query_send_details(self, params: dict[str, str]) -> JSONResponse:
+        missing = next((name for name in QUERY_REQUIRED if not params.get(name)), None)
+        if missing is not None:
+            raise Refused(f"Missing{missing}", f"{missing} is mandatory for this action.")
+        try:
+            size, page = int(params["PageSize"]), int(params["CurrentPage"])
+            day = datetime.strptime(params["SendDate"], "%Y%m%d").date()
+        except ValueError:
+            raise Refused("isv.INVALID_PARAMETERS", "参数异常", 200) from None
+        if not 1 <= size <= 50 or page < 1:
+            raise Refused("isv.INVALID_PARAMETERS", "PageSize 1-50, CurrentPage from 1", 200)
+        found = [
+            s
+            for s in self.sent
+            if s.number == params["PhoneNumber"]
+            and s.sent_at.astimezone(BEIJING).date() == day
+            and params.get("BizId", s.biz_id) == s.biz_id
+        ]
+        shown = found[(page - 1) * size : page * size]
+        return _answer(
+            "OK",
+            "OK",
+            extra={
+                "TotalCount": len(found),
+                "SmsSendDetailDTOs": {"SmsSendDetailDTO": [self._detail(s) for s in shown]},
+            },
+        )
+
+    @staticmethod
+    def _detail(sms: SentSms) -> dict[str, Any]:
+        status = WAITING if sms.reported_at is None else FAILED if sms.err_code else DELIVERED
+        detail: dict[str, Any] = {
+            "PhoneNum": sms.number,
+            "SendStatus": status,
+            "ErrCode": sms.err_code or ("DELIVERED" if status == DELIVERED else ""),
+            "TemplateCode": sms.template,
+            "Content": "",
+            "SendDate": _beijing(sms.sent_at),
+            "ReceiveDate": _beijing(sms.reported_at) if sms.reported_at else "",
+            "OutId": sms.out_id or "",
+        }
+        return detail
+
+    def settle(self, failed: Mapping[str, str] | None = None) -> None:
+        """The carrier reports on every number still waiting: numbers in `failed` get that
+        err_code, the others are delivered."""
+        failed = failed or {}
+        now = datetime.now(UTC)
+        for sms in self.sent:
+            if sms.reported_at is None:
+                sms.err_code, sms.reported_at = failed.get(sms.number), now
 
     def status_reports(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """The SmsReport HTTP push (a JSON array) for every message accepted under an OutId;
-        numbers in `failed` are reported undelivered with the given err_code."""
-        failed = failed or {}
-        now = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-        reports = []
-        for delivery in self.deliveries:
-            if delivery.key is None:
-                continue  # its BizId was not kept: Alibaba needs OutId to report it to us
-            for number in delivery.address.split(","):
-                code = failed.get(number)
-                reports.append(
-                    {
-                        "phone_number": number,
-                        "send_time": now,
-                        "report_time": now,
-                        "success": code is None,
-                        "err_code": code or "DELIVERED",
-                        "err_msg": "用户接收失败" if code else "用户接收成功",
-                        "sms_size": "1",
-                        "biz_id": self._replies[delivery.key]["BizId"],
-                        "out_id": delivery.key,
-                    }
-                )
-        return reports
+        """The SmsReport HTTP push (a JSON array) for every message accepted under an OutId,
+        settling first what was still waiting (see `settle`)."""
+        self.settle(failed)
+        return [
+            {
+                "phone_number": sms.number,
+                "send_time": _beijing(sms.sent_at),
+                "report_time": _beijing(sms.reported_at or sms.sent_at),
+                "success": sms.err_code is None,
+                "err_code": sms.err_code or "DELIVERED",
+                "err_msg": "用户接收失败" if sms.err_code else "用户接收成功",
+                "sms_size": "1",
+                "biz_id": sms.biz_id,
+                "out_id": sms.out_id,
+            }
+            for sms in self.sent
+            if sms.out_id is not None  # Alibaba pushes reports only for sends with an OutId
+        ]

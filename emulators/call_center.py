@@ -10,8 +10,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from channels.signing import signed_headers
 from emulators.base import MAINLAND_PHONE
+from emulators.contract_auth import contract_headers
 from emulators.webhook import WebhookReceiver, contract_error
 
 
@@ -42,4 +42,4 @@ class CallCenterEmulator(WebhookReceiver):
                 "ended_at": datetime.now(UTC).isoformat(),
             }
         ).encode()
-        return signed_headers(self.secret, body, now), body
+        return contract_headers(self.secret, body, now), body

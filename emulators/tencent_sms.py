@@ -1,6 +1,8 @@
-"""Tencent Cloud SMS `SendSms` (2021-01-11) emulator: TC3-HMAC-SHA256 Authorization recomputed
-from the signed headers, timestamp window, app id, sign name, template and parameter count, E.164
-mainland numbers; per-number statuses; deduplicates on (SessionContext, number)."""
+"""Tencent Cloud SMS (2021-01-11) emulator: `SendSms` and `PullSmsSendStatus`, by POST (JSON
+body) or GET (parameters in the query string) as API 3.0 takes them. TC3-HMAC-SHA256 is checked
+by `emulators.tencent_auth`, with the timestamp window; app id, sign name, template and
+parameter count, E.164 mainland numbers; per-number statuses; deduplicates on (SessionContext,
+number). Delivery statuses, once settled, can be pulled once each, as Tencent hands them out."""
 
 from __future__ import annotations
 
@@ -9,23 +11,40 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.sms_tencent import MAX_NUMBERS, SERVICE, VERSION, tc3_signature
 from emulators.base import Delivery, Emulator
+from emulators.tencent_auth import date_matches, parse_tc3, tc3_expected
 
-_AUTHORIZATION = re.compile(
-    r"^TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>[\d-]+)/(?P<service>[^/]+)/tc3_request,"
-    r" SignedHeaders=(?P<names>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
-)
+VERSION = "2021-01-11"
+SERVICE = "sms"
+MAX_NUMBERS = 200
+MAX_PULL = 100
 _E164_MAINLAND = re.compile(r"^\+861[3-9]\d{9}$")
+_LIST = re.compile(r"^(?P<name>\w+)\.(?P<index>\d+)$")
 MAX_CLOCK_SKEW = 300
+BEIJING = timezone(timedelta(hours=8))
+
+
+def query_params(query: str) -> dict[str, Any]:
+    """The parameters of a GET call: `Name.0=…&Name.1=…` are the list `Name`."""
+    params: dict[str, Any] = {}
+    lists: dict[str, dict[int, str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        match = _LIST.match(name)
+        if match is None:
+            params[name] = value
+        else:
+            lists.setdefault(match["name"], {})[int(match["index"])] = value
+    return params | {name: [items[i] for i in sorted(items)] for name, items in lists.items()}
 
 
 class TencentSmsEmulator(Emulator):
@@ -47,9 +66,16 @@ class TencentSmsEmulator(Emulator):
         self.sdk_app_id = sdk_app_id
         self.sign_names = set(sign_names)
         self.templates = dict(templates)
+        self._settled: set[str] = set()  # keys of deliveries whose status is known
+        self._pullable: deque[dict[str, Any]] = deque()
 
     def routes(self) -> list[Route]:
-        return [Route("/", self.send_sms, methods=["POST"])]
+        return [Route("/", self.handle, methods=["GET", "POST"])]
+
+    def reset(self) -> None:
+        super().reset()
+        self._settled.clear()
+        self._pullable.clear()
 
     @staticmethod
     def _error(code: str, message: str) -> JSONResponse:
@@ -63,10 +89,10 @@ class TencentSmsEmulator(Emulator):
         )
 
     def _authenticate(self, request: Request, payload: bytes) -> JSONResponse | None:
-        match = _AUTHORIZATION.match(request.headers.get("authorization", ""))
-        if match is None:
+        auth = parse_tc3(request.headers.get("authorization", ""))
+        if auth is None:
             return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
-        if match["id"] != self.secret_id:
+        if auth.secret_id != self.secret_id:
             return self._error("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
         try:
             timestamp = int(request.headers.get("x-tc-timestamp", ""))
@@ -74,24 +100,52 @@ class TencentSmsEmulator(Emulator):
             return self._error("MissingParameter", "X-TC-Timestamp is missing.")
         if abs(time.time() - timestamp) > MAX_CLOCK_SKEW:
             return self._error("AuthFailure.SignatureExpire", "Signature expired.")
-        names = match["names"].split(";")
-        if not {"content-type", "host"} <= set(names) or match["service"] != SERVICE:
+        if (
+            not {"content-type", "host"} <= set(auth.signed_headers)
+            or auth.service != SERVICE
+            or not date_matches(auth, timestamp)
+        ):
             return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
-        signed = {name: request.headers.get(name, "") for name in names}
-        expected, _ = tc3_signature(
-            self.secret_key, timestamp=timestamp, service=SERVICE, headers=signed, payload=payload
+        expected = tc3_expected(
+            auth,
+            self.secret_key,
+            timestamp=timestamp,
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query if request.method == "GET" else "",
+            headers=request.headers,
+            payload=payload,
         )
-        if not hmac.compare_digest(expected, match["signature"]):
+        if not hmac.compare_digest(expected, auth.signature):
             return self._error(
                 "AuthFailure.SignatureFailure", "The provided credentials could not be validated."
             )
         return None
 
-    def _check(self, request: Request, body: dict[str, Any]) -> JSONResponse | None:
-        if request.headers.get("x-tc-action") != "SendSms":
-            return self._error("InvalidAction", "The action is not found.")
+    async def handle(self, request: Request) -> JSONResponse:
+        payload = await request.body()
+        failure = self._authenticate(request, payload)
+        if failure is not None:
+            return failure
+        if request.method == "GET":
+            body: Any = query_params(request.url.query)
+        else:
+            try:
+                body = json.loads(payload)
+            except ValueError:
+                return self._error("FailedOperation.FailResolvePacket", "Request body is not JSON.")
+        if not isinstance(body, dict):
+            return self._error("FailedOperation.FailResolvePacket", "Request body is not JSON.")
         if request.headers.get("x-tc-version") != VERSION:
             return self._error("NoSuchVersion", "The version is not found.")
+        action = request.headers.get("x-tc-action")
+        if action == "SendSms":
+            return self._send_sms(body)
+        if action == "PullSmsSendStatus":
+            return self._pull_status(body)
+        return self._error("InvalidAction", "The action is not found.")
+
+    def _check(self, body: dict[str, Any]) -> JSONResponse | None:
         if body.get("SmsSdkAppId") != self.sdk_app_id:
             return self._error("InvalidParameterValue.SdkAppIdNotExist", "SdkAppId not exist.")
         if body.get("SignName") not in self.sign_names:
@@ -114,21 +168,27 @@ class TencentSmsEmulator(Emulator):
             )
         return None
 
-    async def send_sms(self, request: Request) -> JSONResponse:
-        payload = await request.body()
-        failure = self._authenticate(request, payload)
-        if failure is not None:
-            return failure
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return self._error("FailedOperation.FailResolvePacket", "Request body is not JSON.")
-        failure = self._check(request, body)
+    def _send_sms(self, body: dict[str, Any]) -> JSONResponse:
+        failure = self._check(body)
         if failure is not None:
             return failure
         statuses = [self._send_to(number, body) for number in body["PhoneNumberSet"]]
         return JSONResponse(
             {"Response": {"SendStatusSet": statuses, "RequestId": str(uuid.uuid4())}}
+        )
+
+    def _pull_status(self, body: dict[str, Any]) -> JSONResponse:
+        try:
+            limit = int(body.get("Limit", ""))
+        except ValueError:
+            return self._error("MissingParameter", "Limit is missing.")
+        if not 1 <= limit <= MAX_PULL:
+            return self._error("InvalidParameterValue", "Limit must be 1 to 100.")
+        if body.get("SmsSdkAppId") != self.sdk_app_id:
+            return self._error("InvalidParameterValue.SdkAppIdNotExist", "SdkAppId not exist.")
+        pulled = [self._pullable.popleft() for _ in range(min(limit, len(self._pullable)))]
+        return JSONResponse(
+            {"Response": {"PullSmsSendStatusSet": pulled, "RequestId": str(uuid.uuid4())}}
         )
 
     def _send_to(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -169,14 +229,16 @@ class TencentSmsEmulator(Emulator):
 
     def status_callbacks(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """The status callback push (a JSON array) for every number accepted so far; E.164
-        numbers in `failed` are reported FAIL with the given errmsg code."""
+        numbers in `failed` are reported FAIL with the given errmsg code. Statuses settled here
+        for the first time can also be pulled once (PullSmsSendStatus)."""
         failed = failed or {}
-        now = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+        now = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         reports = []
         for delivery in self.deliveries:
             if delivery.key is None:
                 continue  # no SessionContext: its SerialNo was not kept
             code = failed.get(delivery.address)
+            serial = self._replies[delivery.key]["SerialNo"]
             reports.append(
                 {
                     "user_receive_time": now,
@@ -185,7 +247,21 @@ class TencentSmsEmulator(Emulator):
                     "report_status": "FAIL" if code else "SUCCESS",
                     "errmsg": code or "DELIVRD",
                     "description": "用户短信接收失败" if code else "用户短信送达成功",
-                    "sid": self._replies[delivery.key]["SerialNo"],
+                    "sid": serial,
                 }
             )
+            if delivery.key not in self._settled:
+                self._settled.add(delivery.key)
+                self._pullable.append(
+                    {
+                        "UserReceiveTime": now,
+                        "CountryCode": "86",
+                        "SubscriberNumber": delivery.address.removeprefix("+86"),
+                        "PhoneNumber": delivery.address,
+                        "SerialNo": serial,
+                        "ReportStatus": "FAIL" if code else "SUCCESS",
+                        "Description": code or "DELIVRD",
+                        "SessionContext": delivery.content["session_context"] or "",
+                    }
+                )
         return reports

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.signing import verify_signature
 from emulators.base import Delivery, Emulator
+from emulators.contract_auth import contract_valid
 
 
 def contract_error(status: int, code: str) -> JSONResponse:
@@ -41,7 +41,7 @@ class WebhookReceiver(Emulator):
 
     async def receive(self, request: Request) -> JSONResponse:
         body = await request.body()
-        if not verify_signature(self.secret, request.headers, body):
+        if not contract_valid(self.secret, request.headers, body):
             return contract_error(401, "bad_signature")
         key = request.headers.get("idempotency-key")
         if not key:
