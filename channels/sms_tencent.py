@@ -23,11 +23,14 @@ import httpx
 from channels.base import OutboundMessage, Outcome, SendResult
 from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env
 from channels.http import (
+    ProviderError,
     SettingsChannel,
     bounded_map,
     json_object,
+    raise_for_status_outcome,
     result,
     status_failure,
+    transport_failure,
 )
 from channels.phones import e164
 
@@ -35,6 +38,7 @@ VERSION = "2021-01-11"
 SERVICE = "sms"
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 MAX_NUMBERS = 200
+MAX_PULL = 100  # statuses per PullSmsSendStatus call
 CONTENT_TYPE = "application/json; charset=utf-8"
 
 # Legacy numeric codes (API 2.0) still appear in receipts and older accounts.
@@ -163,20 +167,23 @@ class TencentSmsChannel(SettingsChannel[TencentSmsSettings]):
         """The JSON body and signed headers of one SendSms call."""
         s = self.settings
         first = messages[0]
-        payload = json.dumps(
-            {
-                "PhoneNumberSet": [e164(m.address) for m in messages],
-                "SmsSdkAppId": s.sdk_app_id,
-                "SignName": s.sign_name,
-                "TemplateId": first.template,
-                "TemplateParamSet": list(first.params.values()),
-                "SessionContext": session_context(messages),
-            },
-            ensure_ascii=False,
-        ).encode()
+        body = {
+            "PhoneNumberSet": [e164(m.address) for m in messages],
+            "SmsSdkAppId": s.sdk_app_id,
+            "SignName": s.sign_name,
+            "TemplateId": first.template,
+            "TemplateParamSet": list(first.params.values()),
+            "SessionContext": session_context(messages),
+        }
+        return self.signed("SendSms", body)
+
+    def signed(self, action: str, body: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
+        """The JSON payload and signed headers of an API 3.0 call."""
+        s = self.settings
+        payload = json.dumps(body, ensure_ascii=False).encode()
         timestamp = int(time.time())
         host = httpx.URL(s.endpoint).netloc.decode()
-        signed = {"Content-Type": CONTENT_TYPE, "Host": host, "X-TC-Action": "SendSms"}
+        signed = {"Content-Type": CONTENT_TYPE, "Host": host, "X-TC-Action": action}
         signature, names = tc3_signature(
             s.secret_key, timestamp=timestamp, service=SERVICE, headers=signed, payload=payload
         )
@@ -192,6 +199,26 @@ class TencentSmsChannel(SettingsChannel[TencentSmsSettings]):
             ),
         }
         return payload, headers
+
+    async def pull_send_status(self, limit: int = MAX_PULL) -> list[dict[str, Any]]:
+        """PullSmsSendStatus: up to `limit` delivery statuses not pulled before (Tencent hands
+        each out once). Raises ProviderError."""
+        payload, headers = self.signed(
+            "PullSmsSendStatus", {"Limit": limit, "SmsSdkAppId": self.settings.sdk_app_id}
+        )
+        try:
+            response = await self.client.post(
+                self.settings.endpoint, content=payload, headers=headers
+            )
+        except httpx.TransportError as exc:
+            raise transport_failure(exc) from None
+        raise_for_status_outcome(response)
+        answer: dict[str, Any] = json_object(response).get("Response", {})
+        if "Error" in answer:
+            code = str(answer["Error"].get("Code", "unknown"))
+            raise ProviderError(classify(code), code, answer["Error"].get("Message"))
+        statuses = answer.get("PullSmsSendStatusSet") or []
+        return [st for st in statuses if isinstance(st, dict)]
 
     async def _send_call(self, messages: list[OutboundMessage]) -> list[SendResult]:
         payload, headers = self.request(messages)

@@ -16,6 +16,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     migrate_commands,
     people_commands,
     preview_commands,
+    receipt_commands,
     report_commands,
     results_commands,
     schedule_commands,

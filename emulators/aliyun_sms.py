@@ -267,19 +267,21 @@ class AliyunSmsEmulator(Emulator):
         }
         return detail
 
-    def settle(self, failed: Mapping[str, str] | None = None) -> None:
-        """The carrier reports on every number still waiting: numbers in `failed` get that
-        err_code, the others are delivered."""
-        failed = failed or {}
+    def settle(self, failed: Mapping[str, str] | None = None, waiting: Iterable[str] = ()) -> None:
+        """The carrier reports on every number still waiting except those in `waiting`:
+        numbers in `failed` get that err_code, the others are delivered."""
+        failed, waiting = failed or {}, set(waiting)
         now = datetime.now(UTC)
         for sms in self.sent:
-            if sms.reported_at is None:
+            if sms.reported_at is None and sms.number not in waiting:
                 sms.err_code, sms.reported_at = failed.get(sms.number), now
 
-    def status_reports(self, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """The SmsReport HTTP push (a JSON array) for every message accepted under an OutId,
-        settling first what was still waiting (see `settle`)."""
-        self.settle(failed)
+    def status_reports(
+        self, failed: Mapping[str, str] | None = None, waiting: Iterable[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The SmsReport HTTP push (a JSON array) for every reported message accepted under an
+        OutId, settling first what was still waiting (see `settle`)."""
+        self.settle(failed, waiting)
         return [
             {
                 "phone_number": sms.number,
@@ -293,5 +295,6 @@ class AliyunSmsEmulator(Emulator):
                 "out_id": sms.out_id,
             }
             for sms in self.sent
-            if sms.out_id is not None  # Alibaba pushes reports only for sends with an OutId
+            # Alibaba pushes reports only for sends with an OutId
+            if sms.out_id is not None and sms.reported_at is not None
         ]

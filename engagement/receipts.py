@@ -9,13 +9,18 @@ Tencent Cloud SMS status callback: a JSON array of {user_receive_time, nationcod
 report_status (SUCCESS/FAIL), errmsg, description, sid}; `sid` is the SerialNo SendSms
 returned; answer {"result": 0, "errmsg": "OK"}.
 
-Both give times as Beijing wall-clock "YYYY-MM-DD HH:MM:SS". Phone numbers are read past, never
+The same reports can be pulled where the push never came (engagement.receipt_pull): Alibaba
+`QuerySendDetails` items {PhoneNum, SendStatus (1 waiting, 2 failed, 3 delivered), ErrCode,
+ReceiveDate, OutId, …} for one BizId, and Tencent `PullSmsSendStatus` items {SerialNo,
+ReportStatus, Description, UserReceiveTime, …}; they become the same `Receipt`s.
+
+All give times as Beijing wall-clock "YYYY-MM-DD HH:MM:SS". Phone numbers are read past, never
 kept: the send is found by its keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,6 +97,40 @@ def parse_tencent(doc: Any) -> list[Receipt]:
                 status == "SUCCESS",
                 _text(item, "errmsg", where, required=False) or status,
                 _time(item, "user_receive_time", where),
+            )
+        )
+    return receipts
+
+
+def from_aliyun_details(biz_id: str, details: Sequence[Mapping[str, Any]]) -> list[Receipt]:
+    """Receipts of the numbers the carrier has reported on (SendStatus 2 or 3) of one BizId."""
+    receipts = []
+    for n, item in enumerate(details):
+        where = f"SmsSendDetailDTO[{n}]"
+        status = item.get("SendStatus")
+        if status not in (2, 3, "2", "3"):
+            continue  # 1: still waiting for the carrier
+        delivered = str(status) == "3"
+        code = _text(item, "ErrCode", where, required=False) or ("DELIVERED" if delivered else "")
+        key = _text(item, "OutId", where, required=False)
+        receipts.append(Receipt(key, biz_id, delivered, code, _time(item, "ReceiveDate", where)))
+    return receipts
+
+
+def from_tencent_pull(items: Sequence[Mapping[str, Any]]) -> list[Receipt]:
+    receipts = []
+    for n, item in enumerate(items):
+        where = f"PullSmsSendStatusSet[{n}]"
+        status = _text(item, "ReportStatus", where, required=True)
+        if status not in ("SUCCESS", "FAIL"):
+            raise BadPayload(f"{where}.ReportStatus: must be SUCCESS or FAIL")
+        receipts.append(
+            Receipt(
+                None,
+                _text(item, "SerialNo", where, required=True),
+                status == "SUCCESS",
+                _text(item, "Description", where, required=False) or status,
+                _time(item, "UserReceiveTime", where),
             )
         )
     return receipts

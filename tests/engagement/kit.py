@@ -111,7 +111,9 @@ def event_total(session: Session) -> int:
     return session.execute(select(func.count()).select_from(MessageEvent)).scalar_one()
 
 
-def record_delivery(session: Session, send: PlannedSend, result: SendResult) -> None:
+def record_delivery(
+    session: Session, send: PlannedSend, result: SendResult, sent_at: datetime = NOW
+) -> None:
     """The made send for an adapter's answer (what the send engine records)."""
     send.status = "sent"
     session.add(
@@ -124,7 +126,7 @@ def record_delivery(session: Session, send: PlannedSend, result: SendResult) -> 
             outcome=result.outcome.value,
             provider_message_id=result.provider_message_id,
             cost=send.unit_cost,
-            sent_at=NOW,
+            sent_at=sent_at,
         )
     )
     session.flush()

@@ -1,0 +1,157 @@
+"""Receipts by pull: statuses of sends whose push never came fetched from the providers'
+emulators through the real adapters, stored by the same path as the pushes, once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from channels.sms_aliyun import AliyunSmsChannel, AliyunSmsSettings
+from channels.sms_tencent import TencentSmsChannel, TencentSmsSettings
+from db.engine import session_scope
+from emulators.aliyun_sms import AliyunSmsEmulator
+from emulators.server import serve
+from emulators.tencent_sms import TencentSmsEmulator
+from engagement.receipt_pull import pull_aliyun, pull_tencent
+from engagement.service import create_app
+from tests.engagement.kit import (
+    event_total,
+    events_of,
+    make_campaign,
+    make_send,
+    message_for,
+    record_delivery,
+)
+from tests.governance.dbkit import make_customer, unique_phone
+
+SECRET = "receipt-secret-0123456789"
+ENV = {
+    "OMNIREACH_ALIYUN_SMS_CALLBACK_SECRET": SECRET,
+    "OMNIREACH_TENCENT_SMS_CALLBACK_SECRET": SECRET,
+}
+SIGN = "欧姆尼零售"
+
+
+@pytest.fixture(scope="module")
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(engine, environ=ENV)) as c:
+        yield c
+
+
+async def _sent(
+    engine: Engine,
+    channel: AliyunSmsChannel | TencentSmsChannel,
+    template: str,
+    params: dict[str, str],
+    count: int,
+) -> tuple[list[int], list[str]]:
+    """`count` SMS sends made now through `channel` to customers' own phones."""
+    with session_scope(engine) as s:
+        campaign = make_campaign(s)
+        phones = [unique_phone() for _ in range(count)]
+        customers = [make_customer(s, phone=phone) for phone in phones]
+        sends = [make_send(s, campaign, c.id, "sms", delivered=False) for c in customers]
+        messages = [
+            message_for(send, phone, template, params)
+            for send, phone in zip(sends, phones, strict=True)
+        ]
+        async with channel as ch:
+            results = await ch.send_batch(messages)
+        for send, result in zip(sends, results, strict=True):
+            assert result.outcome.value == "sent", result
+            record_delivery(s, send, result, sent_at=datetime.now(UTC))
+        return [send.id for send in sends], phones
+
+
+async def test_aliyun_pull_fills_in_the_push_that_never_came(
+    engine: Engine, client: TestClient
+) -> None:
+    emu = AliyunSmsEmulator(
+        access_key_id="LTAI5tPull",
+        access_key_secret="ak-secret",
+        sign_names=[SIGN],
+        templates={"SMS_100001": ["name"]},
+    )
+    with serve(emu.app) as url:
+
+        def channel() -> AliyunSmsChannel:
+            settings = AliyunSmsSettings(
+                access_key_id="LTAI5tPull",
+                access_key_secret="ak-secret",
+                sign_name=SIGN,
+                endpoint=f"{url}/",
+            )
+            return AliyunSmsChannel(settings)
+
+        ids, phones = await _sent(engine, channel(), "SMS_100001", {"name": "张三"}, 3)
+        waiting = phones.pop()  # the carrier has not reported on the third yet
+        reports = emu.status_reports({phones[1]: "MOBILE_NOT_ON_SERVICE"}, waiting=[waiting])
+        pushed = [r for r in reports if r["phone_number"] == phones[0]]
+        answer = client.post("/receipts/sms/aliyun", params={"token": SECRET}, json=pushed)
+        assert answer.status_code == 200
+        async with channel() as ch:
+            pulled = await pull_aliyun(engine, ch)
+        assert (pulled.asked, pulled.received, pulled.stored, pulled.waiting) == (2, 1, 1, 1)
+        assert pulled.errors == {}
+        with session_scope(engine) as s:
+            assert [events_of(s, i) for i in ids] == [["delivered"], ["failed_delivery"], []]
+            before = event_total(s)
+        late = client.post(
+            "/receipts/sms/aliyun",
+            params={"token": SECRET},
+            content=json.dumps(emu.status_reports(waiting=[waiting])),
+        )
+        assert late.status_code == 200
+        with session_scope(engine) as s:
+            assert event_total(s) == before  # what the pull brought is not stored again
+        emu.settle()  # the carrier reports on the third; its push never comes
+        async with channel() as ch:
+            again = await pull_aliyun(engine, ch)
+        assert (again.asked, again.stored) == (1, 1)
+        with session_scope(engine) as s:
+            assert events_of(s, ids[2]) == ["delivered"]
+
+
+async def test_tencent_pull_counts_a_receipt_that_also_came_by_push_once(
+    engine: Engine, client: TestClient
+) -> None:
+    emu = TencentSmsEmulator(
+        secret_id="AKIDpull",
+        secret_key="tc-secret",
+        sdk_app_id="1400006666",
+        sign_names=[SIGN],
+        templates={"1110": 1},
+    )
+    with serve(emu.app) as url:
+
+        def channel() -> TencentSmsChannel:
+            settings = TencentSmsSettings(
+                secret_id="AKIDpull",
+                secret_key="tc-secret",
+                sdk_app_id="1400006666",
+                sign_name=SIGN,
+                endpoint=url,
+            )
+            return TencentSmsChannel(settings)
+
+        ids, phones = await _sent(engine, channel(), "1110", {"1": "8折"}, 2)
+        reports = emu.status_callbacks(failed={f"+86{phones[1]}": "MK:0001"})
+        pushed = [r for r in reports if r["mobile"] == phones[0]]
+        answer = client.post("/receipts/sms/tencent", params={"token": SECRET}, json=pushed)
+        assert answer.status_code == 200
+        with session_scope(engine) as s:
+            before = event_total(s)
+        async with channel() as ch:
+            pulled = await pull_tencent(engine, ch)
+        assert (pulled.received, pulled.stored, pulled.unmatched, pulled.errors) == (2, 1, 0, {})
+        with session_scope(engine) as s:
+            assert event_total(s) == before + 1
+            assert [events_of(s, i) for i in ids] == [["delivered"], ["failed_delivery"]]
+        async with channel() as ch:
+            empty = await pull_tencent(engine, ch)
+        assert (empty.asked, empty.received) == (1, 0)
