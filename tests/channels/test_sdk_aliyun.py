@@ -3,8 +3,11 @@ and the adapter's signature as the SDK computes it: a client no one here wrote."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
+import httpx
 import pytest
 from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -20,6 +23,7 @@ KEY_ID = "LTAI5tSdkTest"
 SECRET = "aliyun-sdk-secret"
 SIGN = "欧姆尼零售"
 PHONE = "13800138000"
+GOOD_2 = "13900139000"
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +126,52 @@ def test_adapter_request_verifies_with_the_sdk_signer() -> None:
     signature = params.pop("Signature")
     assert signature == Utils.get_rpcsignature(params, "POST", SECRET)
     assert signature != Utils.get_rpcsignature(params, "POST", "another-secret")
+
+
+def acs3_request(
+    url: str,
+    query: dict[str, str],
+    *,
+    nonce: str,
+    body: bytes = b"",
+    sent: dict[str, str] | None = None,
+) -> httpx.Response:
+    """A V3 SendSms with `query` and an empty body signed by the SDK's own `get_authorization`;
+    `body` and `sent` (the query) are what actually goes out."""
+    signed_body = b""
+    payload_hash = hashlib.sha256(signed_body).hexdigest()
+    headers = {
+        "host": url.removeprefix("http://"),
+        "x-acs-action": "SendSms",
+        "x-acs-version": "2017-05-25",
+        "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": nonce,
+        "x-acs-content-sha256": payload_hash,
+    }
+    request = SimpleNamespace(method="POST", pathname="/", query=query, headers=headers)
+    authorization = Utils.get_authorization(
+        request, "ACS3-HMAC-SHA256", payload_hash, KEY_ID, SECRET
+    )
+    return httpx.post(
+        f"{url}/",
+        params=query if sent is None else sent,
+        content=body,
+        headers={**headers, "Authorization": authorization},
+    )
+
+
+QUERY = {"PhoneNumbers": PHONE, "SignName": SIGN, "TemplateCode": "SMS_100001"}
+
+
+def test_v3_requests_are_held_to_the_signed_body_and_a_fresh_nonce(
+    emu: AliyunSmsEmulator, url: str
+) -> None:
+    params = {**QUERY, "TemplateParam": '{"name":"张三"}'}
+    assert acs3_request(url, params, nonce="n-1").json()["Code"] == "OK"
+    replay = acs3_request(url, params, nonce="n-1")
+    assert (replay.status_code, replay.json()["Code"]) == (400, "SignatureNonceUsed")
+    swapped = acs3_request(url, params, nonce="n-2", body=b"x=1")
+    assert (swapped.status_code, swapped.json()["Code"]) == (400, "InvalidContentSha256")
+    altered = acs3_request(url, params, nonce="n-3", sent={**params, "PhoneNumbers": GOOD_2})
+    assert (altered.status_code, altered.json()["Code"]) == (400, "SignatureDoesNotMatch")
+    assert [d.address for d in emu.deliveries] == [PHONE]

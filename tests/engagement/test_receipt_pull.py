@@ -4,8 +4,12 @@ emulators through the real adapters, stored by the same path as the pushes, once
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -35,6 +39,7 @@ ENV = {
     "OMNIREACH_TENCENT_SMS_CALLBACK_SECRET": SECRET,
 }
 SIGN = "欧姆尼零售"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +160,55 @@ async def test_tencent_pull_counts_a_receipt_that_also_came_by_push_once(
         async with channel() as ch:
             empty = await pull_tencent(engine, ch)
         assert (empty.asked, empty.received) == (1, 0)
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "pull-receipts", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+async def test_operators_pull_receipts_from_the_configured_provider(engine: Engine) -> None:
+    emu = AliyunSmsEmulator(
+        access_key_id="LTAI5tCli",
+        access_key_secret="cli-secret",
+        sign_names=[SIGN],
+        templates={"SMS_100001": ["name"]},
+    )
+    database = engine.url.render_as_string(hide_password=False)
+    with serve(emu.app) as url:
+        env = {
+            "DATABASE_URL": database,
+            "OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun",
+            "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_ID": "LTAI5tCli",
+            "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_SECRET": "cli-secret",
+            "OMNIREACH_ALIYUN_SMS_SIGN_NAME": SIGN,
+            "OMNIREACH_ALIYUN_SMS_ENDPOINT": f"{url}/",
+        }
+        settings = AliyunSmsSettings(
+            access_key_id="LTAI5tCli",
+            access_key_secret="cli-secret",
+            sign_name=SIGN,
+            endpoint=f"{url}/",
+        )
+        ids, _ = await _sent(engine, AliyunSmsChannel(settings), "SMS_100001", {"name": "张"}, 1)
+        emu.settle()
+        done = _cli(env, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stored"] == 1
+    with session_scope(engine) as s:
+        assert events_of(s, ids[0]) == ["delivered"]
+
+
+def test_pull_receipts_names_what_is_missing() -> None:
+    sandbox = _cli({"OMNIREACH_CHANNEL_PROVIDERS": "email=smtp"})
+    assert sandbox.returncode == 1
+    assert "OMNIREACH_CHANNEL_PROVIDERS: sms goes to the sandbox" in sandbox.stderr
+    unset = _cli({"OMNIREACH_CHANNEL_PROVIDERS": "sms=tencent"})
+    assert unset.returncode == 1 and "OMNIREACH_TENCENT_SMS_SECRET_ID is not set" in unset.stderr
+    assert "Traceback" not in sandbox.stderr + unset.stderr
