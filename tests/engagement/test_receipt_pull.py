@@ -212,3 +212,30 @@ def test_pull_receipts_names_what_is_missing() -> None:
     unset = _cli({"OMNIREACH_CHANNEL_PROVIDERS": "sms=tencent"})
     assert unset.returncode == 1 and "OMNIREACH_TENCENT_SMS_SECRET_ID is not set" in unset.stderr
     assert "Traceback" not in sandbox.stderr + unset.stderr
+
+
+async def test_a_refused_query_is_counted_by_its_code_and_stores_nothing(engine: Engine) -> None:
+    emu = AliyunSmsEmulator(
+        access_key_id="LTAI5tErr",
+        access_key_secret="right-secret",
+        sign_names=[SIGN],
+        templates={"SMS_100001": ["name"]},
+    )
+    with serve(emu.app) as url:
+
+        def channel(secret: str) -> AliyunSmsChannel:
+            settings = AliyunSmsSettings(
+                access_key_id="LTAI5tErr",
+                access_key_secret=secret,
+                sign_name=SIGN,
+                endpoint=f"{url}/",
+            )
+            return AliyunSmsChannel(settings)
+
+        ids, _ = await _sent(engine, channel("right-secret"), "SMS_100001", {"name": "张"}, 1)
+        emu.settle()
+        async with channel("wrong-secret") as ch:
+            refused = await pull_aliyun(engine, ch)
+    assert set(refused.errors) == {"SignatureDoesNotMatch"} and refused.stored == 0
+    with session_scope(engine) as s:
+        assert events_of(s, ids[0]) == []
