@@ -1,10 +1,11 @@
-"""Alibaba Cloud SMS (`dysmsapi` 2017-05-25) emulator: `SendSms` and `QuerySendDetails`.
+"""Alibaba Cloud SMS (`dysmsapi` 2017-05-25) emulator: `SendSms`, `SendBatchSms` and
+`QuerySendDetails`.
 
 Parameters come from the query string and the form body, as the gateway takes them; requests
 are signed either the RPC way (HMAC-SHA1) or with V3 (ACS3-HMAC-SHA256), checked by
 `emulators.aliyun_auth`. Timestamp window and nonce reuse are refused; sign name, template and
-its variables and mainland number format are checked; sends dedupe on `OutId`. Any other action
-gets the gateway's `InvalidAction.NotFound`.
+its variables and mainland number format are checked; sends dedupe on `OutId`. `SendBatchSms`
+is served too; any other action gets the gateway's `InvalidAction.NotFound`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ RPC_COMMON = (
 )
 ACS3_HEADERS = ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce")
 SEND_REQUIRED = ("PhoneNumbers", "SignName", "TemplateCode")
+BATCH_REQUIRED = ("PhoneNumberJson", "SignNameJson", "TemplateCode")
+MAX_BATCH = 100
 QUERY_REQUIRED = ("PhoneNumber", "SendDate", "PageSize", "CurrentPage")
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 BEIJING = timezone(timedelta(hours=8))
@@ -121,6 +124,8 @@ class AliyunSmsEmulator(Emulator):
                 raise Refused("InvalidVersion", "Specified parameter Version is not valid.")
             if action == "SendSms":
                 return self._send_sms(params)
+            if action == "SendBatchSms":
+                return self._send_batch_sms(params)
             if action == "QuerySendDetails":
                 return self._query_send_details(params)
             raise Refused(
@@ -188,46 +193,73 @@ class AliyunSmsEmulator(Emulator):
         self._fresh(request.headers["x-acs-date"], request.headers["x-acs-signature-nonce"])
         return request.headers["x-acs-action"], request.headers["x-acs-version"]
 
-    def _check_content(self, params: dict[str, str]) -> dict[str, Any]:
-        missing = next((name for name in SEND_REQUIRED if not params.get(name)), None)
+    @staticmethod
+    def _required(params: dict[str, str], names: Iterable[str]) -> None:
+        missing = next((name for name in names if not params.get(name)), None)
         if missing is not None:
             raise Refused(f"Missing{missing}", f"{missing} is mandatory for this action.")
-        if params["SignName"] not in self.sign_names:
-            raise Refused("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名", 200)
-        names = self.templates.get(params["TemplateCode"])
-        if names is None:
-            raise Refused("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板", 200)
+
+    @staticmethod
+    def _json(text: str | None, default: Any) -> Any:
         try:
-            values = json.loads(params.get("TemplateParam") or "{}")
+            return json.loads(text) if text else default
         except ValueError:
             raise Refused("isv.INVALID_JSON_PARAM", "JSON参数不合法", 200) from None
-        if not isinstance(values, dict) or not names <= set(values):
-            raise Refused("isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值", 200)
-        return values
 
-    def _send_sms(self, params: dict[str, str]) -> JSONResponse:
-        values = self._check_content(params)
-        numbers = params["PhoneNumbers"].split(",")
-        if not all(MAINLAND_PHONE.match(n) for n in numbers):
-            return _answer("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+    def _checked(
+        self, numbers: list[str], signs: list[str], template: str, values: list[Any]
+    ) -> None:
+        """Sign names, template variables, number format and refusals, as SendSms checks them."""
+        if any(sign not in self.sign_names for sign in signs):
+            raise Refused("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名", 200)
+        names = self.templates.get(template)
+        if names is None:
+            raise Refused("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板", 200)
+        if not all(isinstance(v, dict) and names <= set(v) for v in values):
+            raise Refused("isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值", 200)
+        if not all(isinstance(n, str) and MAINLAND_PHONE.match(n) for n in numbers):
+            raise Refused("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号", 200)
         refused = next((self.refusal(n) for n in numbers if self.refusal(n)), None)
         if refused is not None:
-            return _answer(refused, "recipient refused")
-        key = params.get("OutId") or None
-        delivery = Delivery(key, params["PhoneNumbers"], params["TemplateCode"], values)
+            raise Refused(refused, "recipient refused", 200)
+
+    def _accept(
+        self, numbers: list[str], template: str, content: dict[str, Any], out_id: str | None
+    ) -> JSONResponse:
+        key = out_id or None
+        delivery = Delivery(key, ",".join(numbers), template, content)
         before = len(self.deliveries)
         reply = self.deliver(key, delivery, {"BizId": f"{uuid.uuid4().int % 10**18}^0"})
         if len(self.deliveries) > before:
             now = datetime.now(UTC)
-            self.sent.extend(
-                SentSms(reply["BizId"], key, n, params["TemplateCode"], now) for n in numbers
-            )
+            self.sent.extend(SentSms(reply["BizId"], key, n, template, now) for n in numbers)
         return _answer("OK", "OK", extra=reply)
 
+    def _send_sms(self, params: dict[str, str]) -> JSONResponse:
+        self._required(params, SEND_REQUIRED)
+        values = self._json(params.get("TemplateParam"), {})
+        numbers = params["PhoneNumbers"].split(",")
+        self._checked(numbers, [params["SignName"]], params["TemplateCode"], [values])
+        return self._accept(numbers, params["TemplateCode"], values, params.get("OutId"))
+
+    def _send_batch_sms(self, params: dict[str, str]) -> JSONResponse:
+        """One template to several numbers, each with its own sign name and variables."""
+        self._required(params, BATCH_REQUIRED)
+        numbers = self._json(params["PhoneNumberJson"], [])
+        signs = self._json(params["SignNameJson"], [])
+        values = self._json(params.get("TemplateParamJson"), None)
+        values = [{} for _ in numbers] if values is None else values
+        lists = (numbers, signs, values)
+        if not all(isinstance(x, list) for x in lists) or len({len(x) for x in lists}) != 1:
+            raise Refused("isv.INVALID_PARAMETERS", "参数异常", 200)
+        if not 1 <= len(numbers) <= MAX_BATCH:
+            raise Refused("isv.INVALID_PARAMETERS", "参数异常", 200)
+        self._checked(numbers, signs, params["TemplateCode"], values)
+        content = {"signs": signs, "params": values}
+        return self._accept(numbers, params["TemplateCode"], content, params.get("OutId"))
+
     def _query_send_details(self, params: dict[str, str]) -> JSONResponse:
-        missing = next((name for name in QUERY_REQUIRED if not params.get(name)), None)
-        if missing is not None:
-            raise Refused(f"Missing{missing}", f"{missing} is mandatory for this action.")
+        self._required(params, QUERY_REQUIRED)
         try:
             size, page = int(params["PageSize"]), int(params["CurrentPage"])
             day = datetime.strptime(params["SendDate"], "%Y%m%d").date()

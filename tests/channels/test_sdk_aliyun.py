@@ -13,7 +13,8 @@ from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.utils import Utils
-from alibabacloud_tea_openapi.utils_models import Config
+from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest, Params
+from darabonba.runtime import RuntimeOptions
 
 from channels.sms_aliyun import AliyunSmsChannel, AliyunSmsSettings
 from emulators.aliyun_sms import AliyunSmsEmulator
@@ -84,14 +85,36 @@ def test_sdk_with_an_unknown_key_gets_invalid_access_key_id(url: str) -> None:
     assert (raised.value.code, raised.value.status_code) == ("InvalidAccessKeyId.NotFound", 404)
 
 
-def test_an_action_the_emulator_does_not_serve_is_not_found(
-    emu: AliyunSmsEmulator, url: str
-) -> None:
+def test_sdk_batch_send_is_accepted_with_a_biz_id(emu: AliyunSmsEmulator, url: str) -> None:
     batch = models.SendBatchSmsRequest(
-        phone_number_json=f'["{PHONE}"]', sign_name_json=f'["{SIGN}"]', template_code="SMS_100001"
+        phone_number_json=f'["{PHONE}","{GOOD_2}"]',
+        sign_name_json=f'["{SIGN}","{SIGN}"]',
+        template_code="SMS_100001",
+        template_param_json='[{"name":"张三"},{"name":"李四"}]',
     )
+    reply = sdk(url).send_batch_sms(batch)
+    assert reply.body.code == "OK" and reply.body.biz_id
+    [delivery] = emu.deliveries
+    assert delivery.address == f"{PHONE},{GOOD_2}"
+    assert delivery.content["params"] == [{"name": "张三"}, {"name": "李四"}]
+
+
+@pytest.mark.parametrize("rpc", [False, True], ids=["acs3", "rpc"])
+def test_an_unknown_action_is_not_found(emu: AliyunSmsEmulator, url: str, rpc: bool) -> None:
+    params = Params(
+        action="SendSmsTwice",
+        version="2017-05-25",
+        protocol="HTTPS",
+        pathname="/",
+        method="POST",
+        auth_type="AK",
+        style="RPC",
+        req_body_type="formData",
+        body_type="json",
+    )
+    request = OpenApiRequest(query={"PhoneNumbers": PHONE})
     with pytest.raises(ClientException) as raised:
-        sdk(url).send_batch_sms(batch)
+        sdk(url, rpc=rpc).call_api(params, request, RuntimeOptions())
     assert (raised.value.code, raised.value.status_code) == ("InvalidAction.NotFound", 404)
     assert emu.deliveries == []
 
