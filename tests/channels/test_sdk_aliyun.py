@@ -158,9 +158,10 @@ def acs3_request(
     nonce: str,
     body: bytes = b"",
     sent: dict[str, str] | None = None,
+    unsigned: dict[str, str] | None = None,
 ) -> httpx.Response:
     """A V3 SendSms with `query` and an empty body signed by the SDK's own `get_authorization`;
-    `body` and `sent` (the query) are what actually goes out."""
+    `body`, `sent` (the query) and `unsigned` headers are what actually goes out."""
     signed_body = b""
     payload_hash = hashlib.sha256(signed_body).hexdigest()
     headers = {
@@ -179,7 +180,7 @@ def acs3_request(
         f"{url}/",
         params=query if sent is None else sent,
         content=body,
-        headers={**headers, "Authorization": authorization},
+        headers={**headers, **(unsigned or {}), "Authorization": authorization},
     )
 
 
@@ -197,4 +198,6 @@ def test_v3_requests_are_held_to_the_signed_body_and_a_fresh_nonce(
     assert (swapped.status_code, swapped.json()["Code"]) == (400, "InvalidContentSha256")
     altered = acs3_request(url, params, nonce="n-3", sent={**params, "PhoneNumbers": GOOD_2})
     assert (altered.status_code, altered.json()["Code"]) == (400, "SignatureDoesNotMatch")
+    sneaked = acs3_request(url, params, nonce="n-4", unsigned={"x-acs-security-token": "t"})
+    assert (sneaked.status_code, sneaked.json()["Code"]) == (400, "IncompleteSignature")
     assert [d.address for d in emu.deliveries] == [PHONE]
