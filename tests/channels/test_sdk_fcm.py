@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -19,11 +20,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from firebase_admin import credentials, messaging
-from google.auth import jwt
+from google.auth import crypt, jwt
 from google.auth.exceptions import RefreshError
+from google.auth.transport import requests as google_requests
+from google.oauth2 import service_account as service_account_credentials
 
 from channels.base import Outcome
-from channels.push_fcm import FcmChannel, FcmSettings
+from channels.push_fcm import JWT_GRANT, FcmChannel, FcmSettings
 from emulators.fcm import FcmEmulator
 from tests.channels.conftest import message
 
@@ -143,3 +146,27 @@ async def test_adapter_assertion_verifies_with_google_auth(
     )
     with pytest.raises(ValueError, match="Could not verify token signature"):
         jwt.decode(assertion, certs=other_pem, audience=f"{url}/token")
+
+
+def test_token_endpoint_still_refuses_other_scopes_and_audiences(
+    emu: FcmEmulator, url: str
+) -> None:
+    account = service_account(url)
+    no_fcm = service_account_credentials.Credentials.from_service_account_info(
+        account, scopes=["https://www.googleapis.com/auth/userinfo.email"]
+    )
+    with pytest.raises(RefreshError, match="invalid_grant"):
+        no_fcm.refresh(google_requests.Request())
+    now = int(time.time())
+    claims = {
+        "iss": EMAIL,
+        "scope": "https://www.googleapis.com/auth/cloud-platform",
+        "aud": "https://oauth2.example.com/token",
+        "iat": now,
+        "exp": now + 3600,
+    }
+    signer = crypt.RSASigner.from_service_account_info(account)
+    elsewhere = jwt.encode(signer, claims).decode()
+    answer = httpx.post(f"{url}/token", data={"grant_type": JWT_GRANT, "assertion": elsewhere})
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")
+    assert emu.tokens == {}
