@@ -6,7 +6,8 @@ one, a send uses one up, none left → 43101.
 Each API is held to the body fields its own documentation lists: `send` takes `page` (a mini
 program path), `miniprogram_state` and `lang`; `bizsend` takes `page` as a web URL and opens a
 mini program only through `miniprogram: {appid, pagepath}`. A field the API does not list is a
-data format error (47001), a malformed link an invalid argument (47003)."""
+data format error (47001), a malformed link an invalid argument (47003), a web address as a
+mini program page an invalid page (41030)."""
 
 from __future__ import annotations
 
@@ -147,9 +148,11 @@ class WeChatEmulator(Emulator):
 
     @staticmethod
     def _link_error(path: str, body: dict[str, Any]) -> JSONResponse | None:
-        """`bizsend`'s page is a web address and its mini program link exactly {appid, pagepath}."""
-        if path != OA_BIZSEND:
-            return None
+        """`send`'s page is a path in the mini program (41030 otherwise); `bizsend`'s page is a
+        web address and its mini program link exactly {appid, pagepath}."""
+        if path == MINI_SEND:
+            web = "page" in body and _WEB_URL.match(str(body["page"]))
+            return wx_error(41030, "invalid page") if web else None
         if "page" in body and not _WEB_URL.match(str(body["page"])):
             return wx_error(47003, "argument invalid! page must be a web url")
         link = body.get("miniprogram")

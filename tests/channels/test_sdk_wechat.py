@@ -73,6 +73,7 @@ def test_mini_program_send_from_the_sdk_is_accepted(emu: WeChatEmulator, url: st
         ("message/subscribe/bizsend", {"miniprogram": {"appid": MINI_APPID}}, 47003),
         ("message/subscribe/send", {"miniprogram": {"appid": MINI_APPID, "pagepath": PAGE}}, 47001),
         ("message/subscribe/send", {"url": "https://m.example.cn"}, 47001),
+        ("message/subscribe/send", {"page": "https://m.example.cn"}, 41030),
     ],
 )
 def test_each_api_refuses_fields_it_does_not_document(
