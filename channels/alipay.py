@@ -1,5 +1,8 @@
 """Alipay mini program template messages (`alipay.open.app.mini.templatemessage.send`) through
-the open platform gateway, signed RSA2 (SHA256withRSA) with the app's private key.
+the open platform gateway, signed RSA2 (SHA256withRSA) with the app's private key. The gateway
+signs its replies with Alipay's key; a reply whose `sign` does not verify with the configured
+Alipay public key (`OMNIREACH_ALIPAY_PUBLIC_KEY`, or `_FILE`) is not believed, whatever it says,
+and the message fails permanently with error_code `invalid_response_sign`.
 
 Alipay wants a `form_id` (a payment's trade number or a form submission id) per message, so it
 must be in `params["form_id"]`; `params["page"]` is where a tap leads; the other params fill the
@@ -15,16 +18,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from typing import Any
 
 import httpx
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from channels.base import OutboundMessage, Outcome, SendResult
-from channels.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Env, load_rsa_private_key
+from channels.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    Env,
+    load_rsa_private_key,
+    load_rsa_public_key,
+)
 from channels.http import (
     SettingsChannel,
-    json_object,
     result,
     status_failure,
 )
@@ -35,12 +45,15 @@ RESPONSE_KEY = METHOD.replace(".", "_") + "_response"
 BEIJING = timezone(timedelta(hours=8))
 _USER_ID = re.compile(r"^2088\d{12}$")
 _RESERVED = {"form_id", "page"}
+_JSON_SPACE = frozenset(" \t\n\r")
+_DECODER = json.JSONDecoder()
 
 
 @dataclass(frozen=True)
 class AlipaySettings:
     app_id: str
     private_key: str = field(repr=False)  # PEM, or the bare base64 PKCS#8 the console shows
+    alipay_public_key: str = field(repr=False)  # the gateway's, PEM or the console's base64
     gateway: str = DEFAULT_GATEWAY
     default_page: str = "pages/index/index"
     timeout: float = DEFAULT_TIMEOUT
@@ -52,6 +65,7 @@ class AlipaySettings:
         return cls(
             app_id=env.require("APP_ID"),
             private_key=env.secret("PRIVATE_KEY"),
+            alipay_public_key=env.secret("PUBLIC_KEY"),
             gateway=env.get("GATEWAY", DEFAULT_GATEWAY),
             default_page=env.get("DEFAULT_PAGE", "pages/index/index"),
             **env.http_limits(),
@@ -67,6 +81,67 @@ def sign_content(params: Mapping[str, str]) -> bytes:
 def rsa2_sign(params: Mapping[str, str], key: rsa.RSAPrivateKey) -> str:
     signature = key.sign(sign_content(params), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode()
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _JSON_SPACE:
+        pos += 1
+    return pos
+
+
+class UnverifiedReply(ValueError):
+    """The gateway's reply cannot be shown to come from Alipay."""
+
+
+def json_members(text: str) -> dict[str, str]:
+    """Each member of a top-level JSON object as its exact source text: the gateway signs the
+    text of `<method>_response` as it sent it, which a re-serialisation would not reproduce."""
+    pos = _skip_space(text, 0)
+    if text[pos : pos + 1] != "{":
+        raise ValueError("not a JSON object")
+    members: dict[str, str] = {}
+    pos = _skip_space(text, pos + 1)
+    if text[pos : pos + 1] == "}":
+        return members
+    while True:
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _skip_space(text, pos)
+        if not isinstance(key, str) or text[pos : pos + 1] != ":":
+            raise ValueError("malformed member")
+        start = _skip_space(text, pos + 1)
+        _, end = _DECODER.raw_decode(text, start)
+        members[key] = text[start:end]
+        pos = _skip_space(text, end)
+        if text[pos : pos + 1] == "}":
+            return members
+        if text[pos : pos + 1] != ",":
+            raise ValueError("malformed object")
+        pos = _skip_space(text, pos + 1)
+
+
+def verified_answer(text: str, key: rsa.RSAPublicKey) -> dict[str, Any]:
+    """The gateway's `<method>_response` (or `error_response`) once the `sign` beside it
+    verifies (RSA2 over its exact text); UnverifiedReply says why not."""
+    try:
+        members = json_members(text)
+    except ValueError:
+        raise UnverifiedReply("the reply is not a JSON object") from None
+    content = members.get(RESPONSE_KEY) or members.get("error_response")
+    if content is None:
+        raise UnverifiedReply(f"the reply has no {RESPONSE_KEY}")
+    if "sign" not in members:
+        raise UnverifiedReply("the reply is not signed")
+    try:
+        signature = base64.b64decode(json.loads(members["sign"]), validate=True)
+        key.verify(signature, content.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError, TypeError):
+        raise UnverifiedReply(
+            "the reply's sign does not verify with the Alipay public key"
+        ) from None
+    answer = json.loads(content)
+    if not isinstance(answer, dict):
+        raise UnverifiedReply(f"{RESPONSE_KEY} is not an object")
+    return answer
 
 
 def classify(code: str, sub_code: str) -> Outcome:
@@ -93,6 +168,9 @@ class AlipayChannel(SettingsChannel[AlipaySettings]):
     ) -> None:
         super().__init__(settings, name=name, client=client)
         self._key = load_rsa_private_key(settings.private_key, "Alipay")
+        self._gateway_key = load_rsa_public_key(
+            settings.alipay_public_key, "OMNIREACH_ALIPAY_PUBLIC_KEY"
+        )
 
     @cached_property
     def _app_params(self) -> dict[str, str]:
@@ -129,8 +207,12 @@ class AlipayChannel(SettingsChannel[AlipaySettings]):
         response = await self.client.post(self.settings.gateway, data=self.signed_params(message))
         if (failure := status_failure(message, response)) is not None:
             return failure
-        body = json_object(response)
-        answer = body.get(RESPONSE_KEY) or body.get("error_response") or {}
+        try:
+            answer = verified_answer(response.text, self._gateway_key)
+        except UnverifiedReply as exc:
+            return result(
+                message, Outcome.PERMANENT, error_code="invalid_response_sign", detail=str(exc)
+            )
         code = str(answer.get("code", ""))
         if code == "10000":
             return result(message, Outcome.SENT)

@@ -50,6 +50,22 @@ def load_rsa_private_key(text: str, what: str) -> rsa.RSAPrivateKey:
     return key
 
 
+def load_rsa_public_key(text: str, variable: str) -> rsa.RSAPublicKey:
+    """An RSA public key given as PEM or as the bare base64 SubjectPublicKeyInfo that consoles
+    show (Alipay's "支付宝公钥"); errors name the `variable` it came from."""
+    data = text.strip()
+    try:
+        if data.startswith("-----BEGIN"):
+            key = serialization.load_pem_public_key(data.encode())
+        else:
+            key = serialization.load_der_public_key(base64.b64decode(data))
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ChannelConfigError(f"{variable} is not a readable public key") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ChannelConfigError(f"{variable} is not an RSA public key")
+    return key
+
+
 class Env:
     """The variables of one provider, e.g. `Env("ALIYUN_SMS")` reads `OMNIREACH_ALIYUN_SMS_*`."""
 

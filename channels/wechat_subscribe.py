@@ -5,10 +5,16 @@ Every delivered message uses up one of the user's one-time subscriptions to that
 none left WeChat answers 43101, reported as opted_out with error_code "43101". The
 per-(openid, template) ledger lives elsewhere: `on_quota` tells it what each send did.
 `message.params` become the template data, except `page` (where a tap leads).
+
+Each API gets only the fields it documents. The mini program's `send` takes `page` as a path in
+the mini program, with `miniprogram_state` and `lang`. The official account's `bizsend` takes
+`page` only as a web address; a mini program path opens the mini program whose appid is
+`OMNIREACH_WECHAT_OA_MINIPROGRAM_APPID`, sent as `miniprogram: {appid, pagepath}`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ SEND_PATHS = {
     "wechat_oa": "/cgi-bin/message/subscribe/bizsend",
 }
 QUOTA_EXHAUSTED = 43101
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 _RETRYABLE = {-1}
 _RATE_LIMITED = {45009, 45011}  # daily API quota, per-minute API quota
 
@@ -70,6 +77,7 @@ class WeChatSettings:
     base_url: str = DEFAULT_BASE_URL
     miniprogram_state: str = "formal"
     lang: str = "zh_CN"
+    miniprogram_appid: str | None = None  # official account: the mini program a page opens
     timeout: float = DEFAULT_TIMEOUT
     concurrency: int = DEFAULT_CONCURRENCY
 
@@ -85,6 +93,7 @@ class WeChatSettings:
             send_path=env.get("SEND_PATH", SEND_PATHS.get(channel, SEND_PATHS["wechat_mini"])),
             base_url=env.get("BASE_URL", DEFAULT_BASE_URL),
             miniprogram_state=env.get("MINIPROGRAM_STATE", "formal"),
+            miniprogram_appid=env.optional("MINIPROGRAM_APPID"),
             **env.http_limits(),
         )
 
@@ -128,21 +137,42 @@ class WeChatSubscribeChannel(SettingsChannel[WeChatSettings]):
         )
         return token_from_response(response)
 
+    @property
+    def official_account(self) -> bool:
+        return self.settings.send_path.endswith("/bizsend")
+
     def payload(self, message: OutboundMessage) -> dict[str, object]:
+        """The request body; ValueError when an official account message links to a mini
+        program but no mini program appid is configured."""
         body: dict[str, object] = {
             "touser": message.address,
             "template_id": message.template,
             "data": {k: {"value": v} for k, v in message.params.items() if k != "page"},
-            "miniprogram_state": self.settings.miniprogram_state,
-            "lang": self.settings.lang,
         }
-        if "page" in message.params:
-            body["page"] = message.params["page"]
+        page = message.params.get("page")
+        if not self.official_account:
+            body.update(miniprogram_state=self.settings.miniprogram_state, lang=self.settings.lang)
+            if page:
+                body["page"] = page
+        elif page and _WEB_URL.match(page):
+            body["page"] = page
+        elif page:
+            if self.settings.miniprogram_appid is None:
+                raise ValueError(
+                    "the page is a mini program path but "
+                    "OMNIREACH_WECHAT_OA_MINIPROGRAM_APPID is not set"
+                )
+            body["miniprogram"] = {"appid": self.settings.miniprogram_appid, "pagepath": page}
         return body
 
     async def send_one(self, message: OutboundMessage) -> SendResult:
         url = f"{self.settings.base_url}{self.settings.send_path}"
-        payload = self.payload(message)
+        try:
+            payload = self.payload(message)
+        except ValueError as exc:
+            return result(
+                message, Outcome.PERMANENT, error_code="missing_miniprogram_appid", detail=str(exc)
+            )
 
         async def post(token: str) -> httpx.Response:
             return await self.client.post(url, params={"access_token": token}, json=payload)

@@ -1,7 +1,13 @@
 """FCM HTTP v1 emulator with its OAuth2 token endpoint: verifies the service account's RS256
 assertion (signature, issuer, audience, scope, expiry), issues bearer tokens, and answers
 `messages:send` with FCM's error shapes (UNREGISTERED, INVALID_ARGUMENT, UNAUTHENTICATED…).
-Deduplicates on the `idempotency_key` data field the adapter adds."""
+Deduplicates on the `idempotency_key` data field the adapter adds.
+
+As broad as Google: the assertion's audience may be Google's token URL (google-auth signs that
+whatever token URI it posts to) or this endpoint's own URL, and any scope that grants FCM sends
+will do (firebase-admin asks for cloud-platform among others); the device is named by its
+registration `token` or, as firebase-admin now prefers, its installation id `fid`. `validate_only: true` is a dry
+run: checked and answered as Google does, recorded as nothing."""
 
 from __future__ import annotations
 
@@ -19,8 +25,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.push_fcm import JWT_GRANT, SCOPE
 from emulators.base import Delivery, Emulator
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+# Scopes Google accepts for `messages:send`.
+SEND_SCOPES = {
+    "https://www.googleapis.com/auth/firebase.messaging",
+    "https://www.googleapis.com/auth/cloud-platform",
+}
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -78,7 +91,7 @@ class FcmEmulator(Emulator):
         super().reset()
         self.tokens.clear()
 
-    def _claims(self, assertion: str, audience: str) -> dict[str, Any] | None:
+    def _claims(self, assertion: str, audiences: set[str]) -> dict[str, Any] | None:
         """The assertion's claims if it is signed by the account's key and valid now."""
         try:
             header_b64, claims_b64, signature_b64 = assertion.split(".")
@@ -96,8 +109,8 @@ class FcmEmulator(Emulator):
         valid = (
             header.get("alg") == "RS256"
             and claims.get("iss") == self.client_email
-            and claims.get("aud") == audience
-            and SCOPE in str(claims.get("scope")).split()
+            and claims.get("aud") in audiences
+            and not SEND_SCOPES.isdisjoint(str(claims.get("scope")).split())
             and isinstance(iat, int)
             and isinstance(exp, int)
             and iat <= now + 60
@@ -109,7 +122,8 @@ class FcmEmulator(Emulator):
         form = dict(parse_qsl((await request.body()).decode()))
         if form.get("grant_type") != JWT_GRANT:
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
-        if self._claims(form.get("assertion", ""), str(request.url)) is None:
+        audiences = {str(request.url), GOOGLE_TOKEN_URL}
+        if self._claims(form.get("assertion", ""), audiences) is None:
             return JSONResponse(
                 {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400
             )
@@ -126,14 +140,20 @@ class FcmEmulator(Emulator):
         if request.path_params["project"] != self.project_id:
             return fcm_error(403, "PERMISSION_DENIED", "Permission denied.", "SENDER_ID_MISMATCH")
         try:
-            message = json.loads(await request.body())["message"]
-            device, data = message["token"], message.get("data", {})
-        except (ValueError, KeyError, TypeError):
+            body = json.loads(await request.body())
+            message, dry_run = body["message"], body.get("validate_only", False)
+            targets = [message[t] for t in ("token", "fid") if t in message]
+            data = message.get("data", {})
+            valid_data = all(isinstance(v, str) for v in data.values())
+        except (ValueError, KeyError, TypeError, AttributeError):
             return fcm_error(400, "INVALID_ARGUMENT", "Invalid JSON payload.", "INVALID_ARGUMENT")
-        if not device or not all(isinstance(v, str) for v in data.values()):
+        if len(targets) != 1 or not targets[0] or not valid_data or not isinstance(dry_run, bool):
             return fcm_error(400, "INVALID_ARGUMENT", "Invalid message.", "INVALID_ARGUMENT")
+        device = str(targets[0])
         if (refused := self.refusal(device)) is not None:
             return fcm_error(404, "NOT_FOUND", "Requested entity was not found.", refused)
+        if dry_run:
+            return JSONResponse({"name": f"projects/{self.project_id}/messages/fake_message_id"})
         self._sequence += 1
         key = data.get("idempotency_key")
         name = f"projects/{self.project_id}/messages/0:{self._sequence}%{secrets.token_hex(8)}"

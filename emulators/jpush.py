@@ -1,6 +1,7 @@
-"""JPush REST v3 emulator: Basic auth, the cid pool (`GET /v3/push/cid`) and `POST /v3/push`.
-A push with a cid already used returns the first result without pushing again; a cid that was
-never issued is refused. Registration ids must be known devices (`devices`)."""
+"""JPush REST v3 emulator: Basic auth, the cid pool (`GET /v3/push/cid`), `POST /v3/push` and
+`POST /v3/push/validate` (checked like a push, answered like one, pushes nothing). A push with a
+cid already used returns the first result without pushing again; a cid that was never issued is
+refused. Registration ids must be known devices (`devices`)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class JPushEmulator(Emulator):
         return [
             Route("/v3/push/cid", self.cid, methods=["GET"]),
             Route("/v3/push", self.push, methods=["POST"]),
+            Route("/v3/push/validate", self.validate, methods=["POST"]),
         ]
 
     def fault_body(self, status: int) -> dict[str, Any]:
@@ -71,7 +73,8 @@ class JPushEmulator(Emulator):
         self.issued.update(cids)
         return JSONResponse({"cidlist": cids})
 
-    async def push(self, request: Request) -> JSONResponse:
+    async def _checked(self, request: Request) -> dict[str, Any] | JSONResponse:
+        """The push body if JPush would accept it, else its error answer."""
         if not self._authorized(request):
             return jpush_error(1004, "Authen failed", 401)
         try:
@@ -91,7 +94,20 @@ class JPushEmulator(Emulator):
         refused = next((self.refusal(t) for t in targets if self.refusal(t) is not None), None)
         if refused is not None or not set(targets) <= self.devices:
             return jpush_error(refused or 1011, "cannot find user by this audience", 400)
+        return body
+
+    async def push(self, request: Request) -> JSONResponse:
+        body = await self._checked(request)
+        if isinstance(body, JSONResponse):
+            return body
+        cid, targets = body.get("cid"), body["audience"]["registration_id"]
         self._msg_id += 1
         delivery = Delivery(cid, ",".join(targets), "notification", body)
         reply = self.deliver(cid, delivery, {"sendno": "0", "msg_id": str(self._msg_id)})
         return JSONResponse(reply)
+
+    async def validate(self, request: Request) -> JSONResponse:
+        body = await self._checked(request)
+        if isinstance(body, JSONResponse):
+            return body
+        return JSONResponse({"sendno": "0", "msg_id": str(self._msg_id + 1)})

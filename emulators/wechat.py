@@ -1,7 +1,13 @@
 """WeChat emulator: `/cgi-bin/token` and subscribe message send (mini program `send` and
 official account `bizsend`). Checks app credentials, access tokens (invalid → 40001, expired →
 42001), openid, template id and data keys, and each user's one-time subscriptions: `grant()` adds
-one, a send uses one up, none left → 43101."""
+one, a send uses one up, none left → 43101.
+
+Each API is held to the body fields its own documentation lists: `send` takes `page` (a mini
+program path), `miniprogram_state` and `lang`; `bizsend` takes `page` as a web URL and opens a
+mini program only through `miniprogram: {appid, pagepath}`. A field the API does not list is a
+data format error (47001), a malformed link an invalid argument (47003), a web address as a
+mini program page an invalid page (41030)."""
 
 from __future__ import annotations
 
@@ -18,11 +24,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.wechat_subscribe import QUOTA_EXHAUSTED, SEND_PATHS
 from emulators.base import Delivery, Emulator
 
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_WEB_URL = re.compile(r"^https?://\S+$")
 TOKEN_LIFETIME = 7200
+QUOTA_EXHAUSTED = 43101  # the user has no subscription to this template left
+MINI_SEND = "/cgi-bin/message/subscribe/send"
+OA_BIZSEND = "/cgi-bin/message/subscribe/bizsend"
+# The request body fields each API documents.
+FIELDS = {
+    MINI_SEND: {"touser", "template_id", "page", "data", "miniprogram_state", "lang"},
+    OA_BIZSEND: {"touser", "template_id", "page", "miniprogram", "data"},
+}
 
 
 def wx_error(errcode: int, errmsg: str) -> JSONResponse:
@@ -69,7 +83,7 @@ class WeChatEmulator(Emulator):
     def routes(self) -> list[Route]:
         return [
             Route("/cgi-bin/token", self.token, methods=["GET"]),
-            *(Route(path, self.send, methods=["POST"]) for path in SEND_PATHS.values()),
+            *(Route(path, self.send, methods=["POST"]) for path in FIELDS),
         ]
 
     def grant(self, openid: str, template_id: str, times: int = 1) -> None:
@@ -108,6 +122,10 @@ class WeChatEmulator(Emulator):
             body: dict[str, Any] = json.loads(await request.body())
         except ValueError:
             return wx_error(47001, "data format error")
+        if not isinstance(body, dict) or not set(body) <= FIELDS[request.url.path]:
+            return wx_error(47001, "data format error")
+        if (failure := self._link_error(request.url.path, body)) is not None:
+            return failure
         openid, template_id = str(body.get("touser", "")), str(body.get("template_id", ""))
         if not _OPENID.match(openid):
             return wx_error(40003, "invalid openid")
@@ -127,6 +145,24 @@ class WeChatEmulator(Emulator):
         self._msgid += 1
         self.deliver(None, Delivery(None, openid, template_id, body), None)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": self._msgid})
+
+    @staticmethod
+    def _link_error(path: str, body: dict[str, Any]) -> JSONResponse | None:
+        """`send`'s page is a path in the mini program (41030 otherwise); `bizsend`'s page is a
+        web address and its mini program link exactly {appid, pagepath}."""
+        if path == MINI_SEND:
+            web = "page" in body and _WEB_URL.match(str(body["page"]))
+            return wx_error(41030, "invalid page") if web else None
+        if "page" in body and not _WEB_URL.match(str(body["page"])):
+            return wx_error(47003, "argument invalid! page must be a web url")
+        link = body.get("miniprogram")
+        if link is not None and not (
+            isinstance(link, dict)
+            and set(link) == {"appid", "pagepath"}
+            and all(isinstance(v, str) and v for v in link.values())
+        ):
+            return wx_error(47003, "argument invalid! miniprogram needs appid and pagepath")
+        return None
 
 
 _PUSH_CONTAINERS = {

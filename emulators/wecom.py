@@ -9,15 +9,24 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Mapping
+from enum import IntEnum
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.wecom import GroupMsgStatus
 from emulators.base import Delivery, Emulator
 from emulators.wechat import access_token_error, issue_token, wx_error
+
+
+class GroupMsgStatus(IntEnum):
+    """`status` in get_groupmsg_send_result, as WeCom documents it."""
+
+    UNSENT = 0
+    SENT = 1
+    NOT_FRIEND = 2
+    ALREADY_RECEIVED = 3  # the customer already got another group message today
 
 
 class WeComEmulator(Emulator):

@@ -3,10 +3,18 @@ from __future__ import annotations
 import base64
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from channels.alipay import AlipayChannel, AlipaySettings, classify, sign_content
+from channels.alipay import (
+    AlipayChannel,
+    AlipaySettings,
+    UnverifiedReply,
+    classify,
+    json_members,
+    sign_content,
+    verified_answer,
+)
 from channels.base import OutboundMessage, Outcome
 from channels.config import ChannelConfigError, load_rsa_private_key
 from emulators.alipay import AlipayEmulator
@@ -15,6 +23,7 @@ from tests.channels.conftest import FAST_TIMEOUT, assert_transport_faults, messa
 APP_ID = "2021000123456789"
 TEMPLATE = "MDI4YzIxMDE2M2I5YTQzYjUxNWE4MjA4NmU1MTIyYmM="
 USER = "2088102122458832"
+RESPONSE = "alipay_open_app_mini_templatemessage_send_response"
 
 
 def pem(key: rsa.RSAPrivateKey) -> str:
@@ -23,8 +32,17 @@ def pem(key: rsa.RSAPrivateKey) -> str:
     ).decode()
 
 
+def public_b64(key: rsa.RSAPrivateKey) -> str:
+    """The public key as Alipay's console shows it: bare base64 of the DER SubjectPublicKeyInfo."""
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
 APP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+GATEWAY_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +51,20 @@ def emu() -> AlipayEmulator:
         app_id=APP_ID,
         app_public_key=APP_KEY.public_key(),
         templates={TEMPLATE: ["keyword1", "keyword2"]},
+        gateway_key=GATEWAY_KEY,
     )
 
 
-def channel(url: str, key: rsa.RSAPrivateKey = APP_KEY) -> AlipayChannel:
+def channel(
+    url: str, key: rsa.RSAPrivateKey = APP_KEY, gateway_key: rsa.RSAPrivateKey = GATEWAY_KEY
+) -> AlipayChannel:
     return AlipayChannel(
         AlipaySettings(
-            app_id=APP_ID, private_key=pem(key), gateway=f"{url}/gateway.do", timeout=FAST_TIMEOUT
+            app_id=APP_ID,
+            private_key=pem(key),
+            alipay_public_key=public_b64(gateway_key),
+            gateway=f"{url}/gateway.do",
+            timeout=FAST_TIMEOUT,
         )
     )
 
@@ -103,6 +128,66 @@ async def test_wrong_private_key_fails_the_signature_check(emu: AlipayEmulator, 
         [answer] = await ch.send_batch([notice()])
     assert (answer.outcome, answer.error_code) == (Outcome.PERMANENT, "isv.invalid-signature")
     assert emu.deliveries == []
+
+
+async def test_a_reply_not_signed_by_the_gateway_is_a_permanent_failure(
+    emu: AlipayEmulator, url: str
+) -> None:
+    async with channel(url, gateway_key=OTHER_KEY) as ch:
+        [answer] = await ch.send_batch([notice()])
+    assert (answer.outcome, answer.error_code) == (Outcome.PERMANENT, "invalid_response_sign")
+    assert answer.detail == "the reply's sign does not verify with the Alipay public key"
+    assert len(emu.deliveries) == 1  # the gateway took it; the adapter only cannot believe it
+
+
+def _signed(text: str, key: rsa.RSAPrivateKey = GATEWAY_KEY) -> str:
+    signature = key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode()
+
+
+def test_reply_signature_covers_the_exact_response_text() -> None:
+    key = GATEWAY_KEY.public_key()
+    response = '{"code":"10000","msg":"Success"}'
+    ok = f'{{"{RESPONSE}" : {response} ,\n "sign":"{_signed(response)}"}}'
+    assert verified_answer(ok, key) == {"code": "10000", "msg": "Success"}
+    respaced = '{"code": "10000", "msg": "Success"}'  # same JSON, other text: not what was signed
+    forged = {
+        "unsigned": (f'{{"{RESPONSE}":{response}}}', "the reply is not signed"),
+        "other text": (
+            f'{{"{RESPONSE}":{respaced},"sign":"{_signed(response)}"}}',
+            "does not verify",
+        ),
+        "other key": (
+            f'{{"{RESPONSE}":{response},"sign":"{_signed(response, OTHER_KEY)}"}}',
+            "does not verify",
+        ),
+        "not base64": (f'{{"{RESPONSE}":{response},"sign":"%%%"}}', "does not verify"),
+        "no response": (f'{{"sign":"{_signed(response)}"}}', "has no"),
+        "not json": ("<html>gateway</html>", "not a JSON object"),
+    }
+    for text, reason in forged.values():
+        with pytest.raises(UnverifiedReply, match=reason):
+            verified_answer(text, key)
+
+
+def test_json_members_keep_each_value_as_sent() -> None:
+    assert json_members(' { "a" : {"x": [1, "}"]} , "b":"c" } ') == {
+        "a": '{"x": [1, "}"]}',
+        "b": '"c"',
+    }
+    assert json_members("{}") == {}
+    for bad in ('{"a" 1}', '{"a":1 "b":2}', "[1]", '{"a":1'):
+        with pytest.raises(ValueError):
+            json_members(bad)
+
+
+def test_gateway_public_key_is_required_and_must_be_readable() -> None:
+    env = {"OMNIREACH_ALIPAY_APP_ID": APP_ID, "OMNIREACH_ALIPAY_PRIVATE_KEY": pem(APP_KEY)}
+    with pytest.raises(ChannelConfigError, match="OMNIREACH_ALIPAY_PUBLIC_KEY"):
+        AlipaySettings.from_env(env)
+    settings = AlipaySettings.from_env({**env, "OMNIREACH_ALIPAY_PUBLIC_KEY": "not a key"})
+    with pytest.raises(ChannelConfigError, match="OMNIREACH_ALIPAY_PUBLIC_KEY is not a readable"):
+        AlipayChannel(settings)
 
 
 async def test_business_failures_are_permanent(emu: AlipayEmulator, url: str) -> None:

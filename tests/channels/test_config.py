@@ -43,7 +43,11 @@ CASES: list[tuple[Callable[[dict[str, str]], Any], dict[str, str]]] = [
     (WeComSettings.from_env, {"OMNIREACH_WECOM_CORP_ID": "ww1", "OMNIREACH_WECOM_SECRET": SECRET}),
     (
         AlipaySettings.from_env,
-        {"OMNIREACH_ALIPAY_APP_ID": "2021", "OMNIREACH_ALIPAY_PRIVATE_KEY": SECRET},
+        {
+            "OMNIREACH_ALIPAY_APP_ID": "2021",
+            "OMNIREACH_ALIPAY_PRIVATE_KEY": SECRET,
+            "OMNIREACH_ALIPAY_PUBLIC_KEY": "MIIBIjAN",
+        },
     ),
     (
         JPushSettings.from_env,

@@ -11,11 +11,13 @@ from channels.config import ChannelConfigError
 from channels.http import HttpChannel
 from channels.wechat_subscribe import SEND_PATHS, WeChatSubscribeChannel
 
-KEY = (
-    rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    .private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+KEY = _RSA.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+PUBLIC_KEY = (
+    _RSA.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     .decode()
 )
 
@@ -35,6 +37,7 @@ ENV = {
     "OMNIREACH_WECOM_SECRET": "s",
     "OMNIREACH_ALIPAY_APP_ID": "2021",
     "OMNIREACH_ALIPAY_PRIVATE_KEY": KEY,
+    "OMNIREACH_ALIPAY_PUBLIC_KEY": PUBLIC_KEY,
     "OMNIREACH_JPUSH_APP_KEY": "k",
     "OMNIREACH_JPUSH_MASTER_SECRET": "s",
     "OMNIREACH_FCM_SERVICE_ACCOUNT": json.dumps(

@@ -17,6 +17,7 @@ from tests.channels.conftest import FAST_TIMEOUT, assert_transport_faults, messa
 SECRET = "wx-app-secret"
 TEMPLATE = "D64ZZ89iJVDy26nZa7xpdytlbhbaJr8wDV4W2QWDo9k"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+MINI_APPID = "wx0a1b2c3d4e5f6a7b"
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +28,22 @@ def emu() -> WeChatEmulator:
 
 
 def channel(
-    url: str, *, secret: str = SECRET, name: str = "wechat_mini", on_quota: QuotaHook | None = None
+    url: str,
+    *,
+    secret: str = SECRET,
+    name: str = "wechat_mini",
+    on_quota: QuotaHook | None = None,
+    **extra: str,
 ) -> WeChatSubscribeChannel:
+    prefix = f"OMNIREACH_{name.upper()}_"
     settings = WeChatSettings.from_env(
         name,
         {
-            f"OMNIREACH_{name.upper()}_APP_ID": "wx1234567890abcdef",
-            f"OMNIREACH_{name.upper()}_APP_SECRET": secret,
-            f"OMNIREACH_{name.upper()}_BASE_URL": url,
-            f"OMNIREACH_{name.upper()}_TIMEOUT": str(FAST_TIMEOUT),
+            f"{prefix}APP_ID": "wx1234567890abcdef",
+            f"{prefix}APP_SECRET": secret,
+            f"{prefix}BASE_URL": url,
+            f"{prefix}TIMEOUT": str(FAST_TIMEOUT),
+            **{prefix + k.upper(): v for k, v in extra.items()},
         },
     )
     return WeChatSubscribeChannel(settings, name=name, on_quota=on_quota)
@@ -71,6 +79,45 @@ async def test_official_account_uses_bizsend(emu: WeChatEmulator, url: str) -> N
         [sent] = await ch.send_batch([notice()])
     assert sent.outcome is Outcome.SENT
     assert ("/cgi-bin/message/subscribe/bizsend", 200) in emu.traffic
+
+
+async def test_each_api_gets_only_the_fields_it_documents(emu: WeChatEmulator, url: str) -> None:
+    emu.grant(OPENID, TEMPLATE, times=4)
+    async with channel(url) as mini:
+        [sent] = await mini.send_batch([notice(page="pages/coupon/index?id=7")])
+    async with channel(url, name="wechat_oa", miniprogram_appid=MINI_APPID) as oa:
+        results = await oa.send_batch(
+            [
+                notice(page="pages/coupon/index?id=7"),
+                notice(page="https://m.example.cn/c/7"),
+                notice(),
+            ]
+        )
+    assert [r.outcome for r in [sent, *results]] == [Outcome.SENT] * 4
+    data = {"thing1": {"value": "会员日8折"}, "time2": {"value": "2025-11-11 10:00"}}
+    common = {"touser": OPENID, "template_id": TEMPLATE, "data": data}
+    assert [d.content for d in emu.deliveries] == [
+        {
+            **common,
+            "page": "pages/coupon/index?id=7",
+            "miniprogram_state": "formal",
+            "lang": "zh_CN",
+        },
+        {**common, "miniprogram": {"appid": MINI_APPID, "pagepath": "pages/coupon/index?id=7"}},
+        {**common, "page": "https://m.example.cn/c/7"},
+        common,
+    ]
+
+
+async def test_official_account_link_to_a_mini_program_needs_its_appid(
+    emu: WeChatEmulator, url: str
+) -> None:
+    emu.grant(OPENID, TEMPLATE)
+    async with channel(url, name="wechat_oa") as oa:
+        [answer] = await oa.send_batch([notice(page="pages/coupon/index?id=7")])
+    assert (answer.outcome, answer.error_code) == (Outcome.PERMANENT, "missing_miniprogram_appid")
+    assert "OMNIREACH_WECHAT_OA_MINIPROGRAM_APPID" in (answer.detail or "")
+    assert emu.traffic == []
 
 
 async def test_token_is_cached_and_refreshed_once_when_expired(
