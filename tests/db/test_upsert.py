@@ -135,6 +135,35 @@ def test_postgresql_takes_a_batch_in_one_statement(
     assert all("unnest" in s for s in inserts)
 
 
+HOSTILE = [
+    'a "quoted" word',
+    "back\\slash\\",
+    "{brace},comma",
+    "NULL",
+    "",
+    "张伟 ☃",
+    "tab\tnew\nline",
+]
+
+
+def test_any_text_arrives_as_written(bulk: tuple[Engine, Table, Table, Table]) -> None:
+    engine, plain, _, _ = bulk
+    rows = _rows(range(1, len(HOSTILE) + 1))
+    for row, note in zip(rows, HOSTILE, strict=True):
+        row["key"] = note[:32] or "empty"
+        row["note"] = note[:16]
+    rows.append(_rows(range(99, 100))[0] | {"blob": b"", "amount": Decimal("1E+2")})
+    with Session(engine) as session:
+        insert_rows(session, plain, rows)
+        stored = session.execute(
+            select(plain.c.key, plain.c.note, plain.c.blob, plain.c.amount).order_by(plain.c.id)
+        ).all()
+        session.rollback()
+    assert [tuple(r) for r in stored] == [
+        (r["key"], r["note"], r["blob"], r["amount"]) for r in rows
+    ]
+
+
 def test_column_conversions_still_apply(bulk: tuple[Engine, Table, Table, Table]) -> None:
     engine, plain, _, _ = bulk
     naive = _rows(range(1, 3))
