@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from db.among import among
 from db.upsert import insert_rows
 from models.cap_tables import ContactLedger
 from models.tables import Campaign, PlannedSend
@@ -70,7 +72,10 @@ def _lock_customers(session: Session, customer_ids: Sequence[int]) -> None:
         )
 
 
+@lru_cache(maxsize=4096)
 def _periods(at: datetime, tz: str) -> tuple[str, str]:
+    """Local day and ISO week of `at` in `tz` (cached: a batch asks it for one `at` and the
+    customers' few zones)."""
     local = at.astimezone(zone(tz))
     iso = local.isocalendar()
     return local.date().isoformat(), f"{iso.year}-W{iso.week:02d}"
@@ -84,7 +89,7 @@ def _rivals(
         select(PlannedSend.customer_id)
         .join(Campaign, Campaign.id == PlannedSend.campaign_id)
         .where(
-            PlannedSend.customer_id.in_(customer_ids),
+            among(session, PlannedSend.customer_id, customer_ids),
             PlannedSend.campaign_id != campaign_id,
             PlannedSend.status.in_(OPEN),
             Campaign.priority > priority,
@@ -111,7 +116,7 @@ def reserve_contacts(
     held = set(
         session.execute(
             select(ContactLedger.planned_send_id).where(
-                ContactLedger.planned_send_id.in_([w.planned_send_id for w in wanted])
+                among(session, ContactLedger.planned_send_id, [w.planned_send_id for w in wanted])
             )
         ).scalars()
     )
@@ -124,7 +129,7 @@ def reserve_contacts(
             ContactLedger.channel,
             ContactLedger.template,
             ContactLedger.at,
-        ).where(ContactLedger.customer_id.in_(ids), ContactLedger.at >= horizon)
+        ).where(among(session, ContactLedger.customer_id, ids), ContactLedger.at >= horizon)
     ).all()
     day: dict[tuple[int, str], int] = defaultdict(int)
     week: dict[tuple[int, str], int] = defaultdict(int)
@@ -191,5 +196,7 @@ def release_contacts(session: Session, planned_send_ids: Sequence[int]) -> None:
     """Give back reservations for sends that did not go out (failed, retried later)."""
     if planned_send_ids:
         session.execute(
-            delete(ContactLedger).where(ContactLedger.planned_send_id.in_(list(planned_send_ids)))
+            delete(ContactLedger).where(
+                among(session, ContactLedger.planned_send_id, planned_send_ids)
+            )
         )

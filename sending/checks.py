@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from compliance.check import minimum_age
 from compliance.sending_window import quiet_periods
+from db.among import among
 from models.spec import CampaignSpec
 from models.tables import Customer
 from policy.consent import has_consent, not_suppressed, profiling_refused
@@ -45,7 +46,7 @@ def _blocked(
                 not_suppressed(channel),
                 profiling_refused(Customer.id),
                 Customer.birth_year,
-            ).where(Customer.id.in_(ids))
+            ).where(among(session, Customer.id, ids))
         ).all()
         for cid, consented, clear, no_profiling, birth_year in rows:
             if not consented:

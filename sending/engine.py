@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -208,8 +208,9 @@ class SendEngine:
                             for c, _ in unfunded
                         ],
                     )
-        for c, reason in screened.suppressed:
-            SENDS.labels(channel=c.channel, outcome=f"suppressed:{reason}").inc()
+        _count_sends(
+            Counter((c.channel, f"suppressed:{reason}") for c, reason in screened.suppressed)
+        )
         return Batch(len(claimed), screened, len(unfunded), stopped)
 
     def _apply_caps(
@@ -243,6 +244,7 @@ class SendEngine:
             message = build_message(job.campaign_id, spec, name, claim, recipient)
             by_channel[claim.channel].append((claim, message))
         results: list[tuple[Claimed, SendResult]] = []
+        outcomes: Counter[tuple[str, str]] = Counter()
         for channel_name, items in by_channel.items():
             channel = self._channels.get(channel_name)
             messages = [m for _, m in items if m is not None]
@@ -257,8 +259,9 @@ class SendEngine:
                     Outcome.PERMANENT,
                     error_code="template_error" if message is None else "channel_not_configured",
                 )
-                SENDS.labels(channel=channel_name, outcome=result.outcome.value).inc()
+                outcomes[(channel_name, result.outcome.value)] += 1
                 results.append((claim, result))
+        _count_sends(outcomes)
         return results
 
     def _record(self, job: SendPass, results: Sequence[tuple[Claimed, SendResult]]) -> Recorded:
@@ -278,6 +281,12 @@ class SendEngine:
                     at=job.due_before,
                 )
             return recorded
+
+
+def _count_sends(outcomes: Counter[tuple[str, str]]) -> None:
+    """One metric update per (channel, outcome) and batch, not one per send."""
+    for (channel, outcome), n in outcomes.items():
+        SENDS.labels(channel=channel, outcome=outcome).inc(n)
 
 
 async def _go(watch: HaltWatch) -> bool:

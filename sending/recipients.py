@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from db.among import among
 from models.tables import Customer
 from privacy.cipher import decrypt
 
@@ -74,7 +75,9 @@ def load_recipients(
 ) -> dict[tuple[int, str], Recipient]:
     """Contact data for (customer, channel) pairs, decrypted only for the message itself."""
     ids = sorted({cid for cid, _ in wanted})
-    customers = {c.id: c for c in session.execute(select(*_COLUMNS).where(Customer.id.in_(ids)))}
+    customers = {
+        c.id: c for c in session.execute(select(*_COLUMNS).where(among(session, Customer.id, ids)))
+    }
     out: dict[tuple[int, str], Recipient] = {}
     for cid, channel in wanted:
         customer = customers.get(cid)
