@@ -4,6 +4,7 @@ from compliance.rules import (
     claims,
     content_terms,
     email,
+    gates,
     per_number,
     plan,
     popup,
