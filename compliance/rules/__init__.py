@@ -18,6 +18,7 @@ __all__ = [
     "claims",
     "content_terms",
     "email",
+    "gates",
     "per_number",
     "plan",
     "popup",

@@ -43,8 +43,8 @@ def grant(session: Session, cid: int, purpose: str, granted: bool = True, days: 
     session.flush()
 
 
-def pushable(session: Session, cid: int, **fields: object) -> None:
-    customer(session, cid, device_id=f"dev-{cid}", **fields)
+def pushable(session: Session, cid: int, country: str | None = None) -> None:
+    customer(session, cid, device_id=f"dev-{cid}", country=country)
     consent(session, cid, "app_push")
 
 
