@@ -47,7 +47,9 @@ def _scope(
     return None if narrowed and not scoped else scoped
 
 
-def _not_applicable(rule: Rule, settings: RuleSettings | None, recipients: set[str]) -> str | None:
+def _not_applicable(
+    rule: Rule, settings: RuleSettings | None, recipients: set[str], config: ComplianceConfig
+) -> str | None:
     """Why a rule does not run for this campaign, or None when it runs (scope aside)."""
     if settings is None:
         return "not in the compliance configuration"
@@ -55,7 +57,9 @@ def _not_applicable(rule: Rule, settings: RuleSettings | None, recipients: set[s
         return "switched off in the compliance configuration"
     if rule.stage not in CAMPAIGN_STAGES:
         return f"acts at {rule.stage.value}, not in the campaign check"
-    if settings.jurisdictions is not None and not recipients & set(settings.jurisdictions):
+    if settings.jurisdictions is not None and not recipients & config.countries(
+        settings.jurisdictions
+    ):
         return f"no recipient in {', '.join(settings.jurisdictions)}"
     return None
 
@@ -71,7 +75,7 @@ def evaluate_campaign(
     results: list[RuleResult] = []
     for rule_id, rule in sorted(all_rules().items()):
         settings = config.rules.get(rule_id)
-        why = _not_applicable(rule, settings, recipients)
+        why = _not_applicable(rule, settings, recipients, config)
         scoped = None if why or settings is None else _scope(rule, settings, spec, config)
         if settings is None or why or scoped is None:
             results.append(RuleResult.not_applicable(rule, why or "no channel it covers"))
