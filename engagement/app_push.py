@@ -71,9 +71,9 @@ def _customer(session: Session, external_id: str) -> int:
 
 def apply_push_opt_out(session: Session, item: PushOptOut, now: datetime) -> Applied:
     """Record the refusal (dated when the customer made it, never later than now)."""
-    at = min(item.at, now) if item.at is not None else now
     if item.at is not None and item.at > now + CLOCK_SKEW:
         raise BadPayload(f"at: {item.at.isoformat()} is in the future")
+    at = min(item.at, now) if item.at is not None else now
     record_consent(
         session,
         customer_id=_customer(session, item.external_id),
