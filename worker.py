@@ -13,6 +13,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 import settings as config
 from activities.context import WorkerContext, configure
 from channels.registry import build_channels
+from compliance.provider_limits import check_provider_limits
 from db.engine import engine_for
 from observability.exporter import serve_metrics
 from observability.logs import setup_logging
@@ -71,6 +72,7 @@ if __name__ == "__main__":
     try:
         settings = config.settings()  # a bad variable stops the worker here, in one line
         unit_costs()  # its JSON is parsed by planning; checked now, not at the first plan
+        check_provider_limits()  # CN-08: our caps, not a provider's limit, stop contacts
     except (config.SettingsError, ValueError) as exc:
         raise SystemExit(f"worker: {exc}") from None
     asyncio.run(main(settings))

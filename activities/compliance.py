@@ -8,7 +8,7 @@ from temporalio import activity
 
 from activities.context import current
 from audit.log import append
-from compliance.check import check_campaign, minimum_age
+from compliance.check import evaluate_campaign, minimum_age
 from compliance.findings import Severity
 from db.campaigns import load_spec
 from db.engine import session_scope
@@ -22,7 +22,8 @@ def check_compliance(ref: CampaignRef) -> ComplianceResult:
     with session_scope(current().engine) as session:
         spec = load_spec(session, ref.campaign_id)
         stats = plan_stats(session, ref.campaign_id, spec, minimum_age(), ref.at)
-        findings = check_campaign(spec, stats)
+        evaluation = evaluate_campaign(spec, stats)
+        findings = evaluation.findings
         session.execute(
             delete(ComplianceFinding).where(ComplianceFinding.campaign_id == ref.campaign_id)
         )
@@ -45,7 +46,7 @@ def check_compliance(ref: CampaignRef) -> ComplianceResult:
             actor="compliance-check",
             action="compliance.checked",
             campaign_id=ref.campaign_id,
-            detail=summary,
+            detail={**summary, **evaluation.record()},
         )
 
     def out(severity: Severity) -> list[ComplianceFindingOut]:

@@ -14,10 +14,24 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Integer, Select, Table, and_, case, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    Select,
+    Table,
+    and_,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause
 
+from compliance.gates import Gate
 from models.tables import ConsentEvent, Customer
 from policy.consent import MARKETING, not_suppressed
 from profiles.sqlutil import analyze, temp_table
@@ -61,6 +75,21 @@ def consented(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
 
 def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
     return and_(consented(channel, purpose), not_suppressed(channel))
+
+
+def gate_open(gate: Gate) -> ColumnElement[bool]:
+    """Customers a channel gate lets through: outside its countries (an unknown country counts
+    as the default jurisdiction), or with a current grant for its purpose."""
+    through = consented(gate.channel, gate.purpose) if gate.purpose else false()
+    if gate.countries is None:
+        return through
+    home = func.coalesce(Customer.country, gate.default_country)
+    return or_(home.not_in(sorted(gate.countries)), through)
+
+
+def gated(gates: Sequence[Gate], channel: str) -> list[ColumnElement[bool]]:
+    """The gate predicates of one channel (none: it is not gated)."""
+    return [gate_open(g) for g in gates if g.channel == channel]
 
 
 def has_address(channel: str) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from audit.log import verify as verify_chain
 from cli import views
 from cli.common import JsonOpt, app, console, load_settings, print_json
+from cli.compliance_rules import rule_outcomes
 from cli.errors import OperatorError
 from cli.unregistered import unregistered_rows
 from db.campaigns import get_campaign
@@ -85,10 +86,11 @@ def write_page(path: Path, body: dict[str, Any]) -> None:
 
 @app.command("compliance")
 def compliance_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
-    """Every finding of the campaign's compliance check: rule, severity, evidence, what it blocked."""
+    """Every rule of the campaign's compliance check with its outcome (pass, warn, review, block,
+    not applicable), then every finding: rule, severity, evidence, what it blocked."""
     with session_scope(engine_for(load_settings().database_url)) as session:
         get_campaign(session, campaign_id)
-        rows = [
+        findings = [
             {
                 "rule_id": f.rule_id,
                 "severity": f.severity,
@@ -103,10 +105,12 @@ def compliance_cmd(campaign_id: str, as_json: JsonOpt = False) -> None:
                 .order_by(ComplianceFinding.id)
             ).scalars()
         ]
+        rules = rule_outcomes(session, campaign_id)
     if as_json:
-        print_json(rows)
+        print_json({"rules": rules, "findings": findings})
     else:
-        views.show_findings(console, campaign_id, rows)
+        views.show_rule_outcomes(console, campaign_id, rules)
+        views.show_findings(console, campaign_id, findings)
 
 
 @app.command("audit")

@@ -182,10 +182,22 @@ def show_findings(console: Console, campaign_id: str, rows: list[dict[str, Any]]
     console.print(table)
 
 
+def show_rule_outcomes(console: Console, campaign_id: str, rows: list[dict[str, Any]]) -> None:
+    """Every rule with its outcome, so nothing the check did not run goes unseen."""
+    table = Table("rule", "outcome", "requires", "why", title=f"rules · {shown(campaign_id)}")
+    colour = {"block": "red", "review": "yellow", "warn": "cyan", "pass": "green"}
+    for r in rows:
+        outcome = f"[{colour.get(r['status'], 'white')}]{shown(r['status'])}[/]"
+        table.add_row(shown(r["rule_id"]), outcome, shown(r["title"]), shown(r["reason"]))
+    console.print(table)
+
+
 def show_audit(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table("#", "at", "actor", "action", "campaign", "detail")
     for r in rows:
-        detail = ", ".join(f"{k}={v}" for k, v in r["detail"].items())
+        detail = ", ".join(
+            f"{k}={f'{len(v)} rules' if isinstance(v, dict) else v}" for k, v in r["detail"].items()
+        )
         table.add_row(
             str(r["id"]),
             r["at"][:19],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from compliance.config import ComplianceConfig, RuleSettings, load_config
 from compliance.findings import Finding, Severity, Stage, worst_first
+from compliance.outcome import Evaluation, RuleResult
 from compliance.plan_stats import PlanStats
 from compliance.registry import Rule, RuleContext, all_rules
 from compliance.rules.plan import MinorParams
@@ -16,11 +17,13 @@ from models.spec import CampaignSpec, ChannelPlan
 __all__ = [
     "CampaignSpec",
     "ComplianceConfig",
+    "Evaluation",
     "Finding",
     "PlanStats",
     "Severity",
     "check_campaign",
     "check_content",
+    "evaluate_campaign",
     "load_config",
     "minimum_age",
     "passed",
@@ -44,22 +47,38 @@ def _scope(
     return None if narrowed and not scoped else scoped
 
 
-def check_campaign(
+def _not_applicable(
+    rule: Rule, settings: RuleSettings | None, recipients: set[str], config: ComplianceConfig
+) -> str | None:
+    """Why a rule does not run for this campaign, or None when it runs (scope aside)."""
+    if settings is None:
+        return "not in the compliance configuration"
+    if not settings.enabled:
+        return "switched off in the compliance configuration"
+    if rule.stage not in CAMPAIGN_STAGES:
+        return f"acts at {rule.stage.value}, not in the campaign check"
+    if settings.jurisdictions is not None and not recipients & config.countries(
+        settings.jurisdictions
+    ):
+        return f"no recipient in {', '.join(settings.jurisdictions)}"
+    return None
+
+
+def evaluate_campaign(
     spec: CampaignSpec, plan: PlanStats, config: ComplianceConfig | None = None
-) -> list[Finding]:
-    """Every finding of the configured content and plan rules, blocks first."""
+) -> Evaluation:
+    """Every registered rule's outcome for this campaign (pass, warn, review, block or not
+    applicable, with why) and every finding, blocks first."""
     config = config or load_config()
-    rules = all_rules()
     recipients = plan.jurisdictions() or {config.default_jurisdiction}
     findings: list[Finding] = []
-    for rule_id, settings in config.rules.items():
-        rule = rules[rule_id]
-        if not settings.enabled or rule.stage not in CAMPAIGN_STAGES:
-            continue
-        if settings.jurisdictions is not None and not recipients & set(settings.jurisdictions):
-            continue
-        scoped = _scope(rule, settings, spec, config)
-        if scoped is None:
+    results: list[RuleResult] = []
+    for rule_id, rule in sorted(all_rules().items()):
+        settings = config.rules.get(rule_id)
+        why = _not_applicable(rule, settings, recipients, config)
+        scoped = None if why or settings is None else _scope(rule, settings, spec, config)
+        if settings is None or why or scoped is None:
+            results.append(RuleResult.not_applicable(rule, why or "no channel it covers"))
             continue
         ctx = RuleContext(
             rule=rule,
@@ -70,8 +89,17 @@ def check_campaign(
             severity=rule.severity,
             channels=scoped,
         )
-        findings.extend(rule.check(ctx))
-    return worst_first(findings)
+        found = list(rule.check(ctx))
+        findings.extend(found)
+        results.append(RuleResult.of(rule, found))
+    return Evaluation(rules=results, findings=worst_first(findings))
+
+
+def check_campaign(
+    spec: CampaignSpec, plan: PlanStats, config: ComplianceConfig | None = None
+) -> list[Finding]:
+    """Every finding of the configured content and plan rules, blocks first."""
+    return evaluate_campaign(spec, plan, config).findings
 
 
 def passed(findings: list[Finding]) -> bool:

@@ -57,6 +57,9 @@ class RuleSettings(_Strict):
 class ComplianceConfig(_Strict):
     version: Literal[1] = 1
     default_jurisdiction: str = "CN"
+    # Names a rule's `jurisdictions` may use for several countries (EU: its member states), so
+    # a pack of rules (INT-…) applies to every customer whose country is in it.
+    jurisdiction_groups: dict[str, list[str]] = Field(default_factory=dict)
     channels: dict[ChannelName, ChannelSettings] = Field(default_factory=dict)
     rules: dict[str, RuleSettings]
 
@@ -80,6 +83,11 @@ class ComplianceConfig(_Strict):
             except ValidationError as exc:
                 raise ValueError(f"rules.{rule_id}.params: {_describe(exc)}") from None
         return self
+
+    def countries(self, jurisdictions: list[str]) -> set[str]:
+        """The jurisdictions with every group expanded to its countries (the group name kept:
+        a recipient known only as "EU" still matches)."""
+        return {c for j in jurisdictions for c in (j, *self.jurisdiction_groups.get(j, []))}
 
     def channel(self, name: str) -> ChannelSettings:
         settings: ChannelSettings = self.channels.get(  # type: ignore[call-overload]

@@ -26,6 +26,7 @@ class PlanStats(BaseModel):
     minors_planned: NonNegativeInt = 0
     unknown_age_planned: NonNegativeInt = 0
     profiling_opted_out_planned: NonNegativeInt = 0
+    planned_past_gates: Counts = Field(default_factory=dict)  # by rule id (compliance.gates)
     max_messages_per_customer: NonNegativeInt = 0
     planned_cost: Decimal = Field(default=Decimal(0), ge=0)
 

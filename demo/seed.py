@@ -160,17 +160,20 @@ def seed_demo(
         events += e
         for channel, share in CHANNEL_SHARE.items():
             if rng.random() < share:
-                consents.append(
-                    {
-                        "customer_id": cid,
-                        "channel": channel,
-                        "purpose": "marketing",
-                        "granted": True,
-                        "source": "member_signup",
-                        "wording_version": "2024-01",
-                        "recorded_at": row["registered_at"],
-                    }
-                )
+                grant = {
+                    "customer_id": cid,
+                    "channel": channel,
+                    "purpose": "marketing",
+                    "granted": True,
+                    "source": "member_signup",
+                    "wording_version": "2024-01",
+                    "recorded_at": row["registered_at"],
+                }
+                consents.append(grant)
+                if channel == "app_push":  # the app's own opt-in to promotional pushes (CN-23)
+                    consents.append(
+                        grant | {"purpose": "push_marketing", "source": "app_push_settings"}
+                    )
     for table, data in ((Order, orders), (BehaviorEvent, events), (ConsentEvent, consents)):
         if data:
             session.execute(insert(table), data)

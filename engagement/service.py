@@ -9,6 +9,9 @@
   CALLBACK_SECRET` (see engagement.wechat_events).
 - `POST /calls/result`: call-center results signed per channels.signing with
   `OMNIREACH_OUTBOUND_CALL_CALLBACK_SECRET` (default: the channel's `…_SECRET`).
+- `POST /app/push-opt-out`: the app's own opt-out of promotional pushes, into the consent
+  ledger; signed as the relayed SMS callbacks with `OMNIREACH_APP_PUSH_CALLBACK_SECRET`
+  (see engagement.app_push).
 - `GET /o/{token}`, `GET /c/{token}?u=…`: open pixel and click redirect (engagement.tracking).
 
 Forged or unsigned requests get 401, malformed bodies 400 naming the field, an unconfigured
@@ -36,10 +39,12 @@ from channels.config import Env
 from channels.outbound_call import CallbackError, parse_callback
 from channels.signing import verify_signature
 from db.engine import default_engine, session_scope
+from engagement.app_push import apply_push_opt_out, parse_opt_out
 from engagement.handlers import Applied, apply_call, apply_receipts, apply_wechat
 from engagement.receipts import FORMATS
 from engagement.tracking import tracking_routes
 from engagement.wechat_events import parse_push, signature_ok
+from optout.apply import UnknownCustomer
 from optout.inbound import MIN_SECRET_LENGTH, SIGNATURE_HEADER, BadPayload, authentic
 from optout.pages import answer
 from web.body import read_capped
@@ -172,8 +177,28 @@ def routes(
             return applied
         return _outcome(applied, answer({"ok": True}), "call result")
 
+    async def push_opt_out(request: Request) -> Response:
+        secret = callback_secret("APP_PUSH", environ)
+        if secret is None:
+            return answer({"error": "in-app push opt-outs are not configured"}, 503)
+        body = await body_of(request)
+        if isinstance(body, Response):
+            return body
+        if not authentic(secret, body, request.headers.get(SIGNATURE_HEADER), None):
+            return answer({"error": "missing or wrong signature"}, 401)
+        try:
+            applied = await run(apply_push_opt_out, parse_opt_out(body))
+        except BadPayload as exc:
+            return answer({"error": str(exc)}, 400)
+        except UnknownCustomer:
+            return answer({"error": "customer_id: no such customer"}, 404)
+        if isinstance(applied, Response):
+            return applied
+        return answer({"ok": True})
+
     return [
         Route("/receipts/sms/{provider}", sms_receipts, methods=["POST"]),
+        Route("/app/push-opt-out", push_opt_out, methods=["POST"]),
         Route("/wechat/{channel}", wechat_check, methods=["GET"]),
         Route("/wechat/{channel}", wechat_push, methods=["POST"]),
         Route("/calls/result", call_result, methods=["POST"]),

@@ -1,7 +1,7 @@
 """The columns each import kind accepts (CSV header names, or JSON-lines keys).
 
 customers   customer_id* (the retailer's id), name, phone (mainland mobile, optional +86,
-            spaces, dashes), email, gender (M/F/男/女), birthday (YYYY-MM-DD), city, district,
+            spaces, dashes; or another country's with + or 00), email, gender (M/F/男/女), birthday (YYYY-MM-DD), city, district,
             address, member_level, home_store, registered_at (ISO 8601), timezone (IANA, default
             Asia/Shanghai), device_id, wechat_openid, tags (manual tags separated by ';')
 orders      order_id*, customer_id*, ordered_at*, amount* (decimal ≥ 0, at most 2 places),

@@ -32,6 +32,7 @@ FILLED = (
     "member_level",
     "home_store",
     "registered_at",
+    "country",
 )
 MATCH_KEYS = {"phone": "phone_index", "device_id": "device_id"}
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PHONE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 _PHONE_NOISE = re.compile(r"[\s\-()]")
+_FOREIGN_PHONE = re.compile(r"(?:\+|00)((?!86)[1-9]\d{6,14})")  # E.164, another country
+PHONE_RULE = "not a mainland mobile number (11 digits, 13x–19x) or an E.164 number (+country code)"
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
@@ -56,13 +58,18 @@ def text(field: str, value: str | None, max_len: int, required: bool = False) ->
 
 
 def phone(value: str | None) -> str | None:
-    """A mainland mobile number, returned as its 11 digits."""
+    """A mainland mobile number, returned as its 11 digits; another country's number, written
+    with + or 00, in E.164 (`+14155550100`)."""
     if value is None:
         return None
-    match = _PHONE.fullmatch(_PHONE_NOISE.sub("", value))
-    if match is None:
-        raise FieldError("phone", value, "not a mainland mobile number (11 digits, 13x–19x)")
-    return match.group(1)
+    compact = _PHONE_NOISE.sub("", value)
+    match = _PHONE.fullmatch(compact)
+    if match is not None:
+        return match.group(1)
+    foreign = _FOREIGN_PHONE.fullmatch(compact)
+    if foreign is None:
+        raise FieldError("phone", value, PHONE_RULE)
+    return f"+{foreign.group(1)}"
 
 
 def email(value: str | None) -> str | None:

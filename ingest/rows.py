@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar, cast, get_args
 
 from ingest import parse
+from ingest.country import country_of
 from ingest.parse import FieldError
 from models.audience import EventType
 from models.consent_terms import CHANNELS, CLOCK_SKEW, INVALID_CONSENT_SOURCES, PURPOSES
@@ -96,6 +97,7 @@ def customer(line: int, v: dict[str, str | None], now: datetime) -> Parsed | lis
         "gender": f(parse.gender, v.get("gender")),
         "birth_year": born.year if born else None,
         "timezone": zone.key,
+        "country": country_of(phone, address),
         "registered_at": f(parse.moment, "registered_at", v.get("registered_at"), zone),
         **plain,
     }

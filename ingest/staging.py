@@ -62,6 +62,7 @@ CUSTOMERS = _stage(
             "member_level",
             "home_store",
             "timezone",
+            "country",
         )
     ),
     Column("birth_year", Integer),

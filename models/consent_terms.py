@@ -12,6 +12,7 @@ from typing import get_args
 from models.audience import ChannelName
 
 CHANNELS = frozenset(get_args(ChannelName))
-PURPOSES = frozenset({"marketing", "service", "profiling"})
+# push_marketing: promotional app pushes (CN-23); cross_border: data to an overseas provider (CN-28)
+PURPOSES = frozenset({"marketing", "service", "profiling", "push_marketing", "cross_border"})
 INVALID_CONSENT_SOURCES = frozenset({"default", "bundled"})
 CLOCK_SKEW = timedelta(minutes=5)

@@ -44,8 +44,22 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class GiftDetails(_Spec):
+    """The terms of a gift offer the Advertising Law wants stated (art. 8, CN-15)."""
+
+    kind: str = Field(min_length=1, max_length=100)
+    specification: str = Field(min_length=1, max_length=200)
+    quantity: str = Field(min_length=1, max_length=100)
+    period: str = Field(min_length=1, max_length=100)
+    method: str = Field(min_length=1, max_length=200)
+
+
 class ChannelPlan(_Spec):
-    """One channel the campaign may use, with its template and (optional) cost override."""
+    """One channel the campaign may use, with its template and (optional) cost override.
+
+    `claim_source` names where a numeric claim in the copy comes from (销量10万+, 领先 N%);
+    `gift` states the terms of a gift the copy offers (CN-15).
+    """
 
     channel: ChannelName
     priority: int = Field(default=1, ge=1, le=100)
@@ -54,6 +68,8 @@ class ChannelPlan(_Spec):
     body: str = Field(min_length=1, max_length=2000)
     unit_cost: Decimal | None = Field(default=None, ge=0, le=MONEY_MAX)
     marketing: bool = True
+    claim_source: str | None = Field(default=None, min_length=1, max_length=300)
+    gift: GiftDetails | None = None
 
 
 class SendWindow(_Spec):

@@ -84,6 +84,9 @@ class Customer(Base):
     member_level: Mapped[str | None] = mapped_column(String(32))
     home_store: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_ZONE)
+    # ISO 3166 alpha-2, from the phone's country code or the address (ingest.country); None:
+    # unknown, the compliance configuration's default jurisdiction applies
+    country: Mapped[str | None] = mapped_column(String(2))
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Blind indexes and device ids are only ever looked up by equality: on PostgreSQL a hash

@@ -8,6 +8,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from audience.reach import gate_open
+from compliance.config import load_config
+from compliance.gates import channel_gates
 from compliance.plan_stats import PlanStats
 from compliance.sending_window import quiet_periods
 from models.spec import CampaignSpec
@@ -30,6 +33,7 @@ JURISDICTION = {
 
 
 def jurisdiction(tz: str) -> str:
+    """A customer's jurisdiction guessed from the time zone, when the country is unknown."""
     if tz in JURISDICTION:
         return JURISDICTION[tz]
     return "EU" if tz.startswith("Europe/") else ("US" if tz.startswith("America/") else "CN")
@@ -50,17 +54,30 @@ def plan_stats(
             base.where(~has_consent(Customer.id, channel))
         ).scalar_one()
         suppressed[channel] = session.execute(base.where(~not_suppressed(channel))).scalar_one()
+    past_gates: dict[str, int] = {}
+    for gate in channel_gates(spec, load_config()):
+        if gate.channel in by_channel:
+            n = session.execute(
+                select(func.count())
+                .select_from(PS)
+                .join(Customer, Customer.id == PS.customer_id)
+                .where(*planned, PS.channel == gate.channel, ~gate_open(gate))
+            ).scalar_one()
+            if n:
+                past_gates[gate.rule_id] = past_gates.get(gate.rule_id, 0) + n
     by_tz: dict[str, int] = {}
     in_quiet = minors = unknown_age = 0
     quiet = {channel: quiet_periods(spec, channel) for channel in by_channel}
     rows = session.execute(
-        select(PS.scheduled_at, PS.channel, Customer.timezone, Customer.birth_year)
+        select(
+            PS.scheduled_at, PS.channel, Customer.timezone, Customer.birth_year, Customer.country
+        )
         .join(Customer, Customer.id == PS.customer_id)
         .where(*planned)
         .execution_options(yield_per=10_000)
     )
-    for scheduled_at, channel, tz, birth_year in rows:
-        code = jurisdiction(tz)
+    for scheduled_at, channel, tz, birth_year, country in rows:
+        code = country or jurisdiction(tz)
         by_tz[code] = by_tz.get(code, 0) + 1
         in_quiet += in_quiet_hours(scheduled_at, tz, quiet[channel])
         if birth_year is None:
@@ -75,6 +92,7 @@ def plan_stats(
         planned_by_jurisdiction=by_tz,
         planned_without_consent=without,
         planned_suppressed=suppressed,
+        planned_past_gates=past_gates,
         planned_in_quiet_hours=in_quiet,
         minors_planned=minors,
         unknown_age_planned=unknown_age,

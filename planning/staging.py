@@ -1,7 +1,8 @@
 """Temp tables the plan is computed in: send slots, per-message rates, and one row per customer.
 
 `tmp_plan` holds every targeted member with the chosen channel, send time, cost and expected
-effect, or the reason they are not planned ('no_channel', 'quiet_hours', 'bad_timezone',
+effect, or the reason they are not planned ('no_channel', or the channel gate that kept them
+off one: 'no_push_consent', 'cross_border', 'no_xb_consent'; 'quiet_hours', 'bad_timezone',
 'in_progress', later 'budget'); the report and the planned sends are both read from it.
 """
 
@@ -22,13 +23,17 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     func,
+    null,
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
-from audience.reach import join_reach
+from audience.reach import gate_open, gated, join_reach
 from compliance.config import load_config
+from compliance.gates import Gate, channel_gates
 from compliance.sending_window import quiet_periods
 from models.spec import CampaignSpec
 from models.tables import AudienceMember, Customer, CustomerProfile, UtcDateTime
@@ -153,6 +158,14 @@ def plan_table(session: Session) -> Iterator[Table]:
         yield table
 
 
+def _gate_reason(gates: list[Gate], reach: dict[str, ColumnElement[bool]]) -> ColumnElement[str]:
+    """Why a customer reachable on a channel is kept off it (the first gate that stops them);
+    the plan names it when they end up with no channel at all."""
+    stopped = [(and_(reach[g.channel], ~gate_open(g)), g.reason) for g in gates]
+    none = cast(null(), String)
+    return case(*stopped, else_=none) if stopped else none
+
+
 def fill_plan(
     session: Session,
     campaign_id: str,
@@ -167,10 +180,13 @@ def fill_plan(
         cp, cp.customer_id == am.customer_id
     )
     reach = join_reach(base, tables["grants"])
+    gates = channel_gates(spec, load_config())
+    reachable = {c: and_(ok, *gated(gates, c)) for c, ok in reach.reachable.items()}
     member = (
         select(
             am.customer_id.label("cid"),
-            channel_choice(spec, costs, reach.reachable).label("channel"),
+            channel_choice(spec, costs, reachable).label("channel"),
+            _gate_reason(gates, reach.reachable).label("gated"),
             func.coalesce(cp.segment, "none").label("segment"),
             Customer.timezone.label("tz"),
             func.coalesce(cp.best_hour, DEFAULT_HOUR).label("hour"),
@@ -196,7 +212,7 @@ def fill_plan(
         rates, and_(rates.c.channel == member.c.channel, rates.c.segment == member.c.segment)
     )
     dropped = case(
-        (member.c.channel.is_(None), "no_channel"),
+        (member.c.channel.is_(None), func.coalesce(member.c.gated, "no_channel")),
         (slots.c.at.is_(None), func.coalesce(slots.c.reason, "quiet_hours")),
         else_=None,
     )

@@ -12,13 +12,18 @@ _NON_DIGITS = re.compile(r"\D")
 
 
 def normalize_phone(phone: str) -> str:
-    """Mainland numbers to their 11 digits: '+86 138-0013-8000' → '13800138000'."""
+    """Mainland numbers to their 11 digits: '+86 138-0013-8000' → '13800138000'; another
+    country's, written with + or 00, to E.164 ('+1 415 555 0100' → '+14155550100'), so no
+    foreign number shares a mainland number's index."""
     if len(phone) == 11 and phone.isdigit():  # already normalized (as imported numbers are)
         return phone
-    digits = _NON_DIGITS.sub("", phone)
-    if len(digits) == 13 and digits.startswith("86"):
+    text = phone.strip()
+    digits = _NON_DIGITS.sub("", text)
+    if text.startswith("00"):
         digits = digits[2:]
-    return digits
+    if len(digits) == 13 and digits.startswith("86"):
+        return digits[2:]
+    return f"+{digits}" if text.startswith(("+", "00")) else digits
 
 
 def normalize_email(email: str) -> str:

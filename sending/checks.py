@@ -1,5 +1,5 @@
-"""Pre-send checks on claimed sends, set-based: consent, suppression, profiling opt-out, minors,
-address, quiet hours (with the legal sending window of marketing SMS and calls)."""
+"""Pre-send checks on claimed sends, set-based: consent, suppression, channel gates (push-marketing
+consent, cross-border transfer), profiling opt-out, minors, address, quiet hours (with the legal sending window of marketing SMS and calls)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audience.reach import gate_open
 from compliance.check import minimum_age
+from compliance.config import load_config
+from compliance.gates import Gate, channel_gates
 from compliance.sending_window import quiet_periods
 from db.among import among
 from models.spec import CampaignSpec
@@ -32,13 +35,32 @@ class Screened:
     deferred: list[tuple[Claimed, datetime]] = field(default_factory=list)
 
 
+def _gated(
+    session: Session, gates: Sequence[Gate], channel: str, ids: list[int]
+) -> dict[tuple[int, str], str]:
+    """(customer, channel) → the reason of the first channel gate that stops them now."""
+    out: dict[tuple[int, str], str] = {}
+    for gate in (g for g in gates if g.channel == channel):
+        stopped = session.execute(
+            select(Customer.id).where(Customer.id.in_(ids), ~gate_open(gate))
+        ).scalars()
+        for cid in stopped:
+            out.setdefault((cid, channel), gate.reason)
+    return out
+
+
 def _blocked(
-    session: Session, claimed: Sequence[Claimed], at: datetime, min_age: int
+    session: Session,
+    claimed: Sequence[Claimed],
+    at: datetime,
+    min_age: int,
+    gates: Sequence[Gate],
 ) -> dict[int, str]:
     """planned send id → reason, for customers who may no longer be contacted on that channel."""
     reasons: dict[tuple[int, str], str] = {}
     for channel in {c.channel for c in claimed}:
         ids = [c.customer_id for c in claimed if c.channel == channel]
+        reasons.update(_gated(session, gates, channel, ids))
         rows = session.execute(
             select(
                 Customer.id,
@@ -49,6 +71,8 @@ def _blocked(
             ).where(among(session, Customer.id, ids))
         ).all()
         for cid, consented, clear, no_profiling, birth_year in rows:
+            if (cid, channel) in reasons:
+                continue
             if not consented:
                 reasons[(cid, channel)] = "consent_revoked"
             elif not clear:
@@ -69,7 +93,8 @@ def screen(
 ) -> Screened:
     """Re-check at send time everything that can have changed since planning."""
     out = Screened()
-    blocked = _blocked(session, claimed, at, minimum_age())
+    gates = channel_gates(spec, load_config())
+    blocked = _blocked(session, claimed, at, minimum_age(), gates)
     quota = available(
         session,
         [

@@ -17,7 +17,7 @@ Tier = Literal["A", "B", "C"]
 MAX_EVIDENCE = 3
 
 
-def _compile_all(patterns: list[str]) -> list[str]:
+def compile_all(patterns: list[str]) -> list[str]:
     for i, pattern in enumerate(patterns):
         try:
             re.compile(pattern)
@@ -43,7 +43,7 @@ class TermParams(BaseModel):
     @field_validator("tier_c")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return _compile_all(v)
+        return compile_all(v)
 
 
 def _tier_c_spans(text: str, patterns: list[str]) -> list[tuple[int, int]]:
@@ -113,7 +113,7 @@ class PromotionParams(BaseModel):
     @field_validator("end_time_patterns")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return _compile_all(v)
+        return compile_all(v)
 
 
 def _has_end_time(text: str, p: PromotionParams) -> bool:

@@ -85,12 +85,13 @@ def make_campaign(
                 {
                     "customer_id": c,
                     "channel": channel,
-                    "purpose": "marketing",
+                    "purpose": purpose,
                     "granted": True,
                     "source": "test",
                     "recorded_at": at - timedelta(days=1),
                 }
                 for c in ids
+                for purpose in ("marketing", "push_marketing")[: 2 if channel == "app_push" else 1]
             ],
         )
         session.execute(

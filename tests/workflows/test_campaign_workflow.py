@@ -291,7 +291,14 @@ async def test_review_finding_holds_until_a_compliance_officer_decides(
     handle = await start(
         skipping_env,
         worker,
-        channels=[{"channel": "app_push", "template": "t-review", "body": body}],
+        channels=[
+            {
+                "channel": "app_push",
+                "template": "t-review",
+                "body": body,
+                "claim_source": "2024年双11门店销售报表",  # CN-15: the claim names its source
+            }
+        ],
     )
     await until_phase(handle, Phase.AWAITING_APPROVAL)
     await decide(handle, "approve", by="李娜")
