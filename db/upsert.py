@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
@@ -120,8 +121,31 @@ def _columns(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> 
 def _array_literal(values: Sequence[Any]) -> str:
     """PostgreSQL's text form of an array ('{"a","b",NULL}'): the server reads it with one
     array parser, where a list sent as ARRAY[…] is an expression per element to parse and
-    evaluate (about twice the time on both ends)."""
-    return "{" + ",".join("NULL" if v is None else _element(v) for v in values) + "}"
+    evaluate (about twice the time on both ends). Whole columns of ids or plain text take a
+    fast path; repeated values (a campaign id, a send time) are encoded once."""
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds == {str}:
+        joined = '","'.join(values)
+        if '"' not in joined and "\\" not in joined:
+            return '{"' + joined + '"}'
+    encoded: dict[Any, str] = {}
+    out = []
+    for value in values:
+        if value is None:
+            out.append("NULL")
+            continue
+        try:
+            text_ = encoded.get(value)
+        except TypeError:  # unhashable: encode each time
+            text_ = None
+        if text_ is None:
+            text_ = _element(value)
+            with suppress(TypeError):
+                encoded[value] = text_
+        out.append(text_)
+    return "{" + ",".join(out) + "}"
 
 
 def _element(value: Any) -> str:
