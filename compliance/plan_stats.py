@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
+from models.compliance_tables import AssessmentStatus
+
 Counts = dict[str, NonNegativeInt]
 
 
@@ -26,6 +28,8 @@ class PlanStats(BaseModel):
     minors_planned: NonNegativeInt = 0
     unknown_age_planned: NonNegativeInt = 0
     profiling_opted_out_planned: NonNegativeInt = 0
+    calls_not_whitelisted: NonNegativeInt = 0
+    impact_assessment: AssessmentStatus | None = None
     max_messages_per_customer: NonNegativeInt = 0
     planned_cost: Decimal = Field(default=Decimal(0), ge=0)
 

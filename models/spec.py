@@ -130,6 +130,9 @@ class CampaignSpec(_Spec):
     approval: ApprovalPolicy = ApprovalPolicy()
     review: ReviewPolicy = ReviewPolicy()
     broadcast: BroadcastLines = []
+    # The approved personal-information impact assessment this campaign rests on (CN-27):
+    # needed when it targets by automated segmentation or hands data to an outside provider.
+    pia: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
     @field_validator("audience", mode="before")
     @classmethod

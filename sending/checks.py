@@ -1,5 +1,6 @@
-"""Pre-send checks on claimed sends, set-based: consent, suppression, profiling opt-out, minors,
-address, quiet hours (with the legal sending window of marketing SMS and calls)."""
+"""Pre-send checks on claimed sends, set-based: consent, suppression, profiling opt-out, the call
+whitelist, minors, address, quiet hours (with the legal sending window of marketing SMS and
+calls)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from compliance.check import minimum_age
 from compliance.sending_window import quiet_periods
 from models.spec import CampaignSpec
 from models.tables import Customer
+from policy.call_whitelist import CALL_CHANNEL, whitelisted
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
 from policy.subscription_quota import WECHAT_CHANNELS, available
@@ -44,16 +46,19 @@ def _blocked(
                 has_consent(Customer.id, channel),
                 not_suppressed(channel),
                 profiling_refused(Customer.id),
+                whitelisted() if channel == CALL_CHANNEL else true(),
                 Customer.birth_year,
             ).where(Customer.id.in_(ids))
         ).all()
-        for cid, consented, clear, no_profiling, birth_year in rows:
+        for cid, consented, clear, no_profiling, listed, birth_year in rows:
             if not consented:
                 reasons[(cid, channel)] = "consent_revoked"
             elif not clear:
                 reasons[(cid, channel)] = "suppressed"
             elif no_profiling:
                 reasons[(cid, channel)] = "profiling_opt_out"
+            elif not listed:
+                reasons[(cid, channel)] = "not_whitelisted"
             elif birth_year is not None and at.year - birth_year < min_age:
                 reasons[(cid, channel)] = "minor"
     return {

@@ -1,5 +1,27 @@
 """Importing this package registers every rule; configuration picks which ones run."""
 
-from compliance.rules import content_terms, email, plan, popup, quiet_hours, sms, templates, wechat
+from compliance.rules import (
+    calls,
+    content_terms,
+    email,
+    impact,
+    plan,
+    popup,
+    quiet_hours,
+    sms,
+    templates,
+    wechat,
+)
 
-__all__ = ["content_terms", "email", "plan", "popup", "quiet_hours", "sms", "templates", "wechat"]
+__all__ = [
+    "calls",
+    "content_terms",
+    "email",
+    "impact",
+    "plan",
+    "popup",
+    "quiet_hours",
+    "sms",
+    "templates",
+    "wechat",
+]
