@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cli.common import JsonOpt, app, client, console, load_settings, print_json, run
+from cli.errors import OperatorError
 from optout.retention import RetentionPolicy
 from orchestration.retention_schedule import next_purge, retention_schedule_id
 
@@ -21,28 +22,41 @@ def retention_cmd(as_json: JsonOpt = False) -> None:
     """The retention policy (OMNIREACH_RETENTION_*) and when the purge schedule runs next."""
     cfg = load_settings()
     policy = RetentionPolicy.from_settings(cfg)
+    sid = retention_schedule_id(cfg.task_queue)
 
-    async def go() -> dict[str, Any]:
-        upcoming = await next_purge(await client(cfg), cfg.task_queue)
-        return {
-            "schedule": retention_schedule_id(cfg.task_queue),
-            "every_hours": cfg.retention_purge_hours,
-            "next_purge": upcoming.isoformat() if upcoming else None,
-            "periods_days": {k: p.days for k, p in policy.periods().items()},
-            "customer_years": policy.customer_years,
-        }
+    async def upcoming() -> str | None:
+        when = await next_purge(await client(cfg), cfg.task_queue)
+        return when.isoformat() if when else None
 
-    shown = run(go())
+    unknown = ""
+    try:
+        nxt = run(upcoming())
+    except OperatorError as exc:  # the policy is still worth showing
+        nxt, unknown = None, str(exc)
+    shown: dict[str, Any] = {
+        "periods": {
+            "customers_inactive_years": policy.customer_years,
+            "behaviour_events_days": policy.events_days,
+            "message_bodies_days": policy.bodies_days,
+            "call_evidence_days": policy.call_evidence_days,
+        },
+        "schedule": sid,
+        "every_hours": cfg.retention_purge_hours,
+        "next_purge": nxt,
+        "next_purge_unknown": unknown or None,
+    }
     if as_json:
         print_json(shown)
         return
-    for kind, days in shown["periods_days"].items():
-        span = f"{policy.customer_years} years" if kind == "customers" else f"{days} days"
-        console.print(f"{WHAT[kind]:<32} {span}: purged")
-    nxt = shown["next_purge"]
-    console.print(
-        f"next purge: {nxt} (schedule {shown['schedule']})"
-        if nxt
-        else f"next purge: none scheduled (schedule {shown['schedule']} missing or paused; a "
-        "worker creates it when OMNIREACH_RETENTION_PURGE_HOURS > 0)"
-    )
+    for (kind, what), amount in zip(WHAT.items(), shown["periods"].values(), strict=True):
+        unit = "years" if kind == "customers" else "days"
+        console.print(f"{what:<32} {amount} {unit}: purged")
+    if nxt:
+        console.print(f"next purge: {nxt} (schedule {sid})")
+    elif unknown:
+        console.print(f"next purge: unknown ({unknown})")
+    else:
+        console.print(
+            f"next purge: none scheduled (schedule {sid} missing or paused; a worker creates "
+            "it when OMNIREACH_RETENTION_PURGE_HOURS > 0)"
+        )
