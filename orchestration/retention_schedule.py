@@ -58,7 +58,7 @@ async def retention_on_start(client: Client, task_queue: str, every: timedelta) 
     except RPCError as err:
         return f"could not create schedule {sid} ({err.message}); nothing is purged on time"
     if created:
-        return f"created schedule {sid}: data past retention is purged every {every}"
+        return f"created schedule {sid}: data past retention is purged every {every // timedelta(hours=1)} h"
     return f"schedule {sid} is there already"
 
 
