@@ -5,7 +5,9 @@ every call leaves evidence (caller, encrypted callee, time, consent id, recordin
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -24,12 +26,15 @@ from db.engine import session_scope
 from emulators.call_center import CallCenterEmulator
 from emulators.server import serve
 from engagement.service import create_app
+from governance.key_rotation import rotate_keys
 from models.compliance_tables import CallEvidence, CallWhitelistEntry
 from models.spec import CampaignSpec
 from models.tables import AuditEntry
 from optout.apply import opt_out
+from optout.erasure import forget
 from planning.plan_stats import plan_stats
-from privacy.cipher import decrypt
+from privacy.cipher import decrypt, encrypt, key_id
+from privacy.keys import KeyRing, parse_keyring
 from sending.checks import screen
 from sending.claim import Claimed
 from tests.conftest import drop_database
@@ -202,3 +207,51 @@ def test_the_command(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     assert f"{phone[:3]}****{phone[-4:]}" in listed.output and phone not in listed.output
     assert "removed" in run("remove", phone, "--as", "王芳").output
     assert "not on" in run("remove", phone, "--as", "王芳").output
+
+
+def test_erasure_and_key_rotation_reach_the_call_tables() -> None:
+    index = base64.b64encode(secrets.token_bytes(32)).decode()
+    keys = {k: base64.b64encode(secrets.token_bytes(32)).decode() for k in ("old", "new")}
+    old = parse_keyring(f"old:{keys['old']}", index)
+    both = parse_keyring(f"new:{keys['new']},old:{keys['old']}", index)
+    engine, url = fresh_engine()  # every ciphertext in it is one of this test's
+    try:
+        _erase_and_rotate(engine, old, both)
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def _erase_and_rotate(engine: Engine, old: KeyRing, both: KeyRing) -> None:
+    with session_scope(engine) as s:
+        phone = unique_phone()
+        customer = make_customer(s, phone=phone, grant=("outbound_call",))
+        add_number(s, phone, by="王芳", at=NOW)
+        forget(s, customer.id, actor="客服", at=NOW)
+        assert not [n for n in list_numbers(s) if n.phone.endswith(phone[-4:])]
+        s.add(
+            CallWhitelistEntry(
+                phone_enc=encrypt("13912345678", "phone", old),
+                phone_index="rot-" + secrets.token_hex(8),
+                consent_event_id=1,
+                added_by="t",
+                added_at=NOW,
+            )
+        )
+        s.add(
+            CallEvidence(
+                planned_send_id=10**9 + secrets.randbelow(10**6),
+                campaign_id="c",
+                customer_id=customer.id,
+                callee_enc=encrypt("13912345678", "phone", old),
+                result="answered",
+                called_at=NOW,
+            )
+        )
+    with session_scope(engine) as s:
+        rotate_keys(s, ring=both)
+        blobs = [
+            *s.execute(select(CallWhitelistEntry.phone_enc)).scalars(),
+            *s.execute(select(CallEvidence.callee_enc)).scalars(),
+        ]
+        assert blobs and all(key_id(b) == "new" for b in blobs if b is not None)
