@@ -242,3 +242,21 @@ async def test_the_schedule_and_the_command(dev_env: WorkflowEnvironment, task_q
         assert await next_purge(client, task_queue) is None
     finally:
         await handle.delete()
+
+
+def test_the_compliance_check_warns_while_the_purge_is_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from compliance.check import check_campaign
+    from compliance.plan_stats import PlanStats
+    from tests.test_pia import spec
+
+    def cn29() -> list[tuple[str, str]]:
+        settings.cache_clear()
+        found = check_campaign(spec(), PlanStats())
+        return [(f.severity.value, f.evidence) for f in found if f.rule_id == "CN-29"]
+
+    monkeypatch.setenv("OMNIREACH_RETENTION_PURGE_HOURS", "0")
+    assert cn29() == [("warn", "OMNIREACH_RETENTION_PURGE_HOURS=0")]
+    monkeypatch.setenv("OMNIREACH_RETENTION_PURGE_HOURS", "12")
+    assert cn29() == []
