@@ -20,10 +20,11 @@ from governance.enrollment import accept
 from governance.roles import NotAllowed, has_role
 from governance.signing import Signed
 from models.compliance_tables import AssessmentStatus, ImpactAssessment
+from models.spec import PIA_ID
 
 OFFICER = "compliance_officer"
 KIND = "pia_approve"
-PIA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+ID = re.compile(PIA_ID)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Assessment:
 
 def check_id(pia_id: str) -> str:
     """The id as given, or ValueError naming it (letters, digits, . _ : -; at most 64)."""
-    if not PIA_ID.match(pia_id):
+    if not ID.match(pia_id):
         raise ValueError(
             f"id: {pia_id[:70]!r} is not an assessment id (letters, digits, . _ : -; "
             "at most 64 characters, e.g. PIA-2026-001)"
