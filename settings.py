@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     )
     profile_max_age_seconds: int = _var(900, "OMNIREACH_PROFILE_MAX_AGE_SECONDS", ge=0)
     public_url: str = _var(DEFAULT_PUBLIC_URL, PUBLIC_URL_ENV)
+    # Retention (compliance rule CN-29): how long each kind of data is kept, and how often the
+    # purge schedule runs (0: the worker creates none). Call evidence is kept 30 days at least.
+    retention_customer_years: int = _var(3, "OMNIREACH_RETENTION_CUSTOMER_YEARS", ge=1, le=100)
+    retention_events_days: int = _var(730, "OMNIREACH_RETENTION_EVENTS_DAYS", ge=1)
+    retention_bodies_days: int = _var(180, "OMNIREACH_RETENTION_BODIES_DAYS", ge=1)
+    retention_call_evidence_days: int = _var(180, "OMNIREACH_RETENTION_CALL_EVIDENCE_DAYS", ge=30)
+    retention_purge_hours: int = _var(24, "OMNIREACH_RETENTION_PURGE_HOURS", ge=0, le=24 * 30)
     dual_approval_above: Decimal = _var(Decimal(100000), "OMNIREACH_DUAL_APPROVAL_ABOVE", ge=0)
     # Parsed where their grammar lives, with errors naming the variable:
     unit_costs: str = _var("", "OMNIREACH_UNIT_COSTS")  # planning/costs.py

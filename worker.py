@@ -26,6 +26,7 @@ from observability.metrics import (
 )
 from orchestration.client import connect
 from orchestration.profile_schedule import schedule_on_start
+from orchestration.retention_schedule import retention_on_start
 from orchestration.search_attributes import search_attributes_on_start
 from orchestration.worker_setup import build_worker
 from planning.costs import unit_costs
@@ -53,6 +54,9 @@ async def main(settings: config.Settings) -> None:
     if settings.profile_refresh_minutes > 0:
         every = timedelta(minutes=settings.profile_refresh_minutes)
         logging.info("%s", await schedule_on_start(client, settings.task_queue, every))
+    if settings.retention_purge_hours > 0:
+        purge_every = timedelta(hours=settings.retention_purge_hours)
+        logging.info("%s", await retention_on_start(client, settings.task_queue, purge_every))
     worker = build_worker(client, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

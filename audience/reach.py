@@ -1,4 +1,5 @@
-"""Whether customers can be reached on a channel: consent, no suppression, and an address.
+"""Whether customers can be reached on a channel: consent, no suppression, the channel's
+allow-list (the call whitelist) and an address.
 
 Same meaning as policy.consent.contactable (the latest ledger event per customer, channel and
 purpose decides; suppression via policy.consent.not_suppressed), in the two forms whole-base
@@ -33,6 +34,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 
 from compliance.gates import Gate
 from models.tables import ConsentEvent, Customer
+from policy.call_whitelist import allowed
 from policy.consent import MARKETING, not_suppressed
 from profiles.sqlutil import analyze, temp_table
 
@@ -74,7 +76,7 @@ def consented(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
 
 
 def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
-    return and_(consented(channel, purpose), not_suppressed(channel))
+    return and_(consented(channel, purpose), not_suppressed(channel), allowed(channel))
 
 
 def gate_open(gate: Gate) -> ColumnElement[bool]:
@@ -121,7 +123,7 @@ def granted_table(
 @dataclass(frozen=True)
 class ReachJoin:
     joined: FromClause
-    contactable: dict[str, ColumnElement[bool]]  # granted and not suppressed
+    contactable: dict[str, ColumnElement[bool]]  # granted, not suppressed, allowed
     reachable: dict[str, ColumnElement[bool]]  # … and an address to send to
 
 
@@ -132,6 +134,6 @@ def join_reach(joined: FromClause, grants: Table) -> ReachJoin:
     ok: dict[str, ColumnElement[bool]] = {}
     reach: dict[str, ColumnElement[bool]] = {}
     for i, channel in enumerate(grants.info["channels"]):
-        ok[channel] = and_(mask.op("&")(1 << i) != 0, not_suppressed(channel))
+        ok[channel] = and_(mask.op("&")(1 << i) != 0, not_suppressed(channel), allowed(channel))
         reach[channel] = and_(has_address(channel), ok[channel])
     return ReachJoin(joined, ok, reach)

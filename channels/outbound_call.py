@@ -39,6 +39,8 @@ class CallReport:
     result: CallResult
     duration_seconds: int
     ended_at: datetime | None
+    caller: str | None = None  # the number the platform called from
+    recording: str | None = None  # where the platform keeps the call's recording
 
 
 class CallbackError(ValueError):
@@ -114,6 +116,17 @@ def parse_callback(
             result=CallResult(data["result"]),
             duration_seconds=int(data.get("duration_seconds", 0)),
             ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+            caller=_text(data.get("caller_id"), 32),
+            recording=_text(data.get("recording_url"), 256),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CallbackError(f"malformed callback body: {exc}") from exc
+
+
+def _text(value: object, limit: int) -> str | None:
+    """An optional text field of the callback, refused when it is not text or too long."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError(f"expected text of at most {limit} characters, got {value!r:.40}")
+    return value

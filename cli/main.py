@@ -10,15 +10,18 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli import (  # noqa: F401 (importing registers the commands)
+    call_whitelist_commands,
     campaign_commands,
     data_commands,
     governance_commands,
     migrate_commands,
     people_commands,
+    pia_commands,
     preview_commands,
     receipt_commands,
     report_commands,
     results_commands,
+    retention_commands,
     schedule_commands,
     watch_commands,
 )

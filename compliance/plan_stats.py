@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
+from models.compliance_tables import AssessmentStatus
+
 Counts = dict[str, NonNegativeInt]
 
 
@@ -27,6 +29,8 @@ class PlanStats(BaseModel):
     unknown_age_planned: NonNegativeInt = 0
     profiling_opted_out_planned: NonNegativeInt = 0
     planned_past_gates: Counts = Field(default_factory=dict)  # by rule id (compliance.gates)
+    calls_not_whitelisted: NonNegativeInt = 0
+    impact_assessment: AssessmentStatus | None = None
     max_messages_per_customer: NonNegativeInt = 0
     planned_cost: Decimal = Field(default=Decimal(0), ge=0)
 

@@ -32,7 +32,8 @@ from settings import ROOT, Settings
 VAR = ROOT / "var"
 KEYS = VAR / "keys"
 EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
-REQUESTER, APPROVER, ADMIN = "王芳", "李娜", "管理员"
+REQUESTER, APPROVER, ADMIN, OFFICER = "王芳", "李娜", "管理员", "陈静"
+PIA = "PIA-2026-001"  # the impact assessment the example campaign cites (CN-27)
 DEMO_ATTRIBUTION = "3m"
 
 
@@ -106,10 +107,17 @@ def main() -> int:
     say("seeding the demo customer base")
     seed_database(settings.database_url)
     say(
-        f"people: {ADMIN} (admin) enrolls {APPROVER} (approver) and {REQUESTER}, each with "
-        "a key of their own; every decision is signed"
+        f"people: {ADMIN} (admin) enrolls {APPROVER} (approver), {OFFICER} (compliance officer) "
+        f"and {REQUESTER}, each with a key of their own; every decision is signed"
     )
-    enroll_people(cli, settings.database_url, KEYS, ADMIN, {APPROVER: "approver", REQUESTER: ""})
+    enroll_people(
+        cli,
+        settings.database_url,
+        KEYS,
+        ADMIN,
+        {APPROVER: "approver", OFFICER: "compliance_officer", REQUESTER: ""},
+    )
+    record_assessment()
     say("starting the Temporal dev server (Web UI: http://127.0.0.1:8233)")
     temporal = start_temporal(VAR)
     try:
@@ -134,6 +142,30 @@ def main() -> int:
     finally:
         stop(temporal)
         say("stopped the worker, the emulators and the Temporal dev server")
+
+
+def record_assessment() -> None:
+    """The compliance officer records the impact assessment the campaign cites: it segments
+    customers by lifecycle and RFM and hands data to providers (CN-27)."""
+    listed = json.loads(cli("pia", "list", "--json").stdout)
+    if any(a["id"] == PIA for a in listed):
+        return
+    say(f"{OFFICER} records the personal-information impact assessment {PIA}")
+    print(
+        cli(
+            "pia",
+            "add",
+            PIA,
+            "--title",
+            "会员唤醒：生命周期与RFM分层，短信/邮件/推送服务商",
+            "--scope",
+            "lifecycle and RFM segmentation; SMS, email and push providers",
+            "--as",
+            OFFICER,
+            "--key",
+            str(key_file(KEYS, OFFICER)),
+        ).stdout.rstrip()
+    )
 
 
 def run_campaign(settings: Settings) -> str:

@@ -28,6 +28,12 @@ class CallCenterEmulator(WebhookReceiver):
             return contract_error(422, "missing_field")
         return phone, script
 
+    def _caller(self, task_id: str) -> str | None:
+        """The caller id the task asked for (the platform's own line when it named none)."""
+        payload = next(d.content for d in self.deliveries if d.key == task_id)
+        caller = payload.get("caller_id")
+        return caller if isinstance(caller, str) and caller else "4008001234"
+
     def callback(
         self, task_id: str, result: str, *, duration_seconds: int = 0, now: float | None = None
     ) -> tuple[dict[str, str], bytes]:
@@ -37,6 +43,8 @@ class CallCenterEmulator(WebhookReceiver):
             {
                 "task_id": task_id,
                 "call_id": call_id,
+                "caller_id": self._caller(task_id),
+                "recording_url": f"https://recordings.call-center.example/{call_id}.mp3",
                 "result": result,
                 "duration_seconds": duration_seconds,
                 "ended_at": datetime.now(UTC).isoformat(),

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.outbound_call import CallReport, CallResult
+from consent.call_whitelist import drop_number
+from engagement.call_evidence import record_call_evidence
 from engagement.events import EventType, NewEvent
 from engagement.receipts import Receipt
 from engagement.store import (
@@ -123,10 +125,12 @@ def apply_wechat(session: Session, channel: str, push: SubscribePush, at: dateti
 
 
 def apply_call(session: Session, report: CallReport, at: datetime) -> Applied:
-    """A call's result; a refusal also opts the customer out of calls (do-not-call)."""
+    """A call's result and its evidence; a refusal also opts the customer out of calls
+    (do-not-call, for every campaign) and takes the number off the call whitelist."""
     link = links_by_idempotency_key(session, [report.task_id]).get(report.task_id)
     if link is None:
         return Applied(0, 1)
+    record_call_evidence(session, link, report, at)
     occurred = report.ended_at or at
     detail = {"result": report.result.value, "duration_seconds": report.duration_seconds}
     events = [
@@ -154,6 +158,15 @@ def apply_call(session: Session, report: CallReport, at: datetime) -> Applied:
             )
         except UnknownCustomer:
             pass  # the send outlived its customer row: nothing left to suppress
+        customer = session.get(Customer, link.customer_id)
+        if customer is not None and customer.phone_index:
+            drop_number(
+                session,
+                customer.phone_index,
+                by="provider:call_center",
+                at=at,
+                reason="refused during a call",
+            )
     return Applied(record(session, events, at))
 
 

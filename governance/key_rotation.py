@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from audit.log import append as audit
+from models.compliance_tables import CallEvidence, CallWhitelistEntry
 from models.tables import Base, Customer, SandboxOutbox
 from privacy.cipher import DecryptionError, reencrypt
 from privacy.keys import KeyRing, keyring
@@ -31,6 +32,8 @@ TARGETS: dict[type[Base], tuple[tuple[InstrumentedAttribute[Any], str], ...]] = 
         (Customer.address_enc, "address"),
     ),
     SandboxOutbox: ((SandboxOutbox.address_enc, "address_outbox"),),
+    CallWhitelistEntry: ((CallWhitelistEntry.phone_enc, "phone"),),
+    CallEvidence: ((CallEvidence.callee_enc, "phone"),),
 }
 
 

@@ -178,6 +178,13 @@ class RefreshResult(BaseModel):
     changed: int
 
 
+class RetentionResult(BaseModel):
+    """One retention purge: as of when, and how much of each kind of data it removed."""
+
+    as_of: datetime
+    purged: dict[str, int]
+
+
 class PlanResult(BaseModel):
     planned: int
     by_channel: dict[str, int]

@@ -2,6 +2,7 @@
 
 from models import (  # noqa: F401
     cap_tables,
+    compliance_tables,
     engagement_tables,
     governance_tables,
     ingest_tables,

@@ -17,7 +17,8 @@ Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
 # larger budget or cost passes here and the worker then fails with "numeric field overflow".
 MONEY_MAX = Decimal("9999999999.9999")
 KPI_MAX = 1_000_000.0  # targets are stored as JSON numbers: finite, and far below this
-MAX_FILTER_DEPTH = 20  # all/any/not levels; deeper is unreadable and recursion-deep to check
+MAX_FILTER_DEPTH = 20
+PIA_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"  # an impact assessment's id (CN-27)  # all/any/not levels; deeper is unreadable and recursion-deep to check
 
 
 def _filter_depth(node: object) -> int:
@@ -146,6 +147,9 @@ class CampaignSpec(_Spec):
     approval: ApprovalPolicy = ApprovalPolicy()
     review: ReviewPolicy = ReviewPolicy()
     broadcast: BroadcastLines = []
+    # The approved personal-information impact assessment this campaign rests on (CN-27):
+    # needed when it targets by automated segmentation or hands data to an outside provider.
+    pia: str | None = Field(default=None, pattern=PIA_ID)
 
     @field_validator("audience", mode="before")
     @classmethod

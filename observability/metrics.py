@@ -19,6 +19,9 @@ SENDS = Counter("omnireach_sends", "Messages handled by the send engine", ["chan
 APPROVALS = Counter("omnireach_approvals", "Budget approval decisions", ["decision"])
 SEND_BATCH_SECONDS = Histogram("omnireach_send_batch_seconds", "Duration of one send batch")
 CHANNEL_ALERTS = Counter("omnireach_channel_alerts", "Channels paused for failing", ["channel"])
+RETENTION_PURGED = Counter(
+    "omnireach_retention_purged", "Records removed past their retention period", ["kind"]
+)
 
 
 class CampaignPhaseCollector(Collector):

@@ -21,6 +21,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from audit.log import append as audit
+from consent.call_whitelist import drop_number
 from consent.customers import ERASED_PREFIX, erased_external_id
 from models.ingest_tables import CustomerAlias, CustomerMerge, ImportFlag
 from models.tables import (
@@ -96,6 +97,8 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
         for index in (customer.phone_index, customer.email_index)
         if index
     )
+    if customer.phone_index:  # no marketing call to the number, and no copy of it left
+        drop_number(session, customer.phone_index, by=actor, at=at, reason=REASON)
     external_id = customer.external_id
     if not external_id.startswith(ERASED_PREFIX):
         external_id = erased_external_id(external_id)

@@ -16,11 +16,13 @@ from activities import (
     planning,
     profiles,
     research,
+    retention,
     review,
     sending,
 )
 from workflows.campaign import CampaignWorkflow
 from workflows.profile_refresh import ProfileRefreshWorkflow
+from workflows.retention_purge import RetentionPurgeWorkflow
 
 ACTIVITIES: list[Callable[..., Any]] = [
     bookkeeping.register_campaign,
@@ -39,6 +41,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     sending.count_sends,
     review.review_campaign,
     profiles.refresh_all_profiles,
+    retention.purge_expired_data,
 ]
 
 
@@ -48,12 +51,12 @@ def build_worker(
     max_activities: int = 16,
     activities: Sequence[Callable[..., Any]] = tuple(ACTIVITIES),
 ) -> Worker:
-    """A worker for campaigns and profile refreshes: workflows plus every activity, sync ones
-    on a thread pool."""
+    """A worker for campaigns, profile refreshes and retention purges: workflows plus every
+    activity, sync ones on a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, ProfileRefreshWorkflow],
+        workflows=[CampaignWorkflow, ProfileRefreshWorkflow, RetentionPurgeWorkflow],
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,

@@ -13,9 +13,11 @@ from compliance.config import load_config
 from compliance.gates import channel_gates
 from compliance.plan_stats import PlanStats
 from compliance.sending_window import quiet_periods
+from governance.pia import assessment_status
 from models.spec import CampaignSpec
 from models.tables import Customer
 from models.tables import PlannedSend as PS
+from policy.call_whitelist import CALL_CHANNEL, whitelisted
 from policy.consent import has_consent, not_suppressed
 from policy.quiet_hours import in_quiet_hours
 
@@ -46,7 +48,7 @@ def plan_stats(
     by_channel = dict(
         session.execute(select(PS.channel, func.count()).where(*planned).group_by(PS.channel)).all()
     )
-    without, suppressed = {}, {}
+    without, suppressed, not_listed = {}, {}, 0
     for channel in by_channel:
         base = select(func.count()).select_from(PS).join(Customer, Customer.id == PS.customer_id)
         base = base.where(*planned, PS.channel == channel)
@@ -54,6 +56,8 @@ def plan_stats(
             base.where(~has_consent(Customer.id, channel))
         ).scalar_one()
         suppressed[channel] = session.execute(base.where(~not_suppressed(channel))).scalar_one()
+        if channel == CALL_CHANNEL:
+            not_listed = session.execute(base.where(~whitelisted())).scalar_one()
     past_gates: dict[str, int] = {}
     for gate in channel_gates(spec, load_config()):
         if gate.channel in by_channel:
@@ -94,6 +98,8 @@ def plan_stats(
         planned_suppressed=suppressed,
         planned_past_gates=past_gates,
         planned_in_quiet_hours=in_quiet,
+        calls_not_whitelisted=not_listed,
+        impact_assessment=assessment_status(session, spec.pia, at),
         minors_planned=minors,
         unknown_age_planned=unknown_age,
         max_messages_per_customer=session.execute(select(func.max(per_customer.c.n))).scalar() or 0,

@@ -6,6 +6,7 @@ from sqlalchemy import Select, SQLColumnExpression, and_, func, select
 from sqlalchemy.sql import ColumnElement
 
 from models.tables import ConsentEvent, Customer, Suppression
+from policy.call_whitelist import allowed
 
 MARKETING = "marketing"
 PROFILING = "profiling"
@@ -72,5 +73,8 @@ def not_suppressed(channel: str) -> ColumnElement[bool]:
 
 
 def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
-    """Consent granted and not suppressed: the single test research, planning and sending share."""
-    return and_(has_consent(Customer.id, channel, purpose), not_suppressed(channel))
+    """Consent granted, not suppressed and (calls) whitelisted: the single test research,
+    planning and sending share."""
+    return and_(
+        has_consent(Customer.id, channel, purpose), not_suppressed(channel), allowed(channel)
+    )

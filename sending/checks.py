@@ -1,5 +1,6 @@
 """Pre-send checks on claimed sends, set-based: consent, suppression, channel gates (push-marketing
-consent, cross-border transfer), profiling opt-out, minors, address, quiet hours (with the legal sending window of marketing SMS and calls)."""
+consent, cross-border transfer), profiling opt-out, the call whitelist, minors, address, quiet
+hours (with the legal sending window of marketing SMS and calls)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from audience.reach import gate_open
@@ -18,6 +19,7 @@ from compliance.sending_window import quiet_periods
 from db.among import among
 from models.spec import CampaignSpec
 from models.tables import Customer
+from policy.call_whitelist import CALL_CHANNEL, whitelisted
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
 from policy.subscription_quota import WECHAT_CHANNELS, available
@@ -42,7 +44,7 @@ def _gated(
     out: dict[tuple[int, str], str] = {}
     for gate in (g for g in gates if g.channel == channel):
         stopped = session.execute(
-            select(Customer.id).where(Customer.id.in_(ids), ~gate_open(gate))
+            select(Customer.id).where(among(session, Customer.id, ids), ~gate_open(gate))
         ).scalars()
         for cid in stopped:
             out.setdefault((cid, channel), gate.reason)
@@ -67,10 +69,11 @@ def _blocked(
                 has_consent(Customer.id, channel),
                 not_suppressed(channel),
                 profiling_refused(Customer.id),
+                whitelisted() if channel == CALL_CHANNEL else true(),
                 Customer.birth_year,
             ).where(among(session, Customer.id, ids))
         ).all()
-        for cid, consented, clear, no_profiling, birth_year in rows:
+        for cid, consented, clear, no_profiling, listed, birth_year in rows:
             if (cid, channel) in reasons:
                 continue
             if not consented:
@@ -79,6 +82,8 @@ def _blocked(
                 reasons[(cid, channel)] = "suppressed"
             elif no_profiling:
                 reasons[(cid, channel)] = "profiling_opt_out"
+            elif not listed:
+                reasons[(cid, channel)] = "not_whitelisted"
             elif birth_year is not None and at.year - birth_year < min_age:
                 reasons[(cid, channel)] = "minor"
     return {

@@ -27,6 +27,9 @@ from channels.sms_aliyun import rpc_signature
 from db.engine import make_engine, session_scope
 from demo.seed import seed_demo
 from demo.wire import SENDER, wire_emulators
+from governance.pia import KIND as PIA_KIND
+from governance.pia import record_assessment
+from governance.signing import sign
 from models.contracts import CampaignInput, Phase
 from models.tables import Customer, Delivery, PlannedSend
 from orchestration.worker_setup import build_worker
@@ -34,7 +37,7 @@ from policy.frequency_cap import CapRules
 from privacy.cipher import decrypt
 from tests.campaigns import new_id, send_statuses, spec_at
 from tests.conftest import ROOT, create_database, drop_database, migrate
-from tests.people import decide, enroll_people
+from tests.people import KEYS, decide, enroll_people
 from tests.workflows.test_campaign_workflow import until_phase
 from workflows.campaign import CampaignWorkflow, workflow_id
 
@@ -52,13 +55,25 @@ def given(value: T | None) -> T:
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[Engine]:
-    """120 demo customers in a database of their own, an admin and an approver."""
+    """120 demo customers in a database of their own, an admin, an approver and a compliance
+    officer who recorded the impact assessment the demo campaign cites (CN-27)."""
     url = create_database("omni_wire")
     migrate(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
         seed_demo(session, customers=120)
-        enroll_people(session, "李娜")
+        enroll_people(session, "李娜", "陈静")
+        now = datetime.now(UTC)
+        signed = sign(KEYS["陈静"], kind=PIA_KIND, subject=DEMO["pia"], by="陈静", at=now)
+        record_assessment(
+            session,
+            signed,
+            pia_id=DEMO["pia"],
+            title="demo",
+            scope="demo",
+            valid_until=None,
+            at=now,
+        )
     yield engine
     engine.dispose()
     drop_database(url)
@@ -100,6 +115,7 @@ async def run_demo_campaign(env: WorkflowEnvironment, queue: str) -> tuple[str, 
         now,
         audience=DEMO["audience"],
         channels=DEMO["channels"],
+        pia=DEMO["pia"],
         quiet_hours=quiet,
         send_window={"start": now + timedelta(seconds=2), "end": now + timedelta(seconds=10)},
         review={"delay": "2s", "attribution_window": "2s"},

@@ -26,6 +26,7 @@ from models.cap_tables import ContactLedger
 from models.contracts import CampaignInput, Phase
 from models.tables import Campaign, Delivery, PlannedSend, SandboxOutbox
 from orchestration.profile_schedule import schedule_id
+from orchestration.retention_schedule import retention_schedule_id
 from privacy.keys import keyring
 from tests.campaigns import new_id, spec_at
 from tests.people import decide
@@ -74,7 +75,11 @@ def start_worker(
         OMNIREACH_TASK_QUEUE=queue,
         OMNIREACH_METRICS_PORT=str(metrics_port or free_port()),
         **ring_env(),
-        **{"OMNIREACH_PROFILE_REFRESH_MINUTES": "0", **extra},
+        **{
+            "OMNIREACH_PROFILE_REFRESH_MINUTES": "0",
+            "OMNIREACH_RETENTION_PURGE_HOURS": "0",
+            **extra,
+        },
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -266,7 +271,8 @@ def scrape(port: int) -> dict[tuple[str, str], float]:
 async def both_create_one_refresh_schedule(
     env: WorkflowEnvironment, queue: str, logs: list[Path]
 ) -> None:
-    """Workers starting at once: the profile refresh schedule exists, made by one of them."""
+    """Workers starting at once: the profile refresh and retention purge schedules exist, each
+    made by one of them."""
     for _ in range(300):
         if all(log.exists() and "polling" in log.read_text() for log in logs):
             break
@@ -275,7 +281,13 @@ async def both_create_one_refresh_schedule(
     desc = await handle.describe()
     await handle.delete()
     assert [i.every for i in desc.schedule.spec.intervals] == [timedelta(minutes=10)]
-    assert sum(log.read_text().count("created schedule") for log in logs) == 1
+    assert sum(log.read_text().count(f"created schedule {schedule_id(queue)}") for log in logs) == 1
+    purge = env.client.get_schedule_handle(retention_schedule_id(queue))
+    purge_desc = await purge.describe()
+    await purge.delete()
+    assert [i.every for i in purge_desc.schedule.spec.intervals] == [timedelta(hours=24)]
+    made = f"created schedule {retention_schedule_id(queue)}"
+    assert sum(log.read_text().count(made) for log in logs) == 1
 
 
 async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
@@ -286,7 +298,15 @@ async def test_two_campaigns_on_two_workers_never_pass_the_daily_cap(
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     ports = [free_port() for _ in logs]
     workers = [
-        start_worker(dev_env, url, queue, log, port, OMNIREACH_PROFILE_REFRESH_MINUTES="10")
+        start_worker(
+            dev_env,
+            url,
+            queue,
+            log,
+            port,
+            OMNIREACH_PROFILE_REFRESH_MINUTES="10",
+            OMNIREACH_RETENTION_PURGE_HOURS="24",
+        )
         for log, port in zip(logs, ports, strict=True)
     ]
     try:
