@@ -120,16 +120,16 @@ def test_rows_arrive_exactly_and_conflicts_are_skipped(
     ]
 
 
-def test_postgresql_takes_a_batch_in_one_statement(
-    bulk: tuple[Engine, Table, Table, Table],
-) -> None:
-    engine, plain, _, _ = bulk
-    if engine.dialect.name != "postgresql":
-        pytest.skip("one statement per batch is the PostgreSQL path")
-    with _statements(engine) as seen, Session(engine) as session:
-        insert_rows(session, plain, _rows(range(1, 1001)))
-        insert_ignore(session, plain, _rows(range(1001, 2001)), ["key"])
-        session.commit()
+def test_postgresql_takes_a_batch_in_one_statement(pg_engine: Engine) -> None:
+    meta, plain, _, _ = _tables()
+    meta.create_all(pg_engine)
+    try:
+        with _statements(pg_engine) as seen, Session(pg_engine) as session:
+            insert_rows(session, plain, _rows(range(1, 1001)))
+            insert_ignore(session, plain, _rows(range(1001, 2001)), ["key"])
+            session.commit()
+    finally:
+        meta.drop_all(pg_engine)
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 2
     assert all("unnest" in s for s in inserts)
