@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -25,22 +26,24 @@ from tests.conftest import create_database, drop_database
 NOW = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def fresh_engine() -> tuple[Engine, str]:
+@contextmanager
+def fresh_database() -> Iterator[tuple[Engine, str]]:
+    """A new database with every table (engine and URL), dropped on the way out."""
     url = create_database("omni_gov")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    return engine, url
+    made = make_engine(url)
+    Base.metadata.create_all(made)
+    try:
+        yield made, url
+    finally:
+        made.dispose()
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
     """One database for a test folder; tests make their own customers with unique phones."""
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def unique_phone() -> str:

@@ -16,19 +16,14 @@ from cli.common import app
 from cli.errors import OperatorError
 from db.engine import session_scope
 from models.tables import AuditEntry, Customer
-from tests.conftest import drop_database
-from tests.governance.dbkit import fresh_engine, is_contactable, make_customer
+from tests.governance.dbkit import fresh_database, is_contactable, make_customer
 
 
 @pytest.fixture
 def db(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, dict[str, str]]]:
-    made, url = fresh_engine()
-    monkeypatch.setenv("DATABASE_URL", url)  # the settings this process reads
-    try:
+    with fresh_database() as (made, url):
+        monkeypatch.setenv("DATABASE_URL", url)  # the settings this process reads
         yield made, {"DATABASE_URL": url}
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def run(env: dict[str, str], *args: str):

@@ -17,8 +17,7 @@ from models.tables import AuditEntry, Customer, SandboxOutbox
 from privacy.blind_index import blind_index
 from privacy.cipher import decrypt, encrypt, key_id
 from privacy.keys import KeyRing, parse_keyring
-from tests.conftest import drop_database
-from tests.governance.dbkit import fresh_engine
+from tests.governance.dbkit import fresh_database
 
 INDEX = base64.b64encode(secrets.token_bytes(32)).decode()
 KEYS = {kid: base64.b64encode(secrets.token_bytes(32)).decode() for kid in ("old", "new")}
@@ -30,12 +29,8 @@ FIELDS = {"name_enc": "name", "phone_enc": "phone", "email_enc": "email", "addre
 
 @pytest.fixture
 def db() -> Iterator[Engine]:
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def _seed(engine: Engine, n: int) -> dict[int, dict[str, str | None]]:

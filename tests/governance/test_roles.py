@@ -13,19 +13,14 @@ from governance import roles
 from governance.approvals import check_approver, check_compliance_officer
 from governance.roles import NotAllowed
 from models.tables import AuditEntry
-from tests.conftest import drop_database
-from tests.governance.dbkit import NOW, fresh_engine
+from tests.governance.dbkit import NOW, fresh_database
 
 
 @pytest.fixture
 def empty() -> Iterator[Engine]:
     """A database nobody holds a role in yet."""
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def role_audit(engine: Engine) -> list[tuple[str, str, dict[str, object]]]:

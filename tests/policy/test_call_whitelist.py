@@ -37,9 +37,8 @@ from privacy.cipher import decrypt, encrypt, key_id
 from privacy.keys import KeyRing, parse_keyring
 from sending.checks import screen
 from sending.claim import Claimed
-from tests.conftest import drop_database
 from tests.engagement.kit import make_campaign, make_send, message_for, record_delivery
-from tests.governance.dbkit import NOW, fresh_engine, is_contactable, make_customer, unique_phone
+from tests.governance.dbkit import NOW, fresh_database, is_contactable, make_customer, unique_phone
 
 CALL_SECRET = "callcenter-secret-0123"
 SPEC = CampaignSpec.model_validate(
@@ -58,12 +57,8 @@ SPEC = CampaignSpec.model_validate(
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def test_only_consenting_numbers_go_on_the_list_encrypted(engine: Engine) -> None:
@@ -214,12 +209,8 @@ def test_erasure_and_key_rotation_reach_the_call_tables() -> None:
     keys = {k: base64.b64encode(secrets.token_bytes(32)).decode() for k in ("old", "new")}
     old = parse_keyring(f"old:{keys['old']}", index)
     both = parse_keyring(f"new:{keys['new']},old:{keys['old']}", index)
-    engine, url = fresh_engine()  # every ciphertext in it is one of this test's
-    try:
+    with fresh_database() as (engine, _):  # every ciphertext in it is one of this test's
         _erase_and_rotate(engine, old, both)
-    finally:
-        engine.dispose()
-        drop_database(url)
 
 
 def _erase_and_rotate(engine: Engine, old: KeyRing, both: KeyRing) -> None:

@@ -36,8 +36,8 @@ from orchestration.worker_setup import build_worker
 from policy.frequency_cap import CapRules
 from privacy.cipher import encrypt
 from settings import SettingsError, settings
-from tests.conftest import BIN, ROOT, drop_database
-from tests.governance.dbkit import fresh_engine, make_customer
+from tests.conftest import BIN, ROOT
+from tests.governance.dbkit import fresh_database, make_customer
 from workflows.retention_purge import RetentionPurgeWorkflow
 
 POLICY = RetentionPolicy(customer_years=3, events_days=365, bodies_days=90, call_evidence_days=30)
@@ -46,12 +46,8 @@ START = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)  # when the test data is dated
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def _data(
@@ -249,7 +245,7 @@ def test_the_compliance_check_warns_while_the_purge_is_off(
 ) -> None:
     from compliance.check import check_campaign
     from compliance.plan_stats import PlanStats
-    from tests.test_pia import spec
+    from tests.governance.test_pia import spec
 
     def cn29() -> list[tuple[str, str]]:
         settings.cache_clear()

@@ -26,8 +26,7 @@ from governance.pia import assessment_status, record_assessment
 from governance.roles import NotAllowed
 from models.spec import CampaignSpec
 from models.tables import AuditEntry
-from tests.conftest import drop_database
-from tests.governance.dbkit import fresh_engine
+from tests.governance.dbkit import fresh_database
 from tests.people import KEYS, enroll_people
 
 NOW = datetime.now(UTC)
@@ -35,13 +34,9 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def db(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, dict[str, str]]]:
-    made, url = fresh_engine()
-    monkeypatch.setenv("DATABASE_URL", url)
-    try:
+    with fresh_database() as (made, url):
+        monkeypatch.setenv("DATABASE_URL", url)
         yield made, {"DATABASE_URL": url}
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 def run(env: dict[str, str], *args: str):
