@@ -20,7 +20,7 @@ kept: the send is found by its keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,22 +84,7 @@ def parse_aliyun(doc: Any) -> list[Receipt]:
 
 
 def parse_tencent(doc: Any) -> list[Receipt]:
-    receipts = []
-    for n, item in enumerate(_items(doc)):
-        where = f"[{n}]"
-        status = _text(item, "report_status", where, required=True)
-        if status not in ("SUCCESS", "FAIL"):
-            raise BadPayload(f"{where}.report_status: must be SUCCESS or FAIL")
-        receipts.append(
-            Receipt(
-                None,
-                _text(item, "sid", where, required=True),
-                status == "SUCCESS",
-                _text(item, "errmsg", where, required=False) or status,
-                _time(item, "user_receive_time", where),
-            )
-        )
-    return receipts
+    return _tencent(_items(doc), "", ("report_status", "sid", "errmsg", "user_receive_time"))
 
 
 def from_aliyun_details(biz_id: str, details: Sequence[Mapping[str, Any]]) -> list[Receipt]:
@@ -118,19 +103,28 @@ def from_aliyun_details(biz_id: str, details: Sequence[Mapping[str, Any]]) -> li
 
 
 def from_tencent_pull(items: Sequence[Mapping[str, Any]]) -> list[Receipt]:
+    fields = ("ReportStatus", "SerialNo", "Description", "UserReceiveTime")
+    return _tencent(items, "PullSmsSendStatusSet", fields)
+
+
+def _tencent(
+    items: Iterable[Mapping[str, Any]], where: str, fields: tuple[str, str, str, str]
+) -> list[Receipt]:
+    """Tencent's status reports, pushed (snake_case) or pulled (PascalCase): same meaning."""
+    status_key, serial_key, text_key, time_key = fields
     receipts = []
     for n, item in enumerate(items):
-        where = f"PullSmsSendStatusSet[{n}]"
-        status = _text(item, "ReportStatus", where, required=True)
+        at = f"{where}[{n}]"
+        status = _text(item, status_key, at, required=True)
         if status not in ("SUCCESS", "FAIL"):
-            raise BadPayload(f"{where}.ReportStatus: must be SUCCESS or FAIL")
+            raise BadPayload(f"{at}.{status_key}: must be SUCCESS or FAIL")
         receipts.append(
             Receipt(
                 None,
-                _text(item, "SerialNo", where, required=True),
+                _text(item, serial_key, at, required=True),
                 status == "SUCCESS",
-                _text(item, "Description", where, required=False) or status,
-                _time(item, "UserReceiveTime", where),
+                _text(item, text_key, at, required=False) or status,
+                _time(item, time_key, at),
             )
         )
     return receipts
