@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     retention_bodies_days: int = _var(180, "OMNIREACH_RETENTION_BODIES_DAYS", ge=1)
     retention_call_evidence_days: int = _var(180, "OMNIREACH_RETENTION_CALL_EVIDENCE_DAYS", ge=30)
     retention_purge_hours: int = _var(24, "OMNIREACH_RETENTION_PURGE_HOURS", ge=0, le=24 * 30)
+    # SMS receipts pulled from Alibaba/Tencent for sends whose push never came (0: no schedule)
+    receipt_pull_minutes: int = _var(30, "OMNIREACH_RECEIPT_PULL_MINUTES", ge=0, le=24 * 60)
     dual_approval_above: Decimal = _var(Decimal(100000), "OMNIREACH_DUAL_APPROVAL_ABOVE", ge=0)
     # Parsed where their grammar lives, with errors naming the variable:
     unit_costs: str = _var("", "OMNIREACH_UNIT_COSTS")  # planning/costs.py

@@ -26,6 +26,7 @@ from observability.metrics import (
 )
 from orchestration.client import connect
 from orchestration.profile_schedule import schedule_on_start
+from orchestration.receipt_pull_schedule import receipt_pull_on_start
 from orchestration.retention_schedule import retention_on_start
 from orchestration.search_attributes import search_attributes_on_start
 from orchestration.worker_setup import build_worker
@@ -57,6 +58,9 @@ async def main(settings: config.Settings) -> None:
     if settings.retention_purge_hours > 0:
         purge_every = timedelta(hours=settings.retention_purge_hours)
         logging.info("%s", await retention_on_start(client, settings.task_queue, purge_every))
+    if settings.receipt_pull_minutes > 0:
+        pull_every = timedelta(minutes=settings.receipt_pull_minutes)
+        logging.info("%s", await receipt_pull_on_start(client, settings.task_queue, pull_every))
     worker = build_worker(client, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,37 +8,19 @@ from typing import Annotated
 
 import typer
 
-from channels.config import ChannelConfigError
-from channels.configured import ENV, real_provider
-from channels.providers import build
-from channels.sms_aliyun import AliyunSmsChannel
-from channels.sms_tencent import TencentSmsChannel
 from cli.common import JsonOpt, app, console, load_settings, print_json, run
 from cli.errors import OperatorError
 from db.engine import engine_for
-from engagement.receipt_pull import LOOKBACK, PullResult, pull_aliyun, pull_tencent
-
-PULLABLE = ("aliyun", "tencent")
+from engagement.receipt_pull import LOOKBACK, PullResult
+from engagement.receipt_source import NotPullable, pull_configured
 
 
 async def _pull(days: int) -> PullResult:
-    provider = real_provider("sms")
-    if provider not in PULLABLE:
-        shown = provider or "the sandbox"
-        raise OperatorError(
-            f"{ENV}: sms goes to {shown}; receipts can be pulled from sms=aliyun or sms=tencent"
-        )
-    try:
-        channel = build(provider, "sms")
-    except ChannelConfigError as exc:
-        raise OperatorError(f"sms={provider}: {exc}") from None
     engine = engine_for(load_settings().database_url)
-    if isinstance(channel, AliyunSmsChannel):
-        async with channel:
-            return await pull_aliyun(engine, channel, lookback=timedelta(days=days))
-    assert isinstance(channel, TencentSmsChannel)
-    async with channel:
-        return await pull_tencent(engine, channel)
+    try:
+        return await pull_configured(engine, timedelta(days=days))
+    except NotPullable as exc:
+        raise OperatorError(str(exc)) from None
 
 
 @app.command("pull-receipts")

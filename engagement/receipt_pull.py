@@ -37,6 +37,7 @@ RECEIPTS = (EventType.DELIVERED.value, EventType.FAILED_DELIVERY.value)
 
 @dataclass
 class PullResult:
+    provider: str  # aliyun or tencent
     asked: int = 0  # provider calls made
     received: int = 0  # final statuses the provider gave
     stored: int = 0  # new events (the rest had come by push already)
@@ -104,7 +105,7 @@ async def pull_aliyun(
         with session_scope(engine) as session:
             return awaiting_receipts(session, channel.name, since)
 
-    result = PullResult()
+    result = PullResult("aliyun")
     receipts: list[Receipt] = []
     for send in await asyncio.to_thread(pending):
         if send.phone is None:
@@ -136,7 +137,7 @@ async def pull_tencent(
 ) -> PullResult:
     """Pull Tencent's statuses until none is left (or `max_pulls` calls) and record them.
     Tencent hands each status out once: one naming a send not known here is counted, not kept."""
-    result = PullResult()
+    result = PullResult("tencent")
     for _ in range(max_pulls):
         result.asked += 1
         try:

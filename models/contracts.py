@@ -185,6 +185,19 @@ class RetentionResult(BaseModel):
     purged: dict[str, int]
 
 
+class ReceiptPullResult(BaseModel):
+    """One scheduled pull of SMS receipts: counts only, or why nothing was pulled."""
+
+    provider: str | None = None
+    skipped: str | None = None  # why nothing was pulled (no pullable SMS provider configured)
+    asked: int = 0
+    received: int = 0
+    stored: int = 0
+    waiting: int = 0
+    unmatched: int = 0
+    errors: dict[str, int] = {}
+
+
 class PlanResult(BaseModel):
     planned: int
     by_channel: dict[str, int]

@@ -22,6 +22,16 @@ CHANNEL_ALERTS = Counter("omnireach_channel_alerts", "Channels paused for failin
 RETENTION_PURGED = Counter(
     "omnireach_retention_purged", "Records removed past their retention period", ["kind"]
 )
+RECEIPTS_PULLED = Counter(
+    "omnireach_receipts_pulled",
+    "SMS delivery statuses fetched by the scheduled pull",
+    ["provider", "outcome"],  # outcome: received, stored, waiting, unmatched
+)
+RECEIPT_PULL_ERRORS = Counter(
+    "omnireach_receipt_pull_errors",
+    "Provider calls of the scheduled pull that failed",
+    ["provider", "code"],
+)
 
 
 class CampaignPhaseCollector(Collector):

@@ -15,6 +15,7 @@ from activities import (
     governance,
     planning,
     profiles,
+    receipts,
     research,
     retention,
     review,
@@ -22,6 +23,7 @@ from activities import (
 )
 from workflows.campaign import CampaignWorkflow
 from workflows.profile_refresh import ProfileRefreshWorkflow
+from workflows.receipt_pull import ReceiptPullWorkflow
 from workflows.retention_purge import RetentionPurgeWorkflow
 
 ACTIVITIES: list[Callable[..., Any]] = [
@@ -42,6 +44,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     review.review_campaign,
     profiles.refresh_all_profiles,
     retention.purge_expired_data,
+    receipts.pull_sms_receipts,
 ]
 
 
@@ -51,12 +54,17 @@ def build_worker(
     max_activities: int = 16,
     activities: Sequence[Callable[..., Any]] = tuple(ACTIVITIES),
 ) -> Worker:
-    """A worker for campaigns, profile refreshes and retention purges: workflows plus every
-    activity, sync ones on a thread pool."""
+    """A worker for campaigns, profile refreshes, retention purges and receipt pulls: workflows
+    plus every activity, sync ones on a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, ProfileRefreshWorkflow, RetentionPurgeWorkflow],
+        workflows=[
+            CampaignWorkflow,
+            ProfileRefreshWorkflow,
+            RetentionPurgeWorkflow,
+            ReceiptPullWorkflow,
+        ],
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,

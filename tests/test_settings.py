@@ -78,6 +78,7 @@ PARSED: dict[str, tuple[str, str, Any]] = {
     "OMNIREACH_RETENTION_BODIES_DAYS": ("retention_bodies_days", "90", 90),
     "OMNIREACH_RETENTION_CALL_EVIDENCE_DAYS": ("retention_call_evidence_days", "30", 30),
     "OMNIREACH_RETENTION_PURGE_HOURS": ("retention_purge_hours", "6", 6),
+    "OMNIREACH_RECEIPT_PULL_MINUTES": ("receipt_pull_minutes", "0", 0),
     "OMNIREACH_PUBLIC_URL": ("public_url", "https://m.example.cn/", "https://m.example.cn/"),
     "OMNIREACH_DUAL_APPROVAL_ABOVE": ("dual_approval_above", "5000.5", Decimal("5000.5")),
     "OMNIREACH_UNIT_COSTS": ("unit_costs", '{"sms": 0.05}', '{"sms": 0.05}'),

@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session
 import models.engagement_tables  # noqa: F401  (registers the tables under test)
 import models.schema  # noqa: F401  (every other table)
 from channels.base import OutboundMessage, SendResult
-from db.engine import make_engine
+from channels.sms_aliyun import AliyunSmsChannel
+from channels.sms_tencent import TencentSmsChannel
+from db.engine import make_engine, session_scope
 from models.engagement_tables import MessageEvent
 from models.tables import Base, Campaign, Delivery, PlannedSend
 from tests.conftest import create_database, drop_database
+from tests.governance.dbkit import make_customer, unique_phone
 
 NOW = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -145,3 +148,28 @@ def message_for(
         body="会员日全场8折",
         params=params,
     )
+
+
+async def sms_sends(
+    engine: Engine,
+    channel: AliyunSmsChannel | TencentSmsChannel,
+    template: str,
+    params: dict[str, str],
+    count: int,
+) -> tuple[list[int], list[str]]:
+    """`count` SMS sends made now through `channel` to customers' own phones."""
+    with session_scope(engine) as s:
+        campaign = make_campaign(s)
+        phones = [unique_phone() for _ in range(count)]
+        customers = [make_customer(s, phone=phone) for phone in phones]
+        sends = [make_send(s, campaign, c.id, "sms", delivered=False) for c in customers]
+        messages = [
+            message_for(send, phone, template, params)
+            for send, phone in zip(sends, phones, strict=True)
+        ]
+        async with channel as ch:
+            results = await ch.send_batch(messages)
+        for send, result in zip(sends, results, strict=True):
+            assert result.outcome.value == "sent", result
+            record_delivery(s, send, result, sent_at=datetime.now(UTC))
+        return [send.id for send in sends], phones

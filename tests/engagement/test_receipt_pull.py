@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,7 @@ from emulators.server import serve
 from emulators.tencent_sms import TencentSmsEmulator
 from engagement.receipt_pull import pull_aliyun, pull_tencent
 from engagement.service import create_app
-from tests.engagement.kit import (
-    event_total,
-    events_of,
-    make_campaign,
-    make_send,
-    message_for,
-    record_delivery,
-)
-from tests.governance.dbkit import make_customer, unique_phone
+from tests.engagement.kit import event_total, events_of, sms_sends
 
 SECRET = "receipt-secret-0123456789"
 ENV = {
@@ -46,31 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def client(engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(engine, environ=ENV)) as c:
         yield c
-
-
-async def _sent(
-    engine: Engine,
-    channel: AliyunSmsChannel | TencentSmsChannel,
-    template: str,
-    params: dict[str, str],
-    count: int,
-) -> tuple[list[int], list[str]]:
-    """`count` SMS sends made now through `channel` to customers' own phones."""
-    with session_scope(engine) as s:
-        campaign = make_campaign(s)
-        phones = [unique_phone() for _ in range(count)]
-        customers = [make_customer(s, phone=phone) for phone in phones]
-        sends = [make_send(s, campaign, c.id, "sms", delivered=False) for c in customers]
-        messages = [
-            message_for(send, phone, template, params)
-            for send, phone in zip(sends, phones, strict=True)
-        ]
-        async with channel as ch:
-            results = await ch.send_batch(messages)
-        for send, result in zip(sends, results, strict=True):
-            assert result.outcome.value == "sent", result
-            record_delivery(s, send, result, sent_at=datetime.now(UTC))
-        return [send.id for send in sends], phones
 
 
 async def test_aliyun_pull_fills_in_the_push_that_never_came(
@@ -93,7 +59,7 @@ async def test_aliyun_pull_fills_in_the_push_that_never_came(
             )
             return AliyunSmsChannel(settings)
 
-        ids, phones = await _sent(engine, channel(), "SMS_100001", {"name": "张三"}, 3)
+        ids, phones = await sms_sends(engine, channel(), "SMS_100001", {"name": "张三"}, 3)
         waiting = phones.pop()  # the carrier has not reported on the third yet
         reports = emu.status_reports({phones[1]: "MOBILE_NOT_ON_SERVICE"}, waiting=[waiting])
         pushed = [r for r in reports if r["phone_number"] == phones[0]]
@@ -144,7 +110,7 @@ async def test_tencent_pull_counts_a_receipt_that_also_came_by_push_once(
             )
             return TencentSmsChannel(settings)
 
-        ids, phones = await _sent(engine, channel(), "1110", {"1": "8折"}, 2)
+        ids, phones = await sms_sends(engine, channel(), "1110", {"1": "8折"}, 2)
         reports = emu.status_callbacks(failed={f"+86{phones[1]}": "MK:0001"})
         pushed = [r for r in reports if r["mobile"] == phones[0]]
         answer = client.post("/receipts/sms/tencent", params={"token": SECRET}, json=pushed)
@@ -196,7 +162,9 @@ async def test_operators_pull_receipts_from_the_configured_provider(engine: Engi
             sign_name=SIGN,
             endpoint=f"{url}/",
         )
-        ids, _ = await _sent(engine, AliyunSmsChannel(settings), "SMS_100001", {"name": "张"}, 1)
+        ids, _ = await sms_sends(
+            engine, AliyunSmsChannel(settings), "SMS_100001", {"name": "张"}, 1
+        )
         emu.settle()
         done = _cli(env, "--json")
     assert done.returncode == 0, done.stderr
@@ -232,7 +200,7 @@ async def test_a_refused_query_is_counted_by_its_code_and_stores_nothing(engine:
             )
             return AliyunSmsChannel(settings)
 
-        ids, _ = await _sent(engine, channel("right-secret"), "SMS_100001", {"name": "张"}, 1)
+        ids, _ = await sms_sends(engine, channel("right-secret"), "SMS_100001", {"name": "张"}, 1)
         emu.settle()
         async with channel("wrong-secret") as ch:
             refused = await pull_aliyun(engine, ch)

@@ -78,6 +78,7 @@ def start_worker(
         **{
             "OMNIREACH_PROFILE_REFRESH_MINUTES": "0",
             "OMNIREACH_RETENTION_PURGE_HOURS": "0",
+            "OMNIREACH_RECEIPT_PULL_MINUTES": "0",
             **extra,
         },
     )
