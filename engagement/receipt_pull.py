@@ -2,7 +2,7 @@
 per send still without a receipt, Tencent `PullSmsSendStatus` (each status is handed out once).
 
 What is found goes through `apply_receipts`, the path of the pushes, so a receipt that came
-both ways is stored once. Run it on a schedule (e.g. hourly) or by hand: `pull-receipts`.
+both ways is stored once. The worker's receipt-pull schedule runs it; `pull-receipts` by hand.
 """
 
 from __future__ import annotations

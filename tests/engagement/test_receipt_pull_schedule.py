@@ -16,11 +16,12 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import activities.context
 from activities.context import WorkerContext, configure
+from activities.receipts import pull_sms_receipts
 from channels.sms_aliyun import AliyunSmsChannel, AliyunSmsSettings
 from db.engine import session_scope
 from emulators.aliyun_sms import AliyunSmsEmulator
@@ -74,33 +75,38 @@ async def _pull(env: WorkflowEnvironment, queue: str, run: str) -> ReceiptPullRe
     )
 
 
-async def test_the_scheduled_pull_stores_what_no_callback_brought_once(
-    dev_env: WorkflowEnvironment, context: Engine, task_queue: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = context
-    emu = AliyunSmsEmulator(
+def _emulator() -> AliyunSmsEmulator:
+    return AliyunSmsEmulator(
         access_key_id=KEY_ID,
         access_key_secret=KEY_SECRET,
         sign_names=[SIGN],
         templates={"SMS_100001": ["name"]},
     )
+
+
+def _configured(monkeypatch: pytest.MonkeyPatch, url: str, secret: str) -> AliyunSmsChannel:
+    """sms=aliyun configured with `secret`; the channel to send through, with the right one."""
+    for name, value in {
+        "OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun",
+        "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_ID": KEY_ID,
+        "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_SECRET": secret,
+        "OMNIREACH_ALIYUN_SMS_SIGN_NAME": SIGN,
+        "OMNIREACH_ALIYUN_SMS_ENDPOINT": f"{url}/",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = AliyunSmsSettings(
+        access_key_id=KEY_ID, access_key_secret=KEY_SECRET, sign_name=SIGN, endpoint=f"{url}/"
+    )
+    return AliyunSmsChannel(settings)
+
+
+async def test_the_scheduled_pull_stores_what_no_callback_brought_once(
+    dev_env: WorkflowEnvironment, context: Engine, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = context
+    emu = _emulator()
     with serve(emu.app) as url:
-        for name, value in {
-            "OMNIREACH_CHANNEL_PROVIDERS": "sms=aliyun",
-            "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_ID": KEY_ID,
-            "OMNIREACH_ALIYUN_SMS_ACCESS_KEY_SECRET": KEY_SECRET,
-            "OMNIREACH_ALIYUN_SMS_SIGN_NAME": SIGN,
-            "OMNIREACH_ALIYUN_SMS_ENDPOINT": f"{url}/",
-        }.items():
-            monkeypatch.setenv(name, value)
-        channel = AliyunSmsChannel(
-            AliyunSmsSettings(
-                access_key_id=KEY_ID,
-                access_key_secret=KEY_SECRET,
-                sign_name=SIGN,
-                endpoint=f"{url}/",
-            )
-        )
+        channel = _configured(monkeypatch, url, KEY_SECRET)
         ids, phones = await sms_sends(engine, channel, "SMS_100001", {"name": "张三"}, 3)
         reports = emu.status_reports({phones[1]: "MOBILE_NOT_ON_SERVICE"})
         pushed = [r for r in reports if r["phone_number"] == phones[0]]
@@ -130,6 +136,25 @@ async def test_the_scheduled_pull_stores_what_no_callback_brought_once(
         workflows=[ReceiptPullWorkflow], data_converter=dev_env.client.data_converter
     )
     await replayer.replay_workflow(history)
+
+
+async def test_refused_calls_are_counted_by_provider_and_code(
+    context: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = _emulator()
+    labels = {"provider": "aliyun", "code": "SignatureDoesNotMatch"}
+    before = REGISTRY.get_sample_value("omnireach_receipt_pull_errors_total", labels) or 0.0
+    with serve(emu.app) as url:
+        ids, _ = await sms_sends(
+            context, _configured(monkeypatch, url, "wrong"), "SMS_100001", {"name": "张"}, 1
+        )
+        emu.settle()
+        done = await ActivityEnvironment().run(pull_sms_receipts)
+    assert (done.asked, done.stored, done.errors) == (1, 0, {"SignatureDoesNotMatch": 1})
+    after = REGISTRY.get_sample_value("omnireach_receipt_pull_errors_total", labels)
+    assert after == before + 1
+    with session_scope(context) as s:
+        assert events_of(s, ids[0]) == []
 
 
 async def test_with_no_pullable_provider_the_pull_does_nothing_and_says_so(
