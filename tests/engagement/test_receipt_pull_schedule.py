@@ -35,9 +35,8 @@ from orchestration.receipt_pull_schedule import (
 )
 from orchestration.worker_setup import build_worker
 from policy.frequency_cap import CapRules
-from tests.conftest import drop_database
 from tests.engagement.kit import events_of, sms_sends
-from tests.governance.dbkit import fresh_engine
+from tests.governance.dbkit import fresh_database
 from tests.workflows.test_worker_processes import start_worker
 from workflows.receipt_pull import ReceiptPullWorkflow
 
@@ -49,12 +48,8 @@ KEY_ID, KEY_SECRET = "LTAI5tSched", "sched-secret"
 @pytest.fixture
 def engine() -> Iterator[Engine]:
     """A database of its own: the pull asks about every send still without a receipt."""
-    made, url = fresh_engine()
-    try:
+    with fresh_database() as (made, _):
         yield made
-    finally:
-        made.dispose()
-        drop_database(url)
 
 
 @pytest.fixture
