@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audience.reach import gate_open
@@ -19,7 +19,7 @@ from compliance.sending_window import quiet_periods
 from db.among import among
 from models.spec import CampaignSpec
 from models.tables import Customer
-from policy.call_whitelist import CALL_CHANNEL, whitelisted
+from policy.call_whitelist import allowed
 from policy.consent import has_consent, not_suppressed, profiling_refused
 from policy.quiet_hours import next_allowed
 from policy.subscription_quota import WECHAT_CHANNELS, available
@@ -37,20 +37,6 @@ class Screened:
     deferred: list[tuple[Claimed, datetime]] = field(default_factory=list)
 
 
-def _gated(
-    session: Session, gates: Sequence[Gate], channel: str, ids: list[int]
-) -> dict[tuple[int, str], str]:
-    """(customer, channel) → the reason of the first channel gate that stops them now."""
-    out: dict[tuple[int, str], str] = {}
-    for gate in (g for g in gates if g.channel == channel):
-        stopped = session.execute(
-            select(Customer.id).where(among(session, Customer.id, ids), ~gate_open(gate))
-        ).scalars()
-        for cid in stopped:
-            out.setdefault((cid, channel), gate.reason)
-    return out
-
-
 def _blocked(
     session: Session,
     claimed: Sequence[Claimed],
@@ -58,25 +44,30 @@ def _blocked(
     min_age: int,
     gates: Sequence[Gate],
 ) -> dict[int, str]:
-    """planned send id → reason, for customers who may no longer be contacted on that channel."""
+    """planned send id → reason, for customers who may no longer be contacted on that channel
+    (a closed channel gate first, then consent, suppression, profiling, allow-list, age)."""
     reasons: dict[tuple[int, str], str] = {}
     for channel in {c.channel for c in claimed}:
         ids = [c.customer_id for c in claimed if c.channel == channel]
-        reasons.update(_gated(session, gates, channel, ids))
+        own = [g for g in gates if g.channel == channel]
         rows = session.execute(
             select(
                 Customer.id,
                 has_consent(Customer.id, channel),
                 not_suppressed(channel),
                 profiling_refused(Customer.id),
-                whitelisted() if channel == CALL_CHANNEL else true(),
+                allowed(channel),
                 Customer.birth_year,
+                *(gate_open(g) for g in own),
             ).where(among(session, Customer.id, ids))
         ).all()
-        for cid, consented, clear, no_profiling, listed, birth_year in rows:
-            if (cid, channel) in reasons:
-                continue
-            if not consented:
+        for cid, consented, clear, no_profiling, listed, birth_year, *open_ in rows:
+            closed = next(
+                (g.reason for g, through in zip(own, open_, strict=True) if not through), None
+            )
+            if closed:
+                reasons[(cid, channel)] = closed
+            elif not consented:
                 reasons[(cid, channel)] = "consent_revoked"
             elif not clear:
                 reasons[(cid, channel)] = "suppressed"
@@ -98,8 +89,8 @@ def screen(
 ) -> Screened:
     """Re-check at send time everything that can have changed since planning."""
     out = Screened()
-    gates = channel_gates(spec, load_config())
-    blocked = _blocked(session, claimed, at, minimum_age(), gates)
+    config = load_config()
+    blocked = _blocked(session, claimed, at, minimum_age(config), channel_gates(spec, config))
     quota = available(
         session,
         [
