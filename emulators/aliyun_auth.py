@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
+from emulators.canonical_request import canonical_request_hash
+
 ACS3 = "ACS3-HMAC-SHA256"
 _AUTHORIZATION = re.compile(
     r"^ACS3-HMAC-SHA256 Credential=(?P<id>[^,]+),SignedHeaders=(?P<names>[a-z0-9;.-]+),"
@@ -71,22 +73,15 @@ def acs3_expected(
 ) -> str:
     """Hex HMAC-SHA256 over `ACS3-HMAC-SHA256\\n` + hex SHA-256 of the canonical request
     (method, path, sorted encoded query, signed headers `name:value`, their names, body hash)."""
-    canonical_query = "&".join(f"{encode(k)}={encode(v)}" for k, v in sorted(query.items()))
-    lowered = {k.lower(): v for k, v in headers.items()}
-    canonical_headers = "".join(
-        f"{name}:{lowered.get(name, '').strip()}\n" for name in auth.signed_headers
+    digest = canonical_request_hash(
+        method=method,
+        path=path,
+        query="&".join(f"{encode(k)}={encode(v)}" for k, v in sorted(query.items())),
+        headers=headers,
+        signed=auth.signed_headers,
+        payload_hash={k.lower(): v for k, v in headers.items()}.get("x-acs-content-sha256", ""),
     )
-    canonical = "\n".join(
-        [
-            method.upper(),
-            path or "/",
-            canonical_query,
-            canonical_headers,
-            ";".join(auth.signed_headers),
-            lowered.get("x-acs-content-sha256", ""),
-        ]
-    )
-    text = f"{ACS3}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    text = f"{ACS3}\n{digest}"
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 

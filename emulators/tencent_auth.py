@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from emulators.canonical_request import canonical_request_hash
+
 ALGORITHM = "TC3-HMAC-SHA256"
 _AUTHORIZATION = re.compile(
     r"^TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)"
@@ -59,24 +61,17 @@ def tc3_expected(
     payload: bytes,
 ) -> str:
     """The hex signature the gateway computes for this request."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    canonical_headers = "".join(
-        f"{name}:{lowered.get(name, '').strip().lower()}\n" for name in auth.signed_headers
-    )
-    canonical = "\n".join(
-        [
-            method.upper(),
-            path or "/",
-            query,
-            canonical_headers,
-            ";".join(auth.signed_headers),
-            hashlib.sha256(payload).hexdigest(),
-        ]
+    digest = canonical_request_hash(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        signed=auth.signed_headers,
+        payload_hash=hashlib.sha256(payload).hexdigest(),
+        value=lambda v: v.strip().lower(),
     )
     scope = f"{auth.date}/{auth.service}/tc3_request"
-    text = "\n".join(
-        [ALGORITHM, str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
+    text = "\n".join([ALGORITHM, str(timestamp), scope, digest])
     key = _mac(_mac(_mac(f"TC3{secret_key}".encode(), auth.date), auth.service), "tc3_request")
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
