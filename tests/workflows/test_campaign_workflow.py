@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from governance.signing import check_signature
@@ -23,6 +24,8 @@ from tests.people import decide, signed_decision
 from workflows.campaign import CampaignWorkflow, workflow_id
 
 Handle = WorkflowHandle[CampaignWorkflow, CampaignStatus]
+# How a query fails while no worker polls the queue ("no poller seen for task queue recently").
+NO_WORKER_YET = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
 @pytest.fixture
@@ -53,12 +56,20 @@ async def start(
 
 
 async def until_phase(handle: Handle, phase: Phase, seconds: float = 60) -> CampaignStatus:
+    """Polls the status query; a worker that has not polled yet (just restarted) is a wait."""
+    last = "no worker polled the task queue"
     for _ in range(int(seconds * 10)):
-        st = await handle.query(CampaignWorkflow.status)
-        if st.phase == phase:
-            return st
+        try:
+            st = await handle.query(CampaignWorkflow.status)
+        except RPCError as err:
+            if err.status not in NO_WORKER_YET:
+                raise
+        else:
+            if st.phase == phase:
+                return st
+            last = f"{st.phase} {st.detail}"
         await asyncio.sleep(0.1)
-    raise AssertionError(f"never reached {phase}; last {st.phase} {st.detail}")
+    raise AssertionError(f"never reached {phase}; last {last}")
 
 
 async def test_happy_path_sends_every_planned_message_once(
