@@ -38,7 +38,7 @@ def _scope(
     """The channel plans a rule looks at, or None when it does not apply to this campaign."""
     scoped = tuple(
         c
-        for c in spec.channels
+        for c in spec.all_contents()
         if (rule.channels is None or c.channel in rule.channels)
         and (settings.channels is None or c.channel in settings.channels)
         and (settings.providers is None or config.channel(c.channel).provider in settings.providers)

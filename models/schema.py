@@ -6,6 +6,7 @@ from models import (  # noqa: F401
     engagement_tables,
     governance_tables,
     ingest_tables,
+    journey_tables,
     quota_tables,
     tables,
 )

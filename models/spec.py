@@ -6,11 +6,20 @@ from datetime import time, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from models.audience import ChannelName, Filter
 from models.broadcast_lines import BroadcastLines
 from models.durations import Duration
+from models.journey import Goal, Step, check_journey
 
 Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
 # What the database holds: money columns are Numeric(14, 4) (models/tables.py `Money`), so a
@@ -150,6 +159,12 @@ class CampaignSpec(_Spec):
     # The approved personal-information impact assessment this campaign rests on (CN-27):
     # needed when it targets by automated segmentation or hands data to an outside provider.
     pia: str | None = Field(default=None, pattern=PIA_ID)
+    # A journey: send, wait and branch steps from the first; none: one send per customer.
+    steps: list[Step] | None = Field(default=None, min_length=1, max_length=50)
+    exit_when: Goal | None = None
+    _contents: dict[tuple[str, str | None, str | None], ChannelPlan] = PrivateAttr(
+        default_factory=dict
+    )
 
     @field_validator("audience", mode="before")
     @classmethod
@@ -170,7 +185,50 @@ class CampaignSpec(_Spec):
             seen.add(plan.channel)
         if self.channels and any(p.channel == "email" and not p.subject for p in self.channels):
             raise ValueError("the email channel needs a subject")
+        if self.steps is not None:
+            check_journey(self.steps, seen)
+        elif self.exit_when is not None:
+            raise ValueError("exit_when needs steps")
         return self
+
+    def step(self, step_id: str) -> Step:
+        assert self.steps is not None
+        return next(s for s in self.steps if s.id == step_id)
+
+    def content(
+        self, channel: str, step: str | None = None, variant: str | None = None
+    ) -> ChannelPlan:
+        """The channel plan a send uses: the campaign's, with a journey step's and a variant's
+        copy in its place."""
+        key = (channel, step, variant)
+        found = self._contents.get(key)
+        if found is None:
+            found = self.channel(channel)
+            if step is not None:
+                send = self.step(step).send
+                assert send is not None
+                found = found.model_copy(update=send.overrides())
+                if variant is not None:
+                    chosen = next(v for v in send.variants or [] if v.id == variant)
+                    found = found.model_copy(update=chosen.overrides())
+            self._contents[key] = found
+        return found
+
+    def all_contents(self) -> list[ChannelPlan]:
+        """Every content any send can use: what approval and the compliance check cover."""
+        if not self.steps:
+            return list(self.channels)
+        keys: list[tuple[str, str | None, str | None]] = []
+        for s in self.steps:
+            if s.send is not None:
+                names = s.send.channels or [p.channel for p in self.channels]
+                variants: list[str | None] = [v.id for v in s.send.variants or []] or [None]
+                keys += [(c, s.id, v) for c in names for v in variants]
+        return [self.content(*k) for k in keys]
+
+    @property
+    def journey(self) -> bool:
+        return bool(self.steps)
 
     def channel(self, name: str) -> ChannelPlan:
         return next(p for p in self.channels if p.channel == name)

@@ -208,6 +208,9 @@ class PlannedSend(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A journey's send step and A/B variant (none for a one-step campaign): they pick the copy.
+    step: Mapped[str | None] = mapped_column(String(32))
+    variant: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (
         Index("ix_planned_sends_due", "campaign_id", "status", "scheduled_at", "id"),
         Index("ix_planned_sends_customer", "customer_id"),
