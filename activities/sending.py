@@ -8,6 +8,7 @@ from temporalio import activity
 from activities.context import current
 from activities.keepalive import heartbeating, heartbeating_async
 from db.engine import session_scope
+from journey.advance import stop
 from models.contracts import CampaignRef, HaltInput, SendBatchInput, SendBatchResult, SendCounts
 from reporting.send_counts import send_counts
 from sending.close import close_open
@@ -49,6 +50,7 @@ def halt_sends(inp: HaltInput) -> None:
 def cancel_pending(ref: CampaignRef) -> int:
     """On cancel: every send not yet made is closed as cancelled, so nothing is left half-done."""
     with heartbeating(), session_scope(current().engine) as session:
+        stop(session, ref.campaign_id, "cancelled")
         return close_open(session, ref.campaign_id, "cancelled", "campaign_cancelled", ref.at)
 
 
@@ -56,6 +58,7 @@ def cancel_pending(ref: CampaignRef) -> int:
 def fail_pending(ref: CampaignRef) -> int:
     """When the campaign failed: every send not yet made is closed as failed."""
     with heartbeating(), session_scope(current().engine) as session:
+        stop(session, ref.campaign_id, "failed")
         return close_open(session, ref.campaign_id, "failed", "campaign_failed", ref.at)
 
 

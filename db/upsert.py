@@ -56,6 +56,12 @@ def insert_ignore(
     return len(session.execute(returning, list(rows)).all())
 
 
+def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, on whichever backend the session uses."""
+    flavour = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return flavour.insert(table)
+
+
 def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Rows of {'id': …, column: value}: one UPDATE … WHERE id IN (…) per distinct set of values."""
     groups: dict[tuple[tuple[str, Any], ...], list[Any]] = defaultdict(list)

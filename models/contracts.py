@@ -79,6 +79,8 @@ class SendingState(BaseModel):
     cancelled: bool = False
     cancelled_by: str = ""
     budget_exhausted: bool = False
+    journey: dict[str, int] = Field(default_factory=dict)
+    journey_ended: dict[str, int] = Field(default_factory=dict)
 
 
 class CampaignInput(BaseModel):
@@ -127,6 +129,9 @@ class CampaignStatus(BaseModel):
     detail: str = ""
     paused: bool = False
     counters: Counters
+    # a journey's customers per step still in it, and per end state (done, exited, …)
+    journey: dict[str, int] = Field(default_factory=dict)
+    journey_ended: dict[str, int] = Field(default_factory=dict)
 
 
 class RegisterInput(BaseModel):
@@ -279,6 +284,18 @@ class SendBatchResult(BaseModel):
                 merged.suppressed += n
                 merged.suppressed_by[reason] = merged.suppressed_by.get(reason, 0) + n
         return merged
+
+
+class JourneyProgress(BaseModel):
+    """Where a journey's customers are: per step (still in it) and per end state."""
+
+    by_step: dict[str, int] = Field(default_factory=dict)
+    ended: dict[str, int] = Field(default_factory=dict)  # done, exited, cancelled, failed
+    active: int = 0
+    moved: int = 0  # step changes made by this advance
+    exited_now: int = 0  # customers this advance took out on the goal
+    next_due_at: datetime | None = None  # the next wait or A/B decision that falls due
+    more: bool = False  # stopped at its time bound: call again at once
 
 
 class ReviewResult(BaseModel):

@@ -208,6 +208,8 @@ class Goal(_Step):
 def check_journey(steps: list[Step], channels: set[str]) -> None:
     """Raise one ValueError naming what is wrong with the graph."""
     ids = [s.id for s in steps]
+    if steps[0].send is None:
+        raise ValueError(f"the first step ({ids[0]!r}) must send: a journey starts with a message")
     seen: set[str] = set()
     for sid in ids:
         if sid in seen:

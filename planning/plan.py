@@ -13,10 +13,12 @@ from decimal import Decimal
 
 from sqlalchemy import String, Table, case, cast, delete, exists, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from audience.reach import granted_table
 from db.campaigns import lock_campaign
 from models.contracts import PlanResult
+from models.journey import Step
 from models.spec import CampaignSpec
 from models.tables import PlannedSend
 from planning.budget import channel_lines, drop_counts, fit_budget, send_span
@@ -24,6 +26,7 @@ from planning.costs import to_units, unit_cost, unit_costs
 from planning.rates import history_rates
 from planning.report import build_report, store_report
 from planning.staging import fill_plan, plan_table, rate_table, slot_table
+from planning.step_sends import SEND_COLUMNS, assignment, narrowed, send_key, template_expr
 from profiles.sqlutil import tune_for_bulk
 
 
@@ -33,6 +36,8 @@ def make_plan(
     """Channel, send time and cost per targeted member; planned sends and the budget report."""
     tune_for_bulk(session)
     lock_campaign(session, campaign_id)
+    entry = spec.steps[0] if spec.steps else None
+    full, spec = spec, narrowed(spec, entry) if entry is not None else spec
     table = unit_costs()
     costs: dict[str, Decimal] = {p.channel: unit_cost(p, table) for p in spec.channels}
     rates = history_rates(session, as_of, list(costs))
@@ -51,7 +56,7 @@ def make_plan(
         )
         _mark_in_progress(session, campaign_id, plan)
         fit = fit_budget(session, plan, to_units(spec.budget.limit))
-        _write_sends(session, campaign_id, spec, plan)
+        _write_sends(session, campaign_id, full, plan, entry)
         lines = channel_lines(session, plan, fit)
         dropped = drop_counts(session, plan)
         first, last = send_span(session, plan)
@@ -73,37 +78,41 @@ def make_plan(
 def _mark_in_progress(session: Session, campaign_id: str, plan: Table) -> None:
     ps = PlannedSend
     moved_on = exists().where(
-        ps.campaign_id == campaign_id, ps.customer_id == plan.c.customer_id, ps.status != "planned"
+        ps.campaign_id == campaign_id,
+        ps.customer_id == plan.c.customer_id,
+        ps.status.notin_(("planned", "held")),
     )
     session.execute(
         update(plan).where(plan.c.dropped.is_(None), moved_on).values(dropped="in_progress")
     )
 
 
-def _write_sends(session: Session, campaign_id: str, spec: CampaignSpec, plan: Table) -> None:
+def _write_sends(
+    session: Session, campaign_id: str, spec: CampaignSpec, plan: Table, first: Step | None
+) -> None:
+    """The planned sends: one per planned member; a journey's are its first step's (variant
+    drawn, A/B rest held for the winner), keyed by that step."""
     ps, c = PlannedSend, plan.c
-    session.execute(delete(ps).where(ps.campaign_id == campaign_id, ps.status == "planned"))
-    template = case(*((c.channel == p.channel, p.template) for p in spec.channels))
-    key = (
-        literal(f"{campaign_id}:")
-        + cast(c.customer_id, String)
-        + literal(":")
-        + c.channel
-        + literal(":1")
+    session.execute(
+        delete(ps).where(ps.campaign_id == campaign_id, ps.status.in_(("planned", "held")))
     )
+    none = cast(literal(None), String)
+    template: ColumnElement[str]
+    variant: ColumnElement[str]
+    status: ColumnElement[str]
+    step: ColumnElement[str]
+    if first is None:
+        template = case(*((c.channel == p.channel, p.template) for p in spec.channels))
+        key = send_key(campaign_id, c.customer_id, c.channel, "1")
+        variant, status, step = none, literal("planned"), none
+    else:
+        variant, status = assignment(campaign_id, first, c.customer_id, None)
+        template = template_expr(spec, first, c.channel, variant)
+        key = send_key(campaign_id, c.customer_id, c.channel, first.id)
+        step = literal(first.id)
     session.execute(
         ps.__table__.insert().from_select(
-            [
-                "campaign_id",
-                "customer_id",
-                "channel",
-                "template",
-                "scheduled_at",
-                "unit_cost",
-                "idempotency_key",
-                "status",
-                "attempts",
-            ],
+            list(SEND_COLUMNS),
             select(
                 literal(campaign_id),
                 c.customer_id,
@@ -112,8 +121,10 @@ def _write_sends(session: Session, campaign_id: str, spec: CampaignSpec, plan: T
                 c.scheduled_at,
                 c.unit_cost,
                 key,
-                literal("planned"),
+                status,
                 literal(0),
+                step,
+                variant,
             ).where(c.dropped.is_(None)),
         )
     )

@@ -59,7 +59,15 @@ def samples(
         if recipient is None or not recipient.address:
             continue
         claim = Claimed(
-            r.id, r.customer_id, r.channel, r.template, r.unit_cost, r.idempotency_key, r.attempts
+            r.id,
+            r.customer_id,
+            r.channel,
+            r.template,
+            r.unit_cost,
+            r.idempotency_key,
+            r.attempts,
+            step=r.step,
+            variant=r.variant,
         )
         message = build_message(campaign_id, spec, spec.name, claim, recipient)
         when = f"{customer_time(r.scheduled_at, recipient.timezone)} {recipient.timezone}"

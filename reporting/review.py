@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Interval, and_, case, distinct, func, literal, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from broadcast.summary import broadcast_lines
 from db.campaigns import get_campaign, load_spec
+from db.intervals import not_later_than
 from engagement.summary import REVIEW_COLUMNS, engagement_by_channel
 from models.contracts import Phase
 from models.tables import AudienceMember, Delivery, Order, PlannedSend
@@ -43,13 +44,6 @@ def channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, An
     return out
 
 
-def _not_later_than(session: Session, late: Any, early: Any, window: timedelta) -> Any:
-    """SQL for `late <= early + window` on PostgreSQL (intervals) and SQLite (julian days)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return late <= early + literal(window, Interval())
-    return func.julianday(late) <= func.julianday(early) + window.total_seconds() / 86400
-
-
 def _attributed(
     session: Session, campaign_id: str, window: timedelta
 ) -> dict[str, tuple[int, Decimal, Decimal]]:
@@ -66,7 +60,9 @@ def _attributed(
             and_(
                 Order.customer_id == sent.c.customer_id,
                 Order.ordered_at >= sent.c.sent_at,
-                _not_later_than(session, Order.ordered_at, sent.c.sent_at, window),
+                not_later_than(
+                    session.get_bind().dialect.name, Order.ordered_at, sent.c.sent_at, window
+                ),
             ),
         )
         .group_by(sent.c.channel)

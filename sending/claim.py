@@ -27,6 +27,9 @@ class Claimed:
     attempts: int
     # re-claimed from a pass that died: its budget and quota were taken with its first claim
     reserved: bool = False
+    # a journey's send step and A/B variant: they choose the copy (spec.content)
+    step: str | None = None
+    variant: str | None = None
 
 
 def claim_due(
@@ -82,10 +85,12 @@ def _claim(
             PS.unit_cost,
             PS.idempotency_key,
             PS.attempts,
+            PS.step,
+            PS.variant,
         )
     )
     rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
-    return [Claimed(*row) for row in rows]
+    return [Claimed(*row[:7], step=row.step, variant=row.variant) for row in rows]
 
 
 def next_due(session: Session, campaign_id: str) -> tuple[datetime | None, int]:

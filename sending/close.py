@@ -19,7 +19,8 @@ from sending.claim import OPEN_STATUSES
 
 
 def close_open(session: Session, campaign_id: str, status: str, reason: str, at: datetime) -> int:
-    """Close every open send as `status`; returns how many were closed."""
+    """Close every open send (and every send a journey's A/B test holds back) as `status`;
+    returns how many were closed."""
     in_flight = session.execute(
         select(PS.id, PS.customer_id, PS.channel, PS.template, PS.unit_cost)
         .where(PS.campaign_id == campaign_id, PS.status == "sending")
@@ -36,7 +37,7 @@ def close_open(session: Session, campaign_id: str, status: str, reason: str, at:
         CursorResult[Any],
         session.execute(
             update(PS)
-            .where(PS.campaign_id == campaign_id, PS.status.in_(OPEN_STATUSES))
+            .where(PS.campaign_id == campaign_id, PS.status.in_((*OPEN_STATUSES, "held")))
             .values(status=status, reason=reason)
         ),
     )

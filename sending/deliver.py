@@ -24,7 +24,7 @@ def build_message(
     campaign_id: str, spec: CampaignSpec, name: str, claim: Claimed, recipient: Recipient
 ) -> OutboundMessage | None:
     """The rendered message for one send, or None when its template cannot render."""
-    plan = spec.channel(claim.channel)
+    plan = spec.content(claim.channel, claim.step, claim.variant)
     link = unsubscribe_url(claim.customer_id, claim.channel, campaign_id)
     variables = dict(
         recipient.variables,

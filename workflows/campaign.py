@@ -10,7 +10,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import bookkeeping, compliance, governance, planning, research, review, sending
+    from activities import (
+        bookkeeping,
+        compliance,
+        governance,
+        journey,
+        planning,
+        research,
+        review,
+        sending,
+    )
     from models.contracts import (
         TERMINAL,
         ApprovalCheck,
@@ -23,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         DecisionRecord,
         HaltInput,
+        JourneyProgress,
         Phase,
         PhaseChange,
         RegisterInput,
@@ -93,6 +103,8 @@ class CampaignWorkflow:
         self._audited = True
         self._approval = Gate("budget approval", "")
         self._review_gate = Gate("compliance review", "")
+        self._journey: dict[str, int] = {}
+        self._journey_ended: dict[str, int] = {}
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignStatus:
@@ -227,6 +239,9 @@ class CampaignWorkflow:
         slot = timedelta(seconds=inp.slot_seconds)
         lanes = 1
         detail = ""
+        steps: JourneyProgress | None = None
+        if inp.spec.journey and inp.resume is None:
+            self._track(await workflow.execute_activity(journey.enter_journey, self._ref(), **LONG))
         while not self._cancelled:
             await workflow.wait_condition(lambda: not self._paused or self._cancelled)
             if self._cancelled:
@@ -234,6 +249,11 @@ class CampaignWorkflow:
             if self._controls:
                 await workflow.wait_condition(self._halt_in_step)
             now = workflow.now()
+            if inp.spec.journey:
+                steps = await workflow.execute_activity(
+                    journey.advance_journey, self._ref(), **LONG
+                )
+                self._track(steps)
             batch = await self._send_lanes(now, lanes, inp.send_max_items)
             self._counters.add(batch)
             if self._controls and batch.retried:  # an attempt that died took its counts along
@@ -241,7 +261,7 @@ class CampaignWorkflow:
             if batch.budget_exhausted:
                 detail = "budget_exhausted"
                 break
-            if batch.remaining == 0:
+            if batch.remaining == 0 and (steps is None or steps.active == 0):
                 break
             lanes = inp.send_lanes if batch.saturated else 1
             info = workflow.info()
@@ -255,9 +275,11 @@ class CampaignWorkflow:
                     if self._cancelled:
                         break
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state()}))
-            if batch.saturated:
+            if batch.saturated or (steps is not None and (steps.more or steps.moved or batch.sent)):
                 continue
-            wake = max(batch.next_due_at or now + slot, now + slot)
+            journey_due = steps.next_due_at if steps is not None else None
+            dues = [d for d in (batch.next_due_at, journey_due) if d is not None]
+            wake = max(min(dues, default=now + slot), now + slot)
             try:
                 await workflow.wait_condition(
                     lambda: self._cancelled or self._paused, timeout=wake - workflow.now()
@@ -268,6 +290,9 @@ class CampaignWorkflow:
             await self._cancel("cancelled during sending")
             return
         await self._enter(Phase.AWAITING_REVIEW, detail)
+
+    def _track(self, progress: JourneyProgress) -> None:
+        self._journey, self._journey_ended = progress.by_step, progress.ended
 
     def _halt_wanted(self) -> str | None:
         return "cancel" if self._cancelled else "pause" if self._paused else None
@@ -356,6 +381,8 @@ class CampaignWorkflow:
             paused=self._paused,
             cancelled=self._cancelled,
             cancelled_by=self._cancelled_by,
+            journey=self._journey,
+            journey_ended=self._journey_ended,
         )
 
     def _restore(self, state: SendingState) -> None:
@@ -365,6 +392,7 @@ class CampaignWorkflow:
         self._paused = state.paused
         self._cancelled = state.cancelled
         self._cancelled_by = state.cancelled_by
+        self._journey, self._journey_ended = state.journey, state.journey_ended
         self._halt_applied = self._halt_wanted()  # the run before waited until it was applied
 
     async def _decide(
@@ -440,6 +468,8 @@ class CampaignWorkflow:
             detail=self._detail,
             paused=self._paused,
             counters=self._counters,
+            journey=self._journey,
+            journey_ended=self._journey_ended,
         )
 
     @workflow.update

@@ -1,0 +1,1 @@
+"""Journeys: moving every customer of a campaign through its steps, set-based, in batches."""

@@ -1,0 +1,137 @@
+"""A journey end to end on the time-skipping server with real activities and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from temporalio.testing import WorkflowEnvironment
+
+from engagement.events import EventType
+from models.contracts import Phase
+from models.engagement_tables import MessageEvent
+from models.journey_tables import JourneyPosition, JourneyVisit
+from models.tables import PlannedSend, SandboxOutbox
+from orchestration.worker_setup import build_worker
+from tests.journeys import ab_then_remind
+from tests.people import decide
+from tests.workflows.test_campaign_workflow import start, until_phase
+
+
+@pytest.fixture
+async def worker(
+    skipping_env: WorkflowEnvironment, seeded: Engine, task_queue: str
+) -> AsyncIterator[str]:
+    async with build_worker(skipping_env.client, task_queue):
+        yield task_queue
+
+
+def _click(engine: Engine, campaign_id: str, every: int) -> set[int]:
+    """A click on every `every`-th first-step message; returns the customers who clicked."""
+    with engine.begin() as conn:
+        sent = conn.execute(
+            select(PlannedSend.id, PlannedSend.customer_id, PlannedSend.channel)
+            .where(
+                PlannedSend.campaign_id == campaign_id,
+                PlannedSend.step == "first",
+                PlannedSend.status == "sent",
+            )
+            .order_by(PlannedSend.id)
+        ).all()
+        now = datetime.now(UTC)
+        clicked = sent[::every]
+        conn.execute(
+            MessageEvent.__table__.insert(),
+            [
+                {
+                    "dedupe_key": f"click-{ps_id}",
+                    "event_type": EventType.CLICKED.value,
+                    "channel": channel,
+                    "provider": "sandbox",
+                    "campaign_id": campaign_id,
+                    "planned_send_id": ps_id,
+                    "customer_id": cid,
+                    "occurred_at": now,
+                    "received_at": now,
+                    "detail": {},
+                }
+                for ps_id, cid, channel in clicked
+            ],
+        )
+    return {cid for _, cid, _ in clicked}
+
+
+async def test_ab_send_wait_branch_on_click_then_remind_the_rest(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    handle = await start(skipping_env, worker, steps=ab_then_remind())
+    waiting = await until_phase(handle, Phase.AWAITING_APPROVAL)
+    planned = waiting.counters.planned
+    assert planned > 0
+    await decide(handle, "approve", by="李娜", comment="ok")
+    await skipping_env.sleep(timedelta(minutes=30))  # past the send window: first sends made
+    status = await until_phase(handle, Phase.SENDING)
+    assert status.journey == {"pause": planned}
+    cid = status.campaign_id
+    clickers = _click(seeded, cid, every=3)
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    with seeded.connect() as conn:
+        by_step = dict(
+            conn.execute(
+                select(PlannedSend.step, func.count())
+                .where(PlannedSend.campaign_id == cid, PlannedSend.status == "sent")
+                .group_by(PlannedSend.step)
+            ).all()
+        )
+        reminded = set(
+            conn.execute(
+                select(PlannedSend.customer_id).where(
+                    PlannedSend.campaign_id == cid, PlannedSend.step == "remind"
+                )
+            ).scalars()
+        )
+        visits = dict(
+            conn.execute(
+                select(JourneyVisit.step, func.count())
+                .where(JourneyVisit.campaign_id == cid)
+                .group_by(JourneyVisit.step)
+            ).all()
+        )
+        variants = dict(
+            conn.execute(
+                select(PlannedSend.variant, func.count())
+                .where(PlannedSend.campaign_id == cid, PlannedSend.step == "first")
+                .group_by(PlannedSend.variant)
+            ).all()
+        )
+        bodies = (
+            conn.execute(select(SandboxOutbox.body).where(SandboxOutbox.campaign_id == cid))
+            .scalars()
+            .all()
+        )
+        ends = dict(
+            conn.execute(
+                select(JourneyPosition.state, func.count())
+                .where(JourneyPosition.campaign_id == cid)
+                .group_by(JourneyPosition.state)
+            ).all()
+        )
+    assert by_step == {"first": planned, "remind": planned - len(clickers)}
+    assert reminded.isdisjoint(clickers)
+    assert visits == {
+        "first": planned,
+        "pause": planned,
+        "check": planned,
+        "thanks": len(clickers),
+        "remind": planned - len(clickers),
+    }
+    assert set(variants) == {"A", "B"} and sum(variants.values()) == planned
+    assert min(variants.values()) > planned * 0.3
+    assert sum(b.startswith("A：") for b in bodies) == variants["A"]
+    assert sum(b.startswith("提醒：") for b in bodies) == planned - len(clickers)
+    assert ends == {"done": planned}
+    assert final.counters.sent == 2 * planned - len(clickers)
+    assert final.journey == {} and final.journey_ended == {"done": planned}
