@@ -15,9 +15,11 @@ from models.engagement_tables import MessageEvent
 from models.journey_tables import JourneyPosition, JourneyVisit
 from models.tables import PlannedSend, SandboxOutbox
 from orchestration.worker_setup import build_worker
+from tests.campaigns import outbox_count, send_statuses
 from tests.journeys import ab_then_remind
 from tests.people import decide
-from tests.workflows.test_campaign_workflow import start, until_phase
+from tests.workflows.test_campaign_workflow import Handle, run_lengths, start, until_phase
+from workflows.campaign import CampaignWorkflow
 
 
 @pytest.fixture
@@ -135,3 +137,98 @@ async def test_ab_send_wait_branch_on_click_then_remind_the_rest(
     assert ends == {"done": planned}
     assert final.counters.sent == 2 * planned - len(clickers)
     assert final.journey == {} and final.journey_ended == {"done": planned}
+
+
+def _count(engine: Engine, campaign_id: str, step: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).where(
+                PlannedSend.campaign_id == campaign_id, PlannedSend.step == step
+            )
+        ).scalar_one()
+
+
+def _states(engine: Engine, campaign_id: str) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(JourneyPosition.state, func.count())
+                .where(JourneyPosition.campaign_id == campaign_id)
+                .group_by(JourneyPosition.state)
+            ).all()
+        )
+
+
+async def _at_the_wait(env: WorkflowEnvironment, queue: str) -> tuple[Handle, str, int]:
+    """A journey approved, its first sends made, its customers waiting at `pause` (1d)."""
+    handle = await start(env, queue, steps=ab_then_remind())
+    planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
+    await decide(handle, "approve", by="李娜", comment="ok")
+    await env.sleep(timedelta(minutes=30))
+    status = await handle.query(CampaignWorkflow.status)
+    assert status.journey == {"pause": planned}
+    return handle, status.campaign_id, planned
+
+
+async def test_pause_at_a_wait_holds_customers_there_until_resume(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    handle, cid, planned = await _at_the_wait(skipping_env, worker)
+    await handle.signal(CampaignWorkflow.pause, "王芳")
+    await skipping_env.sleep(timedelta(days=3))  # long past the wait
+    status = await handle.query(CampaignWorkflow.status)
+    assert status.paused and status.journey == {"pause": planned}
+    assert _count(seeded, cid, "remind") == 0
+    await handle.signal(CampaignWorkflow.resume, "王芳")
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    assert _count(seeded, cid, "remind") == planned  # nobody clicked
+    assert final.journey_ended == {"done": planned}
+
+
+async def test_cancel_at_a_wait_ends_every_customer_there_and_sends_nothing_more(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    handle, cid, planned = await _at_the_wait(skipping_env, worker)
+    await handle.signal(CampaignWorkflow.cancel, "王芳")
+    final = await handle.result()
+    assert final.phase == Phase.CANCELLED
+    assert _states(seeded, cid) == {"cancelled": planned}
+    assert _count(seeded, cid, "remind") == 0
+    assert outbox_count(seeded, cid) == planned
+
+
+async def test_cancel_at_a_send_step_closes_its_sends_and_the_journey(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    """Cancelled before the window opens: the first step's sends are all still planned."""
+    handle = await start(skipping_env, worker, steps=ab_then_remind())
+    planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
+    await decide(handle, "approve", by="李娜", comment="ok")
+    status = await until_phase(handle, Phase.SENDING)
+    await handle.signal(CampaignWorkflow.cancel, "王芳")
+    final = await handle.result()
+    assert final.phase == Phase.CANCELLED
+    assert _states(seeded, status.campaign_id) == {"cancelled": planned}
+    assert send_statuses(seeded, status.campaign_id) == {"cancelled": planned}
+    assert outbox_count(seeded, status.campaign_id) == 0
+
+
+async def test_a_journey_continues_as_new_mid_way_and_loses_nothing(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    limit = 40
+    handle = await start(
+        skipping_env,
+        worker,
+        sending={"send_max_items": 5, "send_lanes": 1, "history_limit": limit},
+        steps=ab_then_remind(wait="2h"),
+    )
+    planned = (await until_phase(handle, Phase.AWAITING_APPROVAL)).counters.planned
+    await decide(handle, "approve", by="李娜")
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    assert final.counters.sent == 2 * planned == outbox_count(seeded, final.campaign_id)
+    assert final.journey_ended == {"done": planned}
+    runs = await run_lengths(skipping_env, handle)
+    assert len(runs) >= 3
