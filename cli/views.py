@@ -39,6 +39,10 @@ def show_status(console: Console, st: CampaignStatus) -> None:
         f"  audience {c.audience}  holdout {c.holdout}  planned {c.planned}  "
         f"sent {c.sent}  failed {c.failed}  suppressed {c.suppressed}  spent {c.spent}"
     )
+    if st.journey or st.journey_ended:
+        at = "  ".join(f"{shown(step)} {n}" for step, n in st.journey.items()) or "none"
+        ended = "  ".join(f"{shown(state)} {n}" for state, n in st.journey_ended.items())
+        console.print(f"  journey: at {at}" + (f"; ended {ended}" if ended else ""))
 
 
 def show_list(console: Console, rows: list[dict[str, Any]]) -> None:

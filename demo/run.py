@@ -12,14 +12,17 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from db.engine import engine_for, session_scope
 from db.migrations import upgrade
+from demo.clickers import simulate_clicks
 from demo.people import enroll_people, key_file
 from demo.processes import spawn, start_temporal, stop
 from demo.seed import seed_database
@@ -33,8 +36,10 @@ VAR = ROOT / "var"
 KEYS = VAR / "keys"
 EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
 REQUESTER, APPROVER, ADMIN, OFFICER = "王芳", "李娜", "管理员", "陈静"
+FIRST = "first_sms"  # the journey's first step in the example
 PIA = "PIA-2026-001"  # the impact assessment the example campaign cites (CN-27)
 DEMO_ATTRIBUTION = "3m"
+DEMO_WAIT = "3m"  # the journey's waits: days in the example, minutes in the demo
 
 
 def say(text: str) -> None:
@@ -52,21 +57,29 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def status(cid: str) -> dict[str, object]:
+def status(cid: str) -> dict[str, Any]:
     return json.loads(cli("status", cid, "--json").stdout)
 
 
-def wait_for(cid: str, phases: set[str], seconds: float) -> dict[str, object]:
+def wait_for(
+    cid: str,
+    phases: set[str],
+    seconds: float,
+    until: Callable[[dict[str, Any]], bool] = lambda st: True,
+) -> dict[str, Any]:
     deadline, last = time.monotonic() + seconds, ""
     while time.monotonic() < deadline:
         st = status(cid)
         counters = st["counters"]
-        assert isinstance(counters, dict)
-        line = f"  phase {st['phase']:<18} planned {counters['planned']:>5}  sent {counters['sent']:>5}"
+        at = "  ".join(f"{step} {n}" for step, n in st.get("journey", {}).items())
+        line = (
+            f"  phase {st['phase']:<18} planned {counters['planned']:>5}  "
+            f"sent {counters['sent']:>5}" + (f"  journey: {at}" if at else "")
+        )
         if line != last:
             print(line, flush=True)
             last = line
-        if st["phase"] in phases:
+        if st["phase"] in phases and until(st):
             return st
         time.sleep(2)
     raise RuntimeError(f"campaign {cid} did not reach {phases} within {seconds:.0f} s")
@@ -89,6 +102,10 @@ def demo_spec() -> Path:
     # The review waits for the attribution window after the last send (7d in the example);
     # the demo's simulated shoppers buy within minutes, so its window is minutes too.
     doc["review"] = {**doc.get("review", {}), "attribution_window": DEMO_ATTRIBUTION}
+    for step in doc.get("steps", []):
+        if "wait" in step:
+            step["wait"] = DEMO_WAIT
+    say(f"the journey's waits last {DEMO_WAIT} in the demo (the example says days)")
     say(
         f"the demo attributes orders within {DEMO_ATTRIBUTION} of a send, so its review comes "
         f"{DEMO_ATTRIBUTION} after the last send (the example says 7d)"
@@ -199,8 +216,23 @@ def run_campaign(settings: Settings) -> str:
             str(key_file(KEYS, APPROVER)),
         ).stdout
     )
-    st = wait_for(cid, {"awaiting_review", "completed", "compliance_failed", "failed"}, 600)
-    if st["phase"] in ("compliance_failed", "failed"):
+    stopped = {"compliance_failed", "failed", "cancelled"}
+    st = wait_for(
+        cid,
+        {"sending", "awaiting_review", *stopped},
+        600,
+        until=lambda st: (
+            st["phase"] != "sending" or bool(st["journey"]) and FIRST not in st["journey"]
+        ),
+    )
+    if st["phase"] in stopped:
+        raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")
+    say(f"customers tap the link in the SMS (simulated, demo only); the journey waits {DEMO_WAIT}")
+    with session_scope(engine_for(settings.database_url)) as session:
+        clicks = simulate_clicks(session, cid, FIRST)
+    print("  clicks per variant: " + ", ".join(f"{v} {n}" for v, n in sorted(clicks.items())))
+    st = wait_for(cid, {"awaiting_review", "completed", *stopped}, 900)
+    if st["phase"] in stopped:
         raise RuntimeError(f"campaign ended {st['phase']}: {st['detail']}")
     say("customers shop (simulated purchases, demo only)")
     with session_scope(engine_for(settings.database_url)) as session:

@@ -42,7 +42,10 @@ SENDER = "news@omnireach.example"
 PUBLIC_URL = "https://omnireach.example"
 # Templates registered with the demo SMS account, as a retailer registers them with Alibaba
 # before sending (examples/demo-campaign.yaml uses this one), with their required variables.
-SMS_TEMPLATES: dict[str, tuple[str, ...]] = {"SMS_205123456": ("honorific", "end_time")}
+SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "SMS_205123456": ("honorific", "end_time"),
+    "SMS_205123457": ("honorific", "end_time"),  # the journey's A/B variant B
+}
 _LINK_TOKEN = re.compile(r"(/u/[\w-]{6})[\w-]+")
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.sql import ColumnElement
 
 from db.upsert import dialect_insert
 from journey.waits import due_at
+from models.journey import END
 from models.journey_tables import JourneyPosition as JP
 from models.journey_tables import JourneyVisit as JV
 from models.spec import CampaignSpec
@@ -74,7 +75,7 @@ def move(session: Session, j: Journey, moving: Table) -> None:
             moving.c.target == target if target is not None else moving.c.target.is_(None)
         )
         mine = and_(JP.campaign_id == j.campaign_id, JP.customer_id.in_(ids))
-        if target is None:
+        if target is None or target == END:
             session.execute(
                 update(JP).where(mine).values(state="done", due_at=None),
                 execution_options={"synchronize_session": False},

@@ -21,6 +21,7 @@ StepId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 VariantId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,16}$")]
 Engagement = Literal["delivered", "opened", "clicked", "replied", "converted"]
 WinnerMetric = Literal["click", "conversion", "reply"]
+END = "end"  # a target that ends the customer's journey (like a step without `next`)
 _TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -155,7 +156,7 @@ class Case(_Step):
 
 
 class Branch(_Step):
-    """Ordered cases: the first that holds decides; the rest go to `else`."""
+    """Ordered cases: the first that holds decides; the rest go to `else` (`end`: they leave)."""
 
     when: list[Case] = Field(min_length=1, max_length=20)
     else_: StepId = Field(alias="else")
@@ -166,7 +167,7 @@ class Step(_Step):
     send: SendStep | None = None
     wait: Wait | None = None
     branch: Branch | None = None
-    # the step after this one; none: the customer's journey ends here
+    # the step after this one; none (or `end`): the customer's journey ends here
     next: StepId | None = None
 
     @model_validator(mode="after")
@@ -212,13 +213,15 @@ def check_journey(steps: list[Step], channels: set[str]) -> None:
         raise ValueError(f"the first step ({ids[0]!r}) must send: a journey starts with a message")
     seen: set[str] = set()
     for sid in ids:
+        if sid == END:
+            raise ValueError(f"{END!r} is reserved: it ends the journey (use it as a target)")
         if sid in seen:
             raise ValueError(f"step id {sid!r} is used twice")
         seen.add(sid)
     by_id = {s.id: s for s in steps}
     for s in steps:
         for target in s.targets():
-            if target not in by_id:
+            if target not in by_id and target != END:
                 raise ValueError(f"step {s.id!r} leads to unknown step {target!r}")
         if s.send is not None:
             for name in s.send.channels or []:
@@ -239,7 +242,7 @@ def check_journey(steps: list[Step], channels: set[str]) -> None:
     reached, todo = {ids[0]}, [ids[0]]
     while todo:
         for target in by_id[todo.pop()].targets():
-            if target not in reached:
+            if target not in reached and target != END:
                 reached.add(target)
                 todo.append(target)
     unreachable = [sid for sid in ids if sid not in reached]
