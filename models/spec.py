@@ -191,6 +191,10 @@ class CampaignSpec(_Spec):
             raise ValueError("exit_when needs steps")
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: the content cache is not part of the spec."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
     def step(self, step_id: str) -> Step:
         assert self.steps is not None
         return next(s for s in self.steps if s.id == step_id)
