@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -185,11 +186,24 @@ class CampaignSpec(_Spec):
             seen.add(plan.channel)
         if self.channels and any(p.channel == "email" and not p.subject for p in self.channels):
             raise ValueError("the email channel needs a subject")
-        if self.steps is not None:
-            check_journey(self.steps, seen)
-        elif self.exit_when is not None:
-            raise ValueError("exit_when needs steps")
         return self
+
+    @field_validator("steps")
+    @classmethod
+    def _journey(cls, steps: list[Step] | None, info: ValidationInfo) -> list[Step] | None:
+        """The graph, checked here so its errors are placed at `steps`; channels come first
+        (when they failed, their own error is what the operator reads)."""
+        channels = info.data.get("channels")
+        if steps is not None and channels is not None:
+            check_journey(steps, {p.channel for p in channels})
+        return steps
+
+    @field_validator("exit_when")
+    @classmethod
+    def _needs_steps(cls, goal: Goal | None, info: ValidationInfo) -> Goal | None:
+        if goal is not None and "steps" in info.data and info.data["steps"] is None:
+            raise ValueError("exit_when needs steps")
+        return goal
 
     def __eq__(self, other: object) -> bool:
         """Equal when the fields are: the content cache is not part of the spec."""

@@ -68,7 +68,7 @@ CASES: list[tuple[str, Edit, str]] = [
     (
         "cycle without a wait",
         _set("thanks_email.next", "clicked"),
-        "steps clicked → thanks_email → clicked loop without a wait",
+        "- steps: Value error, steps clicked → thanks_email → clicked loop without a wait",
     ),
     (
         "unreachable step",
@@ -118,7 +118,7 @@ CASES: list[tuple[str, Edit, str]] = [
         _set("two_days.wait", "soon"),
         "'soon' is not a duration",
     ),
-    ("exit_when without steps", _no_steps, "exit_when needs steps"),
+    ("exit_when without steps", _no_steps, "- exit_when: Value error, exit_when needs steps"),
 ]
 
 
