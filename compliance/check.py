@@ -9,10 +9,11 @@ from __future__ import annotations
 from compliance.config import ComplianceConfig, RuleSettings, load_config
 from compliance.findings import Finding, Severity, Stage, worst_first
 from compliance.outcome import Evaluation, RuleResult
+from compliance.placed import Keyed, run_rule
 from compliance.plan_stats import PlanStats
 from compliance.registry import Rule, RuleContext, all_rules
 from compliance.rules.plan import MinorParams
-from models.spec import CampaignSpec, ChannelPlan
+from models.spec import CampaignSpec
 
 __all__ = [
     "CampaignSpec",
@@ -34,14 +35,14 @@ CAMPAIGN_STAGES = frozenset({Stage.CONTENT, Stage.PLAN})
 
 def _scope(
     rule: Rule, settings: RuleSettings, spec: CampaignSpec, config: ComplianceConfig
-) -> tuple[ChannelPlan, ...] | None:
-    """The channel plans a rule looks at, or None when it does not apply to this campaign."""
+) -> tuple[Keyed, ...] | None:
+    """The contents a rule looks at, or None when it does not apply to this campaign."""
     scoped = tuple(
-        c
-        for c in spec.all_contents()
-        if (rule.channels is None or c.channel in rule.channels)
-        and (settings.channels is None or c.channel in settings.channels)
-        and (settings.providers is None or config.channel(c.channel).provider in settings.providers)
+        (key, spec.content(*key))
+        for key in spec.content_keys()
+        if (rule.channels is None or key[0] in rule.channels)
+        and (settings.channels is None or key[0] in settings.channels)
+        and (settings.providers is None or config.channel(key[0]).provider in settings.providers)
     )
     narrowed = rule.channels is not None or settings.channels or settings.providers
     return None if narrowed and not scoped else scoped
@@ -87,9 +88,9 @@ def evaluate_campaign(
             config=config,
             params=config.params(rule_id),
             severity=rule.severity,
-            channels=scoped,
+            channels=(),
         )
-        found = list(rule.check(ctx))
+        found = run_rule(ctx, scoped)
         findings.extend(found)
         results.append(RuleResult.of(rule, found))
     return Evaluation(rules=results, findings=worst_first(findings))

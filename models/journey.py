@@ -84,8 +84,9 @@ class SendStep(Content):
         if self.pick_winner is not None and not self.variants:
             raise ValueError("pick_winner needs variants")
         ids = [v.id for v in self.variants or []]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"variant ids repeat: {', '.join(ids)}")
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"variant id(s) used more than once: {', '.join(repeated)}")
         return self
 
 
@@ -117,9 +118,14 @@ class Wait(_Step):
             if _TIME_OF_DAY.match(value.strip()):
                 return {"at": value.strip()}
             return {"duration": parse_duration(value)}
-        if isinstance(value, dict) and "event" in value and "timeout" in value:
-            return {"event": value}
-        return value
+        if isinstance(value, dict):
+            return {"event": value} if "event" in value and "timeout" in value else value
+        if isinstance(value, Wait):
+            return value
+        raise ValueError(
+            "a wait is a duration ('2d'), a quoted time of day ('10:00': unquoted, YAML reads "
+            "it as a number) or an event with a timeout ({event: order, timeout: 3d})"
+        )
 
     @model_validator(mode="after")
     def _check(self) -> Wait:
@@ -235,9 +241,10 @@ def check_journey(steps: list[Step], channels: set[str]) -> None:
             if engaged is not None:
                 asked = by_id.get(engaged.step)
                 if asked is None or asked.send is None:
+                    what = "an unknown step" if asked is None else f"a {asked.kind} step"
                     raise ValueError(
-                        f"step {s.id!r} asks about engagement with {engaged.step!r}, "
-                        "which is not a send step"
+                        f"step {s.id!r} asks about engagement with {engaged.step!r}, which is "
+                        f"{what}, not a send step"
                     )
     reached, todo = {ids[0]}, [ids[0]]
     while todo:

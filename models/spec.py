@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -21,6 +22,8 @@ from models.broadcast_lines import BroadcastLines
 from models.durations import Duration
 from models.journey import Goal, Step, check_journey
 
+# A send's content: the channel, and the journey step and A/B variant whose copy it takes.
+ContentKey = tuple[str, str | None, str | None]
 Objective = Literal["inform", "acquire", "convert", "reactivate", "promote"]
 # What the database holds: money columns are Numeric(14, 4) (models/tables.py `Money`), so a
 # larger budget or cost passes here and the worker then fails with "numeric field overflow".
@@ -162,9 +165,7 @@ class CampaignSpec(_Spec):
     # A journey: send, wait and branch steps from the first; none: one send per customer.
     steps: list[Step] | None = Field(default=None, min_length=1, max_length=50)
     exit_when: Goal | None = None
-    _contents: dict[tuple[str, str | None, str | None], ChannelPlan] = PrivateAttr(
-        default_factory=dict
-    )
+    _contents: dict[ContentKey, ChannelPlan] = PrivateAttr(default_factory=dict)
 
     @field_validator("audience", mode="before")
     @classmethod
@@ -185,11 +186,28 @@ class CampaignSpec(_Spec):
             seen.add(plan.channel)
         if self.channels and any(p.channel == "email" and not p.subject for p in self.channels):
             raise ValueError("the email channel needs a subject")
-        if self.steps is not None:
-            check_journey(self.steps, seen)
-        elif self.exit_when is not None:
-            raise ValueError("exit_when needs steps")
         return self
+
+    @field_validator("steps")
+    @classmethod
+    def _journey(cls, steps: list[Step] | None, info: ValidationInfo) -> list[Step] | None:
+        """The graph, checked here so its errors are placed at `steps`; channels come first
+        (when they failed, their own error is what the operator reads)."""
+        channels = info.data.get("channels")
+        if steps is not None and channels is not None:
+            check_journey(steps, {p.channel for p in channels})
+        return steps
+
+    @field_validator("exit_when")
+    @classmethod
+    def _needs_steps(cls, goal: Goal | None, info: ValidationInfo) -> Goal | None:
+        if goal is not None and "steps" in info.data and info.data["steps"] is None:
+            raise ValueError("exit_when needs steps")
+        return goal
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: the content cache is not part of the spec."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
 
     def step(self, step_id: str) -> Step:
         assert self.steps is not None
@@ -214,17 +232,21 @@ class CampaignSpec(_Spec):
             self._contents[key] = found
         return found
 
-    def all_contents(self) -> list[ChannelPlan]:
-        """Every content any send can use: what approval and the compliance check cover."""
+    def content_keys(self) -> list[ContentKey]:
+        """(channel, step, variant) of every content any send can use."""
         if not self.steps:
-            return list(self.channels)
-        keys: list[tuple[str, str | None, str | None]] = []
+            return [(p.channel, None, None) for p in self.channels]
+        keys: list[ContentKey] = []
         for s in self.steps:
             if s.send is not None:
                 names = s.send.channels or [p.channel for p in self.channels]
                 variants: list[str | None] = [v.id for v in s.send.variants or []] or [None]
                 keys += [(c, s.id, v) for c in names for v in variants]
-        return [self.content(*k) for k in keys]
+        return keys
+
+    def all_contents(self) -> list[ChannelPlan]:
+        """Every content any send can use: what approval and the compliance check cover."""
+        return [self.content(*k) for k in self.content_keys()]
 
     @property
     def journey(self) -> bool:

@@ -23,6 +23,7 @@ from models.spec import CampaignSpec
 from models.tables import PlannedSend
 from planning.budget import channel_lines, drop_counts, fit_budget, send_span
 from planning.costs import to_units, unit_cost, unit_costs
+from planning.journey_reach import step_estimates
 from planning.rates import history_rates
 from planning.report import build_report, store_report
 from planning.staging import fill_plan, plan_table, rate_table, slot_table
@@ -60,7 +61,10 @@ def make_plan(
         lines = channel_lines(session, plan, fit)
         dropped = drop_counts(session, plan)
         first, last = send_span(session, plan)
-    report = build_report(campaign_id, spec, as_of, lines, dropped, fit, rates, (first, last))
+    steps = step_estimates(spec, sum(x["planned"] for x in lines), costs)
+    report = build_report(
+        campaign_id, spec, as_of, lines, dropped, fit, rates, (first, last), steps
+    )
     store_report(session, campaign_id, report, as_of)
     totals = report["totals"]
     return PlanResult(

@@ -30,7 +30,10 @@ def build_report(
     fit: BudgetFit,
     rates: dict[tuple[str, str], Rates],
     span: tuple[datetime | None, datetime | None],
+    steps: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    """The report; `steps` are a journey's per-send-step upper bounds (planning.journey_reach),
+    empty without steps."""
     cost = sum((Decimal(x["cost"]) for x in lines), Decimal(0))
     revenue = round(sum(x["expected_revenue"] for x in lines), 2)
     return {
@@ -46,6 +49,7 @@ def build_report(
             "dropped_by_channel": fit.dropped_by_channel,
         },
         "channels": lines,
+        "steps": steps,
         "totals": {
             "planned": sum(x["planned"] for x in lines),
             "cost": str(cost),
@@ -92,6 +96,44 @@ def _money(value: object) -> str:
     return f"{Decimal(str(value)):,.4f}"
 
 
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows in columns: the first two left-aligned (names), the rest right-aligned (numbers)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            v.ljust(w) if i < 2 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
+
+
+def _steps(steps: list[dict[str, Any]], cur: str) -> list[str]:
+    """A journey's send steps, each at most: customers reaching it, and their cost on its
+    cheapest channel."""
+    if not steps:
+        return []
+    rows: list[tuple[str, ...]] = [
+        ("step", "channel", "reach at most", "unit cost", "cost at most")
+    ]
+    rows += [
+        (
+            x["step"],
+            x["channel"],
+            f"{x['at_most']:,}",
+            _money(x["unit_cost"]),
+            f"{_money(x['cost_at_most'])} {cur}",
+        )
+        for x in steps
+    ]
+    return [
+        "",
+        "Journey send steps, at most: random splits applied, other branches counted both",
+        "ways, loops once; each priced at its cheapest channel",
+        *_table(rows),
+    ]
+
+
 def format_plan_report(report: dict[str, Any]) -> str:
     """A plain-text table for the approver (fits an 100-column terminal)."""
     budget, totals = report["budget"], report["totals"]
@@ -125,7 +167,7 @@ def format_plan_report(report: dict[str, Any]) -> str:
         "exp.revenue",
         "ROI",
     )
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for x in report["channels"]:
         rows.append(
             (
@@ -153,15 +195,9 @@ def format_plan_report(report: dict[str, Any]) -> str:
             "-" if totals["roi"] is None else f"{totals['roi']:.2f}",
         )
     )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     out.append("")
-    out += [
-        "  ".join(
-            v.ljust(w) if i < 2 else v.rjust(w)
-            for i, (v, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-        for r in rows
-    ]
+    out += _table(rows)
+    out += _steps(report.get("steps") or [], cur)
     if report["not_planned"]:
         out.append("")
         out.append(

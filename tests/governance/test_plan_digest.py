@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from db.engine import session_scope
 from governance.plan_digest import plan_digest
+from models.spec import CampaignSpec
 from models.tables import Campaign
 from tests.campaigns import spec_at
 
@@ -50,3 +51,20 @@ def test_the_fingerprint_changes_with_body_audience_holdout_and_window(engine: E
     digests = {digest_of(engine, v) for v in variants}
     assert len(digests | {digest_of(engine, base)}) == 5
     assert digest_of(engine, copy.deepcopy(base)) == digest_of(engine, base)
+
+
+def test_the_fingerprint_changes_with_a_journey_steps_copy(engine: Engine) -> None:
+    steps = [
+        {"id": "first", "send": {"body": "春季新品到店。拒收请回复R"}, "next": "later"},
+        {"id": "later", "wait": "2d", "next": "remind"},
+        {"id": "remind", "send": {"variants": [{"id": "A"}, {"id": "B", "body": "礼券已到账"}]}},
+    ]
+    base = spec_at(NOW).model_dump(mode="json", by_alias=True)
+    journey = CampaignSpec.model_validate(base | {"steps": steps}).model_dump(
+        mode="json", by_alias=True
+    )
+    later_copy, variant_copy = copy.deepcopy(journey), copy.deepcopy(journey)
+    later_copy["steps"][0]["send"]["body"] = "春季新品已到店。拒收请回复R"
+    variant_copy["steps"][2]["send"]["variants"][1]["body"] = "礼券到账了"
+    digests = {digest_of(engine, d) for d in (base, journey, later_copy, variant_copy)}
+    assert len(digests) == 4

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 
-import models.tables  # noqa: F401  (registers every table on Base.metadata)
+import models.schema  # noqa: F401  (registers every table on Base.metadata)
 from db.engine import make_engine
 from models.tables import Base
 
