@@ -162,8 +162,11 @@ def _table(table: jt.Table, title: str) -> Table:
 def _show_journey(console: Console, report: dict[str, Any]) -> None:
     """Each step's counts, then each A/B test's variants against the control."""
     console.print(_table(jt.step_table(report["journey"]), "journey steps"))
+    for line in jt.suppressed_lines(report["journey"]):
+        console.print(f"  {shown(line)}")
     for step in jt.tested_steps(report):
         console.print(_table(jt.variant_table(step), f"step {step['id']}: variants"))
+        console.print(_table(jt.comparison_table(step), f"step {step['id']}: against the control"))
         winner = jt.winner_line(step)
         if winner:
             console.print(f"  {shown(winner)}")

@@ -32,7 +32,7 @@ h1{font-size:22px;margin:0 0 6px}.standing{font-size:15px;margin:0 0 4px}
 table{border-collapse:collapse;margin:0 0 18px;font-size:13px}
 caption{text-align:left;font-weight:600;padding:0 0 4px}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
-.winner{margin:-10px 0 18px}"""
+.winner,.note{margin:-10px 0 18px}"""
 DRAW = """for (const block of document.querySelectorAll('script[type="application/json"]')) {
   const fig = JSON.parse(block.textContent);
   Plotly.newPlot(block.id.replace('figure-', 'chart-'), fig.data, fig.layout,
@@ -59,8 +59,14 @@ def journey_section(report: dict[str, Any]) -> str:
     if not report.get("journey"):
         return ""
     parts = [html_table(jt.step_table(report["journey"]), "Journey steps")]
+    parts += [
+        f'<p class="note">{text(line)}</p>' for line in jt.suppressed_lines(report["journey"])
+    ]
     for step in jt.tested_steps(report):
         parts.append(html_table(jt.variant_table(step), f"Step {step['id']}: variants"))
+        parts.append(
+            html_table(jt.comparison_table(step), f"Step {step['id']}: against the control")
+        )
         winner = jt.winner_line(step)
         if winner:
             parts.append(f'<p class="winner">{text(winner)}</p>')

@@ -6,20 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 Table = tuple[list[str], list[list[str]]]
-COUNTS = ("sent", "failed", "delivered", "opened", "clicked", "replied", "converted", "cost")
-STEP_HEADER = ["step", "kind", "entered", *COUNTS[:1], "suppressed", *COUNTS[1:], "went to"]
-VARIANT_HEADER = [
-    "variant",
+COUNTS = (
     "entered",
     "sent",
+    "suppressed",
+    "failed",
+    "delivered",
+    "opened",
     "clicked",
-    "click rate",
-    "click vs control (95 % CI)",
+    "replied",
     "converted",
-    "conversion rate",
-    "conversion vs control (95 % CI)",
     "cost",
-]
+)
+RATE_NAMES = {"click": "click rate", "conversion": "conversion rate"}
 
 
 def _pct(value: float | None) -> str:
@@ -30,58 +29,59 @@ def _pp(value: float) -> str:
     return f"{value * 100:+.1f}"
 
 
-def versus(cmp: dict[str, Any] | None) -> str:
-    """'+5.0 pp (+0.4 to +9.6), p 0.033, significant'; 'n/a' when a group sent nothing."""
-    if cmp is None:
-        return "n/a"
-    lo, hi = cmp["ci"]
-    p = "p n/a" if cmp["p"] is None else f"p {cmp['p']:.3f}"
-    verdict = "significant" if cmp["significant"] else "not significant"
-    return f"{_pp(cmp['difference'])} pp ({_pp(lo)} to {_pp(hi)}), {p}, {verdict}"
-
-
-def _suppressed(step: dict[str, Any]) -> str:
-    why = ", ".join(f"{k} {v}" for k, v in sorted(step["suppressed_by"].items()))
-    return f"{step['suppressed']} ({why})" if why else str(step["suppressed"])
-
-
 def step_table(journey: dict[str, Any]) -> Table:
+    """One row a step: a send's counts; a wait's and a branch's entered, and where the
+    branch's went."""
     rows = []
     for step in journey["steps"]:
         went = ", ".join(f"{t} {n}" for t, n in (step.get("went_to") or {}).items())
-        if step["kind"] == "send":
-            counts = [str(step[k]) for k in COUNTS]
-            rows.append(
-                [step["id"], step["kind"], str(step["entered"]), counts[0], _suppressed(step)]
-                + counts[1:]
-                + [went]
-            )
-        else:
-            blank = [""] * (len(COUNTS) + 1)
-            rows.append([step["id"], step["kind"], str(step["entered"]), *blank, went])
-    return STEP_HEADER, rows
+        counts = [str(step.get(k, "")) for k in COUNTS]
+        rows.append([step["id"], step["kind"], *counts, went])
+    return ["step", "kind", *COUNTS, "went to"], rows
+
+
+def suppressed_lines(journey: dict[str, Any]) -> list[str]:
+    """'first suppressed: frequency_cap 4, quiet_hours 2' for each step that had any."""
+    return [
+        f"{step['id']} suppressed: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(step["suppressed_by"].items()))
+        for step in journey["steps"]
+        if step.get("suppressed_by")
+    ]
 
 
 def variant_table(step: dict[str, Any]) -> Table:
-    """Each variant of one send step; the first is the control the others are compared to."""
+    """Each variant of one send step, with its rates per send."""
+    rows = [
+        [v["id"], *(str(v[k]) for k in COUNTS), *(_pct(v[f"{r}_rate"]) for r in RATE_NAMES)]
+        for v in step["variants"]
+    ]
+    return ["variant", *COUNTS, *RATE_NAMES.values()], rows
+
+
+def comparison_table(step: dict[str, Any]) -> Table:
+    """Each variant's rates against the first variant's (the control): the difference in
+    percentage points with its 95 % interval, the test's p and whether p < 0.05."""
+    control = step["variants"][0]
     rows = []
-    for n, v in enumerate(step["variants"]):
-        cmp = v["vs_control"] or {}
-        rows.append(
-            [
-                v["id"] + (" (control)" if n == 0 else ""),
-                str(v["entered"]),
-                str(v["sent"]),
-                str(v["clicked"]),
-                _pct(v["click_rate"]),
-                versus(cmp["click"]) if n else "",
-                str(v["converted"]),
-                _pct(v["conversion_rate"]),
-                versus(cmp["conversion"]) if n else "",
-                v["cost"],
-            ]
-        )
-    return VARIANT_HEADER, rows
+    for v in step["variants"][1:]:
+        for rate, name in RATE_NAMES.items():
+            cmp = v["vs_control"][rate]
+            cells = ["n/a"] * 4
+            if cmp is not None:
+                lo, hi = cmp["ci"]
+                cells = [
+                    f"{_pp(cmp['difference'])} pp",
+                    f"{_pp(lo)} to {_pp(hi)} pp",
+                    "n/a" if cmp["p"] is None else f"{cmp['p']:.3f}",
+                    "yes" if cmp["significant"] else "no",
+                ]
+            key = f"{rate}_rate"
+            rows.append(
+                [f"{v['id']} vs {control['id']}", name, _pct(control[key]), _pct(v[key]), *cells]
+            )
+    header = ["variants", "rate", "control", "variant", "difference", "95 % CI", "p", "p < 0.05"]
+    return header, rows
 
 
 def winner_line(step: dict[str, Any]) -> str | None:
