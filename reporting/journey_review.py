@@ -48,14 +48,15 @@ def _converted_and_cost(
 ) -> dict[Key, dict[str, Any]]:
     """(step, variant) → customers who ordered within the window after the step's send, and
     what its made sends cost."""
+    of_steps = (
+        Delivery.campaign_id == campaign_id,
+        Delivery.outcome == "sent",
+        PlannedSend.step.is_not(None),
+    )
     made = (
         select(PlannedSend.step, PlannedSend.variant, Delivery.customer_id, Delivery.sent_at)
         .join(PlannedSend, PlannedSend.id == Delivery.planned_send_id)
-        .where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.outcome == "sent",
-            PlannedSend.step.is_not(None),
-        )
+        .where(*of_steps)
         .subquery()
     )
     out: dict[Key, dict[str, Any]] = {}
@@ -68,11 +69,7 @@ def _converted_and_cost(
     for step, variant, cost in session.execute(
         select(PlannedSend.step, PlannedSend.variant, func.sum(Delivery.cost))
         .join(PlannedSend, PlannedSend.id == Delivery.planned_send_id)
-        .where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.outcome == "sent",
-            PlannedSend.step.is_not(None),
-        )
+        .where(*of_steps)
         .group_by(PlannedSend.step, PlannedSend.variant)
     ).all():
         out.setdefault((str(step), variant), {})["cost"] = Decimal(cost or 0)
@@ -163,11 +160,8 @@ def journey_review(session: Session, campaign_id: str, spec: CampaignSpec) -> di
     variants; a wait step what entered; a branch step what entered and where they went."""
     assert spec.steps is not None
     lines: dict[Key, dict[str, Any]] = {}
-    for (step, variant), line in status_counts(
-        session, campaign_id, PlannedSend.step, PlannedSend.variant
-    ).items():
-        _add(lines.setdefault((step, variant), _blank()), line)
     for source in (
+        status_counts(session, campaign_id, PlannedSend.step, PlannedSend.variant),
         engagement_by_step(session, campaign_id),
         _converted_and_cost(session, campaign_id, spec.review.attribution_window),
         _visits(session, campaign_id),
