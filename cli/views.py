@@ -10,6 +10,7 @@ from rich.table import Table
 
 from content.neutralize import printable
 from models.contracts import CampaignStatus
+from reporting import journey_table as jt
 from reporting.so_far import ended_unreviewed, is_final, standing
 
 
@@ -136,6 +137,8 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
                 _num(b.get("roi")),
             )
         console.print(lines)
+    if report.get("journey"):
+        _show_journey(console, report)
     g = report["groups"]
     console.print(
         f"  treated {g['treated']} (converted {g['treated_converted']}, "
@@ -150,6 +153,27 @@ def show_report(console: Console, report: dict[str, Any]) -> None:
     pending = "not judged" if ended_unreviewed(report) else "pending"
     for name, k in report["kpi"].items():
         console.print(f"  KPI {name}: target {k['target']}, {_kpi_verdict(k, pending)}")
+
+
+def _table(table: jt.Table, title: str) -> Table:
+    header, rows = table
+    out = Table(*header, title=title)
+    for row in rows:
+        out.add_row(*(shown(cell) for cell in row))
+    return out
+
+
+def _show_journey(console: Console, report: dict[str, Any]) -> None:
+    """Each step's counts, then each A/B test's variants against the control."""
+    console.print(_table(jt.step_table(report["journey"]), "journey steps"))
+    for line in jt.suppressed_lines(report["journey"]):
+        console.print(f"  {shown(line)}")
+    for step in jt.tested_steps(report):
+        console.print(_table(jt.variant_table(step), f"step {step['id']}: variants"))
+        console.print(_table(jt.comparison_table(step), f"step {step['id']}: against the control"))
+        winner = jt.winner_line(step)
+        if winner:
+            console.print(f"  {shown(winner)}")
 
 
 def _kpi_verdict(k: dict[str, Any], pending: str) -> str:

@@ -9,11 +9,14 @@ delivery receipts: its reach is the review's `sent`, its engagement the opens an
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from engagement.events import EventType
 from models.engagement_tables import MessageEvent
+from models.tables import PlannedSend
 
 REVIEW_COLUMNS = ("delivered", "failed_delivery", "opened", "clicked", "replied", "unsubscribed")
 COLUMN_OF: dict[EventType, str] = {
@@ -29,13 +32,18 @@ COLUMN_OF: dict[EventType, str] = {
 }
 
 
+def _column() -> Any:
+    """The review column of an event (None for the types it does not count)."""
+    e = MessageEvent
+    return case(*((e.event_type == kind.value, name) for kind, name in COLUMN_OF.items()))
+
+
 def engagement_by_channel(session: Session, campaign_id: str) -> dict[str, dict[str, int]]:
     """channel → {delivered, failed_delivery, opened, clicked, replied, unsubscribed}: the
     number of distinct sends of the campaign with at least one such event."""
     e = MessageEvent
-    column = case(*((e.event_type == kind.value, name) for kind, name in COLUMN_OF.items()))
     mapped = (
-        select(e.channel, column.label("name"), e.planned_send_id)
+        select(e.channel, _column().label("name"), e.planned_send_id)
         .where(e.campaign_id == campaign_id, e.event_type.in_([k.value for k in COLUMN_OF]))
         .subquery()
     )
@@ -47,6 +55,36 @@ def engagement_by_channel(session: Session, campaign_id: str) -> dict[str, dict[
     out: dict[str, dict[str, int]] = {}
     for channel, name, sends in rows:
         out.setdefault(channel, dict.fromkeys(REVIEW_COLUMNS, 0))[name] = int(sends)
+    return out
+
+
+def engagement_by_step(
+    session: Session, campaign_id: str
+) -> dict[tuple[str, str | None], dict[str, int]]:
+    """(journey step, variant) → the same columns as `engagement_by_channel`, for the sends
+    of a journey's steps (the step and variant are the planned send's)."""
+    e, ps = MessageEvent, PlannedSend
+    mapped = (
+        select(ps.step, ps.variant, _column().label("name"), e.planned_send_id)
+        .join(ps, ps.id == e.planned_send_id)
+        .where(
+            e.campaign_id == campaign_id,
+            e.event_type.in_([k.value for k in COLUMN_OF]),
+            ps.step.is_not(None),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            mapped.c.step,
+            mapped.c.variant,
+            mapped.c.name,
+            func.count(distinct(mapped.c.planned_send_id)),
+        ).group_by(mapped.c.step, mapped.c.variant, mapped.c.name)
+    ).all()
+    out: dict[tuple[str, str | None], dict[str, int]] = {}
+    for step, variant, name, sends in rows:
+        out.setdefault((step, variant), dict.fromkeys(REVIEW_COLUMNS, 0))[name] = int(sends)
     return out
 
 

@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 
 from content.neutralize import printable
 from privacy.masking import scrub
+from reporting import journey_table as jt
 from reporting.charts import figures
 from reporting.so_far import is_final, standing
 
@@ -27,7 +28,11 @@ STYLE = """body{font-family:system-ui,"PingFang SC","Microsoft YaHei","Noto Sans
 margin:24px;color:#222;background:#fff}
 h1{font-size:22px;margin:0 0 6px}.standing{font-size:15px;margin:0 0 4px}
 .final{color:#1b5e20}.so-far{color:#8a5a00}.totals{color:#555;margin:0 0 16px}
-.chart{width:100%;height:420px;margin:0 0 18px}"""
+.chart{width:100%;height:420px;margin:0 0 18px}
+table{border-collapse:collapse;margin:0 0 18px;font-size:13px}
+caption{text-align:left;font-weight:600;padding:0 0 4px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
+.winner,.note{margin:-10px 0 18px}"""
 DRAW = """for (const block of document.querySelectorAll('script[type="application/json"]')) {
   const fig = JSON.parse(block.textContent);
   Plotly.newPlot(block.id.replace('figure-', 'chart-'), fig.data, fig.layout,
@@ -38,6 +43,34 @@ DRAW = """for (const block of document.querySelectorAll('script[type="applicatio
 def text(value: object) -> str:
     """Campaign text for the page: PII masked, control codes visible, HTML escaped."""
     return escape(scrub(printable(str(value))))
+
+
+def html_table(table: jt.Table, caption: str) -> str:
+    header, rows = table
+    head = "".join(f"<th>{text(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{text(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><caption>{text(caption)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def journey_section(report: dict[str, Any]) -> str:
+    """A journey's steps and A/B tests as tables ('' for a one-step campaign)."""
+    if not report.get("journey"):
+        return ""
+    parts = [html_table(jt.step_table(report["journey"]), "Journey steps")]
+    parts += [
+        f'<p class="note">{text(line)}</p>' for line in jt.suppressed_lines(report["journey"])
+    ]
+    for step in jt.tested_steps(report):
+        parts.append(html_table(jt.variant_table(step), f"Step {step['id']}: variants"))
+        parts.append(
+            html_table(jt.comparison_table(step), f"Step {step['id']}: against the control")
+        )
+        winner = jt.winner_line(step)
+        if winner:
+            parts.append(f'<p class="winner">{text(winner)}</p>')
+    return "\n".join(parts)
 
 
 def render_page(report: dict[str, Any]) -> str:
@@ -62,6 +95,7 @@ def render_page(report: dict[str, Any]) -> str:
 <p class="totals">sent {total["sent"]} · conversions {total["conversions"]} · revenue
 {text(total["revenue"])} · cost {text(total["cost"])} of budget {text(report["budget_limit"])}
 </p>
+{journey_section(report)}
 {charts}
 <script>{DRAW}</script>
 </body></html>

@@ -6,20 +6,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from broadcast.summary import broadcast_lines
 from db.campaigns import get_campaign, load_spec
-from db.intervals import not_later_than
 from engagement.summary import REVIEW_COLUMNS, engagement_by_channel
 from models.contracts import Phase
 from models.tables import AudienceMember, Delivery, Order, PlannedSend
+from reporting.journey_review import journey_review
 from reporting.lift import lift_interval, wilson
 from reporting.money import money
+from reporting.send_facts import bought_after, empty_line, status_counts
 from reporting.timeline import sends_over_time
-
-STATUSES = ("planned", "sent", "failed", "suppressed", "cancelled")
 
 
 def _ratio(num: Decimal | float | int, den: Decimal | float | int) -> float | None:
@@ -27,21 +26,10 @@ def _ratio(num: Decimal | float | int, den: Decimal | float | int) -> float | No
 
 
 def channel_counts(session: Session, campaign_id: str) -> dict[str, dict[str, Any]]:
-    rows = session.execute(
-        select(PlannedSend.channel, PlannedSend.status, PlannedSend.reason, func.count())
-        .where(PlannedSend.campaign_id == campaign_id)
-        .group_by(PlannedSend.channel, PlannedSend.status, PlannedSend.reason)
-    ).all()
-    out: dict[str, dict[str, Any]] = {}
-    for channel, status, reason, n in rows:
-        line = out.setdefault(channel, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
-        line[status if status in STATUSES else "planned"] += n
-        if status == "suppressed":
-            why = reason or "unknown"
-            line["suppressed_by"][why] = line["suppressed_by"].get(why, 0) + n
-    for line in out.values():
-        line["planned"] = sum(line[s] for s in STATUSES)
-    return out
+    return {
+        channel: line
+        for (channel,), line in status_counts(session, campaign_id, PlannedSend.channel).items()
+    }
 
 
 def _attributed(
@@ -55,16 +43,7 @@ def _attributed(
     )
     conv = session.execute(
         select(sent.c.channel, func.count(distinct(Order.customer_id)), func.sum(Order.amount))
-        .join(
-            Order,
-            and_(
-                Order.customer_id == sent.c.customer_id,
-                Order.ordered_at >= sent.c.sent_at,
-                not_later_than(
-                    session.get_bind().dialect.name, Order.ordered_at, sent.c.sent_at, window
-                ),
-            ),
-        )
+        .join(Order, bought_after(session, sent, window))
         .group_by(sent.c.channel)
     ).all()
     costs = dict(
@@ -120,13 +99,14 @@ def compute_review(
 ) -> dict[str, Any]:
     """The full report as plain data (stored as JSON, printed by the CLI). Only the review
     after the attribution window is `final`; any earlier report is "so far": its KPIs are
-    pending (`met` None), never missed, and its phase is the campaign's at `at`."""
+    pending (`met` None), never missed, and its phase is the campaign's at `at`. A journey's
+    report adds what each step and A/B variant saw (`journey`)."""
     campaign = get_campaign(session, campaign_id)
     spec = load_spec(session, campaign_id)
     window = spec.review.attribution_window
     channels = channel_counts(session, campaign_id)
     for ch, (buyers, revenue, cost) in _attributed(session, campaign_id, window).items():
-        line = channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}})
+        line = channels.setdefault(ch, empty_line())
         line.update(
             conversions=buyers,
             revenue=money(revenue),
@@ -134,7 +114,7 @@ def compute_review(
             roi=_ratio(revenue, cost),
         )
     for ch, counts in engagement_by_channel(session, campaign_id).items():
-        channels.setdefault(ch, {s: 0 for s in STATUSES} | {"suppressed_by": {}}).update(counts)
+        channels.setdefault(ch, empty_line()).update(counts)
     for line in channels.values():
         for name in REVIEW_COLUMNS:
             line.setdefault(name, 0)
@@ -176,7 +156,7 @@ def compute_review(
         for name, target in spec.kpi.model_dump().items()
         if target is not None
     }
-    return {
+    report = {
         "campaign_id": campaign_id,
         "name": campaign.name,
         "objective": campaign.objective,
@@ -204,3 +184,6 @@ def compute_review(
         "kpi": kpi,
         "timeline": sends_over_time(session, campaign_id),
     }
+    if spec.journey:
+        report["journey"] = journey_review(session, campaign_id, spec)
+    return report
