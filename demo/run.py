@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from compliance.sending_window import legal_window
 from db.engine import engine_for, session_scope
 from db.migrations import upgrade
 from demo.clickers import simulate_clicks
@@ -106,6 +107,7 @@ def demo_spec() -> Path:
         if "wait" in step:
             step["wait"] = DEMO_WAIT
     say(f"the journey's waits last {DEMO_WAIT} in the demo (the example says days)")
+    _push_when_sms_may_not_send(doc, now)
     say(
         f"the demo attributes orders within {DEMO_ATTRIBUTION} of a send, so its review comes "
         f"{DEMO_ATTRIBUTION} after the last send (the example says 7d)"
@@ -113,6 +115,29 @@ def demo_spec() -> Path:
     path = VAR / "demo-campaign.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _push_when_sms_may_not_send(doc: dict[str, Any], now: datetime) -> None:
+    """Outside the legal window of marketing SMS (CN-07, Beijing time) the journey's first
+    message goes by app push, so the demo runs at any hour; a real campaign waits for morning."""
+    window = legal_window("sms")
+    outside = window.outside if window is not None else None
+    if outside is None or not any(
+        in_quiet_hours(now + timedelta(minutes=m), "Asia/Shanghai", outside) for m in range(12)
+    ):
+        return
+    first = doc["steps"][0]["send"]
+    first["channels"] = ["app_push"]
+    for variant in first["variants"]:
+        variant.pop("template", None)
+        if "body" in variant:
+            variant["body"] = (
+                "{{ honorific }}，您有一张满300减50春季礼券待领取，{{ end_time }}前有效。"
+            )
+    say(
+        f"it is outside the legal window of marketing SMS ({window.start:%H:%M}–{window.end:%H:%M} "
+        "Beijing time, CN-07): the journey's first message goes by app push instead"
+    )
 
 
 def main() -> int:
