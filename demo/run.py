@@ -121,8 +121,10 @@ def _push_when_sms_may_not_send(doc: dict[str, Any], now: datetime) -> None:
     """Outside the legal window of marketing SMS (CN-07, Beijing time) the journey's first
     message goes by app push, so the demo runs at any hour; a real campaign waits for morning."""
     window = legal_window("sms")
-    outside = window.outside if window is not None else None
-    if outside is None or not any(
+    if window is None or window.outside is None:
+        return
+    outside = window.outside
+    if not any(
         in_quiet_hours(now + timedelta(minutes=m), "Asia/Shanghai", outside) for m in range(12)
     ):
         return
