@@ -188,10 +188,12 @@ class Step(_Step):
         return "send" if self.send else "wait" if self.wait else "branch"
 
     def targets(self) -> list[str]:
-        """The step ids this step can lead to."""
+        """The step ids this step can lead to (`end` is not a step)."""
         if self.branch is not None:
-            return [c.then for c in self.branch.when] + [self.branch.else_]
-        return [self.next] if self.next else []
+            found = [c.then for c in self.branch.when] + [self.branch.else_]
+        else:
+            found = [self.next] if self.next else []
+        return [t for t in found if t != END]
 
 
 class OrderGoal(_Step):
@@ -227,7 +229,7 @@ def check_journey(steps: list[Step], channels: set[str]) -> None:
     by_id = {s.id: s for s in steps}
     for s in steps:
         for target in s.targets():
-            if target not in by_id and target != END:
+            if target not in by_id:
                 raise ValueError(f"step {s.id!r} leads to unknown step {target!r}")
         if s.send is not None:
             for name in s.send.channels or []:
@@ -249,7 +251,7 @@ def check_journey(steps: list[Step], channels: set[str]) -> None:
     reached, todo = {ids[0]}, [ids[0]]
     while todo:
         for target in by_id[todo.pop()].targets():
-            if target not in reached and target != END:
+            if target not in reached:
                 reached.add(target)
                 todo.append(target)
     unreachable = [sid for sid in ids if sid not in reached]

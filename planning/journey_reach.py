@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from models.journey import Step
+from models.journey import END, Step
 from models.spec import CampaignSpec
 
 Edge = tuple[str, Fraction]
@@ -23,14 +23,14 @@ Edge = tuple[str, Fraction]
 def _edges(step: Step) -> list[Edge]:
     """Where a step leads, each with at most which share of those reaching it go there."""
     if step.branch is None:
-        return [(step.next, Fraction(1))] if step.next else []
+        return [(step.next, Fraction(1))] if step.next and step.next != END else []
     edges: list[Edge] = []
     left = Fraction(1)  # the share no earlier random case has taken
     for case in step.branch.when:
         taken = Fraction(str(case.if_.random)) / 100 if case.if_.random is not None else None
         edges.append((case.then, left * taken if taken is not None else left))
         left *= 1 - taken if taken is not None else 1
-    return [*edges, (step.branch.else_, left)]
+    return [(t, share) for t, share in [*edges, (step.branch.else_, left)] if t != END]
 
 
 def _forward_order(by_id: dict[str, Step], first: str) -> tuple[list[str], set[tuple[str, str]]]:
