@@ -332,11 +332,8 @@ async def run_campaign(url: str, n: int, workers: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, nargs="+", default=[10_000, 1_000_000])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    args = parser.parse_args()
+def start_server() -> subprocess.Popen[bytes]:
+    """A Temporal dev server of the benchmarks' own, with the campaign search attributes."""
     var = ROOT / "var" / "bench"
     var.mkdir(parents=True, exist_ok=True)
     server = spawn(
@@ -360,8 +357,17 @@ def main() -> None:
         ],
         var / "temporal.log",
     )
+    wait_for_port("127.0.0.1", PORT, 60, "temporal dev server")
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    server = start_server()
     try:
-        wait_for_port("127.0.0.1", PORT, 60, "temporal dev server")
         print(
             f"{'customers':>10} {'workers':>7} {'build s':>8} {'send s':>8} {'sends/s':>9} "
             f"{'outbox':>9} {'runs':>5} {'events/run':>10} {'peak MB':>8} {'floor/s':>9} "

@@ -10,7 +10,6 @@ holds. Rounds repeat until nothing moves or the time bound is reached."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine, String, and_, case, exists, func, literal, or_, select, update
@@ -27,6 +26,7 @@ from models.journey import Step
 from models.journey_tables import JourneyPosition as JP
 from models.journey_tables import JourneyVisit as JV
 from models.tables import PlannedSend as PS
+from observability.metrics import JOURNEY_ADVANCE_SECONDS, JOURNEY_MOVES
 
 ACTIVE = ("due", "sending")
 UNSENT = ("planned", "sending", "held")
@@ -61,11 +61,12 @@ def _leaving(j: Journey, step: Step) -> tuple[ColumnElement[bool], ColumnElement
     return and_(due, JP.due_at <= j.now), case(*cases, else_=step.branch.else_)
 
 
-def advance(engine: Engine, j: Journey, beat: Callable[[], None] = lambda: None) -> JourneyProgress:
+def advance(engine: Engine, j: Journey) -> JourneyProgress:
+    started = time.monotonic()
     with session_scope(engine) as session:
         winner_due = decide_winners(session, j)
+    moved, more = 0, False
     exited = _exit_on_goal(engine, j) if j.spec.exit_when is not None else 0
-    started, moved, more = time.monotonic(), 0, False
     while True:
         this_round = 0
         for step in j.spec.steps or []:
@@ -79,7 +80,6 @@ def advance(engine: Engine, j: Journey, beat: Callable[[], None] = lambda: None)
                 if n:
                     move(session, j, moving)
             this_round += n
-            beat()
         moved += this_round
         if not this_round:
             break
@@ -88,6 +88,8 @@ def advance(engine: Engine, j: Journey, beat: Callable[[], None] = lambda: None)
             break
     with session_scope(engine) as session:
         progress = where_they_are(session, j.campaign_id)
+    JOURNEY_MOVES.inc(moved + exited)
+    JOURNEY_ADVANCE_SECONDS.observe(time.monotonic() - started)
     progress.moved, progress.exited_now, progress.more = moved, exited, more
     dues = [d for d in (progress.next_due_at, winner_due) if d is not None]
     progress.next_due_at = min(dues) if dues else None

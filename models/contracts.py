@@ -81,6 +81,7 @@ class SendingState(BaseModel):
     budget_exhausted: bool = False
     journey: dict[str, int] = Field(default_factory=dict)
     journey_ended: dict[str, int] = Field(default_factory=dict)
+    entered: bool = False  # a journey's customers are at their steps (a run before entered them)
 
 
 class CampaignInput(BaseModel):

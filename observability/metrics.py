@@ -18,6 +18,12 @@ from models.tables import AuditEntry, Campaign, ProfileRefresh
 SENDS = Counter("omnireach_sends", "Messages handled by the send engine", ["channel", "outcome"])
 APPROVALS = Counter("omnireach_approvals", "Budget approval decisions", ["decision"])
 SEND_BATCH_SECONDS = Histogram("omnireach_send_batch_seconds", "Duration of one send batch")
+JOURNEY_MOVES = Counter(
+    "omnireach_journey_moves", "Customers moved on to a journey step (or out of the journey)"
+)
+JOURNEY_ADVANCE_SECONDS = Histogram(
+    "omnireach_journey_advance_seconds", "Duration of one journey advance (all due steps)"
+)
 CHANNEL_ALERTS = Counter("omnireach_channel_alerts", "Channels paused for failing", ["channel"])
 RETENTION_PURGED = Counter(
     "omnireach_retention_purged", "Records removed past their retention period", ["kind"]

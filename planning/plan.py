@@ -61,7 +61,8 @@ def make_plan(
         lines = channel_lines(session, plan, fit)
         dropped = drop_counts(session, plan)
         first, last = send_span(session, plan)
-    steps = step_estimates(spec, sum(x["planned"] for x in lines), costs)
+    every: dict[str, Decimal] = {p.channel: unit_cost(p, table) for p in full.channels}
+    steps = step_estimates(full, sum(x["planned"] for x in lines), every)
     report = build_report(
         campaign_id, spec, as_of, lines, dropped, fit, rates, (first, last), steps
     )

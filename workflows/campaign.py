@@ -240,7 +240,7 @@ class CampaignWorkflow:
         lanes = 1
         detail = ""
         steps: JourneyProgress | None = None
-        if inp.spec.journey and inp.resume is None:
+        if inp.spec.journey and not (inp.resume and inp.resume.entered):
             self._track(await workflow.execute_activity(journey.enter_journey, self._ref(), **LONG))
         while not self._cancelled:
             await workflow.wait_condition(lambda: not self._paused or self._cancelled)
@@ -383,6 +383,7 @@ class CampaignWorkflow:
             cancelled_by=self._cancelled_by,
             journey=self._journey,
             journey_ended=self._journey_ended,
+            entered=True,
         )
 
     def _restore(self, state: SendingState) -> None:
