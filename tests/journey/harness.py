@@ -135,30 +135,32 @@ def mark(
     return {cid: r.id for cid, r in found.items()}
 
 
-def message_event(
+def message_events(
     engine: Engine,
     campaign_id: str,
-    planned_send_id: int | None,
-    customer_id: int,
+    about: Iterable[tuple[int | None, int]],
     kind: EventType,
     at: datetime,
 ) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            insert(MessageEvent),
-            {
-                "dedupe_key": f"{kind.value}-{planned_send_id}-{customer_id}",
-                "event_type": kind.value,
-                "channel": "sms",
-                "provider": "test",
-                "campaign_id": campaign_id,
-                "planned_send_id": planned_send_id,
-                "customer_id": customer_id,
-                "occurred_at": at,
-                "received_at": at,
-                "detail": {},
-            },
-        )
+    """A `kind` event on each (planned send id, customer) of `about`."""
+    rows: list[dict[str, object]] = [
+        {
+            "dedupe_key": f"{kind.value}-{planned_send_id}-{customer_id}",
+            "event_type": kind.value,
+            "channel": "sms",
+            "provider": "test",
+            "campaign_id": campaign_id,
+            "planned_send_id": planned_send_id,
+            "customer_id": customer_id,
+            "occurred_at": at,
+            "received_at": at,
+            "detail": {},
+        }
+        for planned_send_id, customer_id in about
+    ]
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(insert(MessageEvent), rows)
 
 
 def positions(engine: Engine, campaign_id: str) -> dict[int, tuple[str, str, datetime | None]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from audience.holdout import bucket, threshold
 from engagement.events import EventType
-from tests.journey.harness import T0, launch, mark, message_event, people, positions, step_on
+from tests.journey.harness import T0, launch, mark, message_events, people, positions, step_on
 from tests.profiles.seed import order, tag
 
 ENDS = ("a", "b", "c", "d", "e")
@@ -47,8 +47,8 @@ def test_engaged_branches_on_the_step_message_events(engine: Engine, session: Se
     )
     ids = mark(engine, "b1", "first")
     for cid, kind in zip((1, 2, 3, 4), kinds, strict=True):
-        message_event(engine, "b1", ids[cid], cid, EventType(kind), T0 + timedelta(hours=1))
-    message_event(engine, "b1", None, 5, EventType.CLICKED, T0)  # not about this send
+        message_events(engine, "b1", [(ids[cid], cid)], EventType(kind), T0 + timedelta(hours=1))
+    message_events(engine, "b1", [(None, 5)], EventType.CLICKED, T0)  # not about this send
     step_on(engine, j, T0)
     step_on(engine, j, T0 + timedelta(days=1) - timedelta(seconds=1))
     assert set(_ends(engine, "b1").values()) == {"pause"}
