@@ -25,6 +25,7 @@ from tests.journey.harness import (
     step_on,
     visits,
 )
+from tests.profiles.seed import consent
 
 
 def test_no_reachable_channel_is_noted_and_the_customer_moves_on(
@@ -175,3 +176,20 @@ def test_closing_a_campaign_closes_the_sends_held_for_a_winner(
         c: ("sent", None) if c in tested[:2] else ("cancelled", "campaign_cancelled")
         for c in range(1, 41)
     }
+
+
+def test_a_loop_back_after_the_channel_changed_does_not_send_again(
+    engine: Engine, session: Session
+) -> None:
+    people(session, [1, 2], email=True)
+    j = launch(session, "s6", LOOP, channels=[SMS, EMAIL])
+    made = sends(engine, "s6")
+    used = made[(1, "first")]["channel"]
+    mark(engine, "s6", "first")
+    step_on(engine, j, T0)
+    consent(session, 1, used, granted=False, at=T0 + timedelta(hours=1))
+    session.commit()
+    step_on(engine, j, T0 + timedelta(days=1))
+    assert positions(engine, "s6") == {c: ("pause", "due", T0 + timedelta(days=2)) for c in (1, 2)}
+    assert set(sends(engine, "s6")) == set(made)
+    assert visits(engine, "s6")[(1, "first")] == (2, None, None)
