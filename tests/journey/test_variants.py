@@ -25,7 +25,7 @@ from tests.journey.harness import (
     step_on,
     visits,
 )
-from tests.profiles.seed import D
+from tests.profiles.seed import D, order
 
 MANY = range(1, 2001)
 
@@ -180,3 +180,49 @@ def test_a_tie_goes_to_the_first_variant(engine: Engine, session: Session) -> No
     assert {r["rate"] for r in winner.rates.values()} == {0.0}
     assert {s["variant"] for s in sends(engine, "v4").values()} == {"A", "B"}
     assert {s["status"] for s in sends(engine, "v4").values()} == {"sent", "planned"}
+
+
+def test_a_later_step_test_on_conversions_then_the_winner_for_late_comers(
+    engine: Engine, session: Session
+) -> None:
+    people(session, range(1, 101))
+    offer = _ab_test(test_percent=50)[0]["send"]
+    offer["pick_winner"]["metric"] = "conversion"
+    steps: list[dict[str, Any]] = [
+        {"id": "first", "send": {}, "next": "pause"},
+        {"id": "pause", "wait": "1h", "next": "offer"},
+        {"id": "offer", "send": offer},
+    ]
+    j = launch(session, "v5", steps)
+    early, late = range(1, 51), range(51, 101)
+    mark(engine, "v5", "first", customers=early)
+    step_on(engine, j, T0)
+    reached = T0 + timedelta(hours=1)
+    step_on(engine, j, reached)
+    # the test's clock starts when the step is first reached (the workflow advances again at
+    # once after a move, and then learns when the test is due)
+    assert step_on(engine, j, reached).next_due_at == reached + timedelta(days=1)
+    at_offer = {c: s for (c, step), s in sends(engine, "v5").items() if step == "offer"}
+    assert set(at_offer) == set(early)
+    tested = {c: s["variant"] for c, s in at_offer.items() if s["status"] == "planned"}
+    held = {c for c, s in at_offer.items() if s["status"] == "held"}
+    assert set(tested.values()) == {"A", "B"} and held
+    mark(engine, "v5", "offer", customers=tested, delivered_at=reached)
+    by_variant = {v: sorted(c for c, x in tested.items() if x == v) for v in "AB"}
+    for cid in by_variant["B"][:2]:
+        order(session, cid, 0, "30", at=reached + timedelta(hours=3))
+    order(session, by_variant["A"][0], 0, "30", at=reached - timedelta(minutes=1))
+    session.commit()
+    step_on(engine, j, reached + timedelta(days=1))
+    (winner,) = _winners(engine, "v5")
+    assert (winner.step, winner.variant, winner.metric) == ("offer", "B", "conversion")
+    assert winner.rates["B"]["successes"] == 2 and winner.rates["A"]["successes"] == 0
+    mark(engine, "v5", "first", customers=late)
+    step_on(engine, j, reached + timedelta(days=2))
+    step_on(engine, j, reached + timedelta(days=2, hours=1))
+    now_at_offer = {c: s for (c, step), s in sends(engine, "v5").items() if step == "offer"}
+    assert {
+        (s["status"], s["variant"], s["template"]) for c, s in now_at_offer.items() if c in late
+    } == {("planned", "B", "t_b")}
+    seen = visits(engine, "v5")
+    assert {seen[(c, "offer")][1] for c in [*late, *held]} == {"B"}
