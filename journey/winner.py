@@ -61,9 +61,20 @@ def decide_winners(session: Session, j: Journey) -> datetime | None:
                 rates=rates,
             )
         )
+        held = and_(PS.campaign_id == j.campaign_id, PS.step == step.id, PS.status == "held")
+        session.execute(  # the step's funnel by variant counts the held back under the winner
+            update(JV)
+            .where(
+                JV.campaign_id == j.campaign_id,
+                JV.step == step.id,
+                JV.customer_id.in_(select(PS.customer_id).where(held)),
+            )
+            .values(variant=best),
+            execution_options={"synchronize_session": False},
+        )
         session.execute(
             update(PS)
-            .where(PS.campaign_id == j.campaign_id, PS.step == step.id, PS.status == "held")
+            .where(held)
             .values(
                 status="planned",
                 variant=best,

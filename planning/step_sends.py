@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import SQLColumnExpression, String, and_, case, cast, literal, select
+from sqlalchemy import SQLColumnExpression, String, and_, case, cast, exists, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -128,13 +128,19 @@ def plan_step_sends(
     winner: str | None,
 ) -> None:
     """Planned sends, due now, for `customers` reaching send step `step`: on the best channel
-    they may be reached on; none for those with no such channel."""
+    they may be reached on; none for those with no such channel, or who had this step's send."""
     own = narrowed(spec, step)
     table = unit_costs()
     costs: dict[str, Decimal] = {p.channel: unit_cost(p, table) for p in own.channels}
     gates = channel_gates(own, load_config())
     reach = {c: and_(has_address(c), contactable(c), *gated(gates, c)) for c in costs}
     ids = customers.subquery()
+    # a loop back to the step: its send was made (or closed) already, maybe on another channel
+    had_it = exists().where(
+        PlannedSend.campaign_id == campaign_id,
+        PlannedSend.customer_id == Customer.id,
+        PlannedSend.step == step.id,
+    )
     chosen = (
         select(
             Customer.id.label("cid"),
@@ -145,7 +151,7 @@ def plan_step_sends(
                 CustomerProfile, CustomerProfile.customer_id == Customer.id
             )
         )
-        .where(Customer.erased_at.is_(None))
+        .where(Customer.erased_at.is_(None), ~had_it)
         .subquery()
     )
     variant, status = assignment(campaign_id, step, chosen.c.cid, winner)
