@@ -125,3 +125,25 @@ def test_a_campaign_without_steps_has_no_step_lines(session: Session) -> None:
     report = load_plan_report(session, "n1")
     assert report is not None and report["steps"] == []
     assert "Journey" not in format_plan_report(report)
+
+
+def test_a_first_step_on_one_channel_plans_on_it_and_prices_later_steps_on_theirs(
+    session: Session,
+) -> None:
+    """The first sends go only on the first step's channel; a later step's channel, absent from
+    the first step, is still priced (planning used to fail on it)."""
+    for cid in (1, 2, 3):
+        _reach(session, cid, sms=True, wechat=True)
+        order(session, cid, 3, "50")
+    steps = [_send("first", "later", channels=["sms"]), _send("later", channels=["wechat_oa"])]
+    spec = make_spec(channels=[SMS, WECHAT], holdout_percent=0, steps=steps)
+    campaign(session, "j2", spec)
+    take_snapshot(session, "j2", spec, D)
+    result = make_plan(session, "j2", spec, D)
+    assert result.by_channel == {"sms": 3}  # wechat_oa is cheaper, but not the first step's
+    report = load_plan_report(session, "j2")
+    assert report is not None
+    assert [(s["step"], s["channel"], s["at_most"]) for s in report["steps"]] == [
+        ("first", "sms", 3),
+        ("later", "wechat_oa", 3),
+    ]
