@@ -9,7 +9,7 @@ from activities.context import current
 from activities.keepalive import heartbeating
 from db.campaigns import load_spec
 from db.engine import session_scope
-from journey.advance import advance, enter, where_they_are
+from journey.advance import advance, enter, stop, where_they_are
 from journey.moves import Journey
 from models.contracts import CampaignRef, JourneyProgress
 
@@ -35,3 +35,11 @@ def advance_journey(ref: CampaignRef) -> JourneyProgress:
     """Move every customer due at any step; bounded in time, `more` says call again."""
     with heartbeating():
         return advance(current().engine, _journey(ref))
+
+
+@activity.defn
+def end_journey(ref: CampaignRef) -> JourneyProgress:
+    """The budget ran out: every customer still in the journey ends where they are."""
+    with heartbeating(), session_scope(current().engine) as session:
+        stop(session, ref.campaign_id, "budget_exhausted")
+        return where_they_are(session, ref.campaign_id)

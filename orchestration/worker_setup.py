@@ -39,6 +39,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     governance.current_plan_digest,
     journey.enter_journey,
     journey.advance_journey,
+    journey.end_journey,
     sending.send_due,
     sending.cancel_pending,
     sending.fail_pending,

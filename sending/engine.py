@@ -327,8 +327,8 @@ def _screen_updates(screened: Screened) -> list[dict[str, object]]:
 def _stop_for_budget(
     session: Session, campaign_id: str, unfunded: Sequence[tuple[Claimed, Recipient]]
 ) -> int:
-    """The next send would pass the budget for good: close it and every send still planned;
-    returns how many were closed."""
+    """The next send would pass the budget for good: close it and every send still planned (or
+    held for a journey's A/B winner); returns how many were closed."""
     set_status(
         session,
         [{"id": c.id, "status": "suppressed", "reason": "budget_exhausted"} for c, _ in unfunded],
@@ -337,7 +337,10 @@ def _stop_for_budget(
         CursorResult[Any],
         session.execute(
             update(PlannedSend)
-            .where(PlannedSend.campaign_id == campaign_id, PlannedSend.status == "planned")
+            .where(
+                PlannedSend.campaign_id == campaign_id,
+                PlannedSend.status.in_(("planned", "held")),
+            )
             .values(status="suppressed", reason="budget_exhausted")
         ),
     )

@@ -31,6 +31,6 @@ def ab_then_remind(wait: Any = "1d", **first: Any) -> list[dict[str, Any]]:
                 "else": "remind",
             },
         },
-        {"id": "remind", "send": {"body": "提醒：" + BODY}},
+        {"id": "remind", "send": {"body": "提醒：" + BODY, "template": "t-remind"}},
         {"id": "thanks", "wait": "1h"},
     ]

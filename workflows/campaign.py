@@ -260,6 +260,10 @@ class CampaignWorkflow:
                 await self._settle()
             if batch.budget_exhausted:
                 detail = "budget_exhausted"
+                if inp.spec.journey:
+                    self._track(
+                        await workflow.execute_activity(journey.end_journey, self._ref(), **LONG)
+                    )
                 break
             if batch.remaining == 0 and (steps is None or steps.active == 0):
                 break

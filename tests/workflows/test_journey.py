@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from temporalio.testing import WorkflowEnvironment
 
+from activities.context import configure, current
 from engagement.events import EventType
 from models.contracts import Phase
 from models.engagement_tables import MessageEvent
 from models.journey_tables import JourneyPosition, JourneyVisit
-from models.tables import PlannedSend, SandboxOutbox
+from models.tables import Campaign, PlannedSend, SandboxOutbox
 from orchestration.worker_setup import build_worker
+from policy.frequency_cap import CapRules
 from tests.campaigns import outbox_count, send_statuses
-from tests.journeys import ab_then_remind
+from tests.journeys import BODY, ab_then_remind
 from tests.people import decide
 from tests.workflows.test_campaign_workflow import Handle, run_lengths, start, until_phase
 from workflows.campaign import CampaignWorkflow
@@ -232,3 +236,93 @@ async def test_a_journey_continues_as_new_mid_way_and_loses_nothing(
     assert final.journey_ended == {"done": planned}
     runs = await run_lengths(skipping_env, handle)
     assert len(runs) >= 3
+
+
+PRICED = [{"channel": "app_push", "template": "t-push", "unit_cost": "0.10", "body": BODY}]
+
+
+async def test_the_budget_covers_the_whole_journey(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    """A budget that pays for the first message only: the first reminder due is suppressed as
+    budget_exhausted and the journey ends for everyone still in it; the spend is the first
+    step's to the cent."""
+    handle = await start(skipping_env, worker, channels=PRICED, steps=ab_then_remind(wait="2h"))
+    status = await until_phase(handle, Phase.AWAITING_APPROVAL)
+    cid, planned = status.campaign_id, status.counters.planned
+    first_cost = Decimal("0.10") * planned
+    with seeded.begin() as conn:
+        conn.execute(update(Campaign).where(Campaign.id == cid).values(budget_limit=first_cost))
+    await decide(handle, "approve", by="李娜")
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    assert final.counters.sent == planned
+    # the first reminder due finds the budget spent; the journey ends for everyone there
+    assert list(final.counters.suppressed_by) == ["budget_exhausted"]
+    assert final.counters.spent == first_cost
+    assert final.journey == {} and final.journey_ended == {"budget_exhausted": planned}
+    with seeded.connect() as conn:
+        spent = conn.execute(select(Campaign.spent).where(Campaign.id == cid)).scalar_one()
+    assert spent == first_cost
+
+
+@pytest.fixture
+def one_a_day(seeded: Engine) -> Iterator[None]:
+    """Workers cap marketing at one message a day per customer, for this test only."""
+    before = current()
+    configure(
+        replace(
+            before, caps=CapRules(per_day_total=1, per_week_total=None, template_cycle_days=None)
+        )
+    )
+    yield
+    configure(before)
+
+
+async def test_caps_hold_across_a_plain_campaign_and_a_journey(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine, one_a_day: None
+) -> None:
+    """Customers who got a plain campaign's message today get neither of the journey's; the
+    others get its first message and not its reminder (the same day)."""
+    plain = await start(skipping_env, worker)
+    planned = (await until_phase(plain, Phase.AWAITING_APPROVAL)).counters.planned
+    await decide(plain, "approve", by="李娜")
+    await skipping_env.sleep(timedelta(minutes=30))
+    status = await plain.query(CampaignWorkflow.status)
+    assert status.counters.sent == planned
+    journey = await start(
+        skipping_env,
+        worker,
+        channels=[{**PRICED[0], "template": "t-journey", "unit_cost": None}],
+        steps=ab_then_remind(wait="10m"),
+        send_window={
+            "start": datetime.now(UTC) + timedelta(minutes=32),
+            "end": datetime.now(UTC) + timedelta(minutes=40),
+        },
+    )
+    waiting = await until_phase(journey, Phase.AWAITING_APPROVAL)
+    await decide(journey, "approve", by="李娜")
+    final = await journey.result()
+    with seeded.connect() as conn:
+        first = {
+            cid: state
+            for cid, state in conn.execute(
+                select(PlannedSend.customer_id, PlannedSend.status).where(
+                    PlannedSend.campaign_id == waiting.campaign_id, PlannedSend.step == "first"
+                )
+            ).all()
+        }
+        reached = set(
+            conn.execute(
+                select(PlannedSend.customer_id).where(
+                    PlannedSend.campaign_id == status.campaign_id, PlannedSend.status == "sent"
+                )
+            ).scalars()
+        )
+    both = reached & set(first)
+    assert both and set(first) - reached  # the holdouts differ: some got only the journey
+    assert {c for c, s in first.items() if s == "sent"} == set(first) - reached
+    assert final.counters.sent == len(first) - len(both)
+    assert final.counters.suppressed_by == {"frequency_cap:day": len(both) + len(first)}
+    assert final.journey_ended == {"done": len(first)}
+    await plain.result()
