@@ -31,10 +31,11 @@ from demo.shoppers import simulate_purchases
 from demo.wire import wire_emulators
 from models.spec import QuietHours
 from policy.quiet_hours import in_quiet_hours
-from settings import ROOT, Settings
+from settings import DEFAULT_DATABASE_URL, ROOT, Settings
 
 VAR = ROOT / "var"
 KEYS = VAR / "keys"
+EMBEDDED_DB = VAR / "omnireach.db"  # the file of settings.DEFAULT_DATABASE_URL
 EXAMPLE = ROOT / "examples" / "demo-campaign.yaml"
 REQUESTER, APPROVER, ADMIN, OFFICER = "王芳", "李娜", "管理员", "陈静"
 FIRST = "first_sms"  # the journey's first step in the example
@@ -157,6 +158,9 @@ def main() -> int:
     os.environ.setdefault("OMNIREACH_SEND_SLOT_SECONDS", "5")
     os.environ.setdefault("OMNIREACH_CAPS_FILE", str(demo_caps()))
     settings = Settings.from_env()
+    if settings.database_url == DEFAULT_DATABASE_URL:
+        say("a fresh embedded database: an earlier run's messages would count against the caps")
+        EMBEDDED_DB.unlink(missing_ok=True)
     say("migrating the database")
     upgrade(settings.database_url)
     say("seeding the demo customer base")

@@ -122,9 +122,12 @@ def compute_review(
         line.setdefault("revenue", money(0))
         line.setdefault("cost", money(0))
         line.setdefault("roi", None)
-    groups = _group_rates(
-        session, campaign_id, spec.send_window.start, spec.send_window.end + window
-    )
+    attribution = _attribution(session, campaign_id, window)
+    closes = spec.send_window.end
+    if spec.journey and attribution["last_send_at"] is not None:
+        # a journey's later steps send after the window: its lift counts orders until then too
+        closes = max(closes, datetime.fromisoformat(attribution["last_send_at"]))
+    groups = _group_rates(session, campaign_id, spec.send_window.start, closes + window)
     treated_n, treated_buy = groups.get(False, (0, 0))
     hold_n, hold_buy = groups.get(True, (0, 0))
     rate_t, rate_h = _ratio(treated_buy, treated_n), _ratio(hold_buy, hold_n)
@@ -163,7 +166,7 @@ def compute_review(
         "phase": Phase.COMPLETED.value if final else campaign.phase,
         "final": final,
         "generated_at": at.isoformat(),
-        "attribution": _attribution(session, campaign_id, window),
+        "attribution": attribution,
         "budget_limit": money(campaign.budget_limit),
         "channels": channels,
         "broadcast": broadcast,

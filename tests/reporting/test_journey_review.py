@@ -427,3 +427,15 @@ def test_a_one_step_campaign_has_no_journey_section(report_db: tuple[str, Engine
     assert "journey" not in report
     assert "journey steps" not in cli(url, "report", cid).stdout
     assert "<table>" not in render_page(report)
+
+
+def test_the_lift_counts_orders_until_the_attribution_window_after_the_last_step(
+    report_db: tuple[str, Engine],
+) -> None:
+    """The reminder goes out a day after the send window; the five orders two hours after it
+    count towards the journey's lift (the send window plus attribution alone would miss them)."""
+    _, engine = report_db
+    groups = _review(engine, make_journey(engine))["groups"]
+    # first-message buyers 0–9, 200–211 and 20; reminder buyers 250–254; 21 bought before
+    assert groups["treated_converted"] == 10 + 12 + 1 + 5
+    assert groups["treated"] == 400
