@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from sqlalchemy import Connection, create_engine, insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ from bench.send_throughput import (  # noqa: E402
     PORT,
     copy,
     create_db,
-    daytime_zone,
+    customers,
     drop_db,
     peak_rss_mb,
     run_campaign,
@@ -48,8 +49,6 @@ from models.contracts import CampaignInput, Counters, SendingState  # noqa: E402
 from models.spec import CampaignSpec  # noqa: E402
 from models.tables import Campaign  # noqa: E402
 from orchestration.client import connect  # noqa: E402
-from privacy.blind_index import blind_index  # noqa: E402
-from privacy.cipher import encrypt  # noqa: E402
 from settings import Settings  # noqa: E402
 from workflows.campaign import CampaignWorkflow, workflow_id  # noqa: E402
 
@@ -109,34 +108,10 @@ def journey_spec(n: int, now: datetime) -> CampaignSpec:
 def build(url: str, n: int, campaign_id: str, spec: CampaignSpec, now: datetime) -> float:
     """Customers (half women), consents, and the first step's planned sends, all due now."""
     started = time.perf_counter()
-    zone = daytime_zone(now)
     engine = create_engine(url)
     with engine.begin() as conn:
-        buf = io.StringIO()
-        for i in range(1, n + 1):
-            phone = f"139{i:08d}"
-            buf.write(
-                f"{i}\tB{i}\t\\\\x{encrypt('张伟', 'name').hex()}\t"
-                f"\\\\x{encrypt(phone, 'phone').hex()}\t{blind_index('phone', phone)}\t"
-                f"{'F' if i % 2 else 'M'}\t{zone}\n"
-            )
-        copy(
-            conn,
-            "customers",
-            "id, external_id, name_enc, phone_enc, phone_index, gender, timezone",
-            buf,
-        )
-        buf = io.StringIO()
-        for i in range(1, n + 1):
-            buf.write(f"{i}\tsms\tmarketing\tt\tbench\t{now.isoformat()}\n")
-        copy(
-            conn,
-            "consent_events",
-            "customer_id, channel, purpose, granted, source, recorded_at",
-            buf,
-        )
+        customers(conn, n, now, lambda i: "F" if i % 2 else "M")
         _first_sends(conn, campaign_id, spec, n, now)
-        conn.execute(text("SELECT setval('customers_id_seq', :n)"), {"n": n})
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
@@ -177,6 +152,14 @@ def _first_sends(
     )
 
 
+def two_a_day() -> Path:
+    """The default caps, but the journey's two messages a day: the caps still run on both."""
+    path = ROOT / "var" / "bench" / "journey-caps.yaml"
+    doc = yaml.safe_load((ROOT / "config" / "caps.yaml").read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump(doc | {"per_day_total": 2}), encoding="utf-8")
+    return path
+
+
 def scrape(port: int, name: str) -> float:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     match = re.search(rf"^{name} ([0-9.e+]+)$", body, re.MULTILINE)
@@ -192,6 +175,7 @@ async def run_journey(url: str, n: int) -> dict[str, float]:
         "DATABASE_URL": url,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{PORT}",
         "OMNIREACH_METRICS_PORT": str(METRICS_PORT),
+        "OMNIREACH_CAPS_FILE": str(two_a_day()),
     }
     worker = spawn(
         [sys.executable, str(ROOT / "worker.py")],

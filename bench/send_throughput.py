@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -113,38 +114,38 @@ def daytime_zone(now: datetime) -> str:
     return f"Etc/GMT{-offset:+d}"
 
 
+def customers(conn: Connection, n: int, now: datetime, gender: Callable[[int], str]) -> None:
+    """Customers 1..n with a phone, in a zone where it is daytime, each with SMS consent (COPY)."""
+    zone = daytime_zone(now)
+    buf = io.StringIO()
+    for i in range(1, n + 1):
+        phone = f"139{i:08d}"
+        buf.write(
+            f"{i}\tB{i}\t\\\\x{encrypt('张伟', 'name').hex()}\t"
+            f"\\\\x{encrypt(phone, 'phone').hex()}\t{blind_index('phone', phone)}\t"
+            f"{gender(i)}\t{zone}\n"
+        )
+    copy(
+        conn,
+        "customers",
+        "id, external_id, name_enc, phone_enc, phone_index, gender, timezone",
+        buf,
+    )
+    buf = io.StringIO()
+    for i in range(1, n + 1):
+        buf.write(f"{i}\tsms\tmarketing\tt\tbench\t{now.isoformat()}\n")
+    copy(conn, "consent_events", "customer_id, channel, purpose, granted, source, recorded_at", buf)
+    conn.execute(text("SELECT setval('customers_id_seq', :n)"), {"n": n})
+
+
 def build(url: str, n: int, campaign_id: str, spec: CampaignSpec) -> float:
     """Customers, consents and planned sends for one campaign; returns seconds taken."""
     started = time.perf_counter()
     engine = create_engine(url)
     now = datetime.now(UTC)
-    zone = daytime_zone(now)
     with engine.begin() as conn:
-        buf = io.StringIO()
-        for i in range(1, n + 1):
-            phone = f"139{i:08d}"
-            buf.write(
-                f"{i}\tB{i}\t\\\\x{encrypt('张伟', 'name').hex()}\t"
-                f"\\\\x{encrypt(phone, 'phone').hex()}\t{blind_index('phone', phone)}\t"
-                f"F\t{zone}\n"
-            )
-        copy(
-            conn,
-            "customers",
-            "id, external_id, name_enc, phone_enc, phone_index, gender, timezone",
-            buf,
-        )
-        buf = io.StringIO()
-        for i in range(1, n + 1):
-            buf.write(f"{i}\tsms\tmarketing\tt\tbench\t{now.isoformat()}\n")
-        copy(
-            conn,
-            "consent_events",
-            "customer_id, channel, purpose, granted, source, recorded_at",
-            buf,
-        )
+        customers(conn, n, now, lambda i: "F")
         plan(conn, campaign_id, spec, n, now)
-        conn.execute(text("SELECT setval('customers_id_seq', :n)"), {"n": n})
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
