@@ -233,7 +233,8 @@ class CampaignSpec(_Spec):
         return found
 
     def content_keys(self) -> list[ContentKey]:
-        """(channel, step, variant) of every content any send can use."""
+        """(channel, step, variant) of every content any send can use; in a journey, also the
+        copy of a listed channel no step sends on (it is in the spec the approver reads)."""
         if not self.steps:
             return [(p.channel, None, None) for p in self.channels]
         keys: list[ContentKey] = []
@@ -242,7 +243,8 @@ class CampaignSpec(_Spec):
                 names = s.send.channels or [p.channel for p in self.channels]
                 variants: list[str | None] = [v.id for v in s.send.variants or []] or [None]
                 keys += [(c, s.id, v) for c in names for v in variants]
-        return keys
+        used = {channel for channel, _, _ in keys}
+        return [(p.channel, None, None) for p in self.channels if p.channel not in used] + keys
 
     def all_contents(self) -> list[ChannelPlan]:
         """Every content any send can use: what approval and the compliance check cover."""

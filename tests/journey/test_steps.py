@@ -111,17 +111,17 @@ def test_advance_and_enter_repeat_without_change(engine: Engine, session: Sessio
         {"id": "pause", "wait": "1h", "next": "check"},
         {
             "id": "check",
-            "branch": {"when": [{"if": {"random": 50}, "then": "more"}], "else": "end"},
+            "branch": {"when": [{"if": {"random": 50}, "then": "more"}], "else": "last"},
         },
         {"id": "more", "send": {"body": "more"}},
-        {"id": "end", "wait": "1d"},
+        {"id": "last", "wait": "1d"},
     ]
     j = launch(session, "s3", steps)
     mark(engine, "s3", "first", customers=range(1, 41))
     step_on(engine, j, T0)
     now = T0 + timedelta(hours=1)
     first = step_on(engine, j, now)
-    assert first.moved > 0 and set(first.by_step) == {"first", "more", "end"}
+    assert first.moved > 0 and set(first.by_step) == {"first", "more", "last"}
     before = _state(engine, "s3")
     again = step_on(engine, j, now)
     assert again.moved == 0 and again.by_step == first.by_step

@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 import pytest
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.contracts import CampaignInput, CampaignStatus, Phase
 from orchestration.worker_setup import build_worker
 from tests.campaigns import SendingKnobs, new_id, spec_at
+from tests.journeys import ab_then_remind
 from tests.people import decide
 from workflows.campaign import CampaignWorkflow, workflow_id
 from workflows.profile_refresh import ProfileRefreshWorkflow
@@ -48,15 +49,18 @@ async def plain(
 
 
 async def start(
-    env: WorkflowEnvironment, client: Client, queue: str, **sending: Unpack[SendingKnobs]
+    env: WorkflowEnvironment,
+    client: Client,
+    queue: str,
+    steps: list[dict[str, Any]] | None = None,
+    **sending: Unpack[SendingKnobs],
 ) -> Handle:
     now = await env.get_current_time()
     cid = new_id()
+    spec = spec_at(now, steps=steps)
     return await client.start_workflow(
         CampaignWorkflow.run,
-        CampaignInput(
-            campaign_id=cid, spec=spec_at(now), requested_by="王芳", slot_seconds=60, **sending
-        ),
+        CampaignInput(campaign_id=cid, spec=spec, requested_by="王芳", slot_seconds=60, **sending),
         id=workflow_id(cid),
         task_queue=queue,
     )
@@ -108,6 +112,16 @@ async def test_record(skipping_env: WorkflowEnvironment, plain: tuple[Client, st
     await skipping_env.sleep(timedelta(days=1, hours=1))  # the review waits for attribution
     await wait_for(done, lambda s: s.phase == Phase.COMPLETED)
     await save(done, "campaign_completed")
+
+    journey = await start(skipping_env, client, queue, steps=ab_then_remind())
+    await wait_for(journey, lambda s: s.phase == Phase.AWAITING_APPROVAL)
+    await decide(journey, "approve", by="李娜")
+    await skipping_env.sleep(timedelta(minutes=30))
+    await wait_for(journey, lambda s: "pause" in s.journey)
+    await save(journey, "journey_at_a_wait")
+    await skipping_env.sleep(timedelta(days=2, hours=2))
+    await wait_for(journey, lambda s: s.phase == Phase.COMPLETED)
+    await save(journey, "journey_completed")
 
     refresh = await client.start_workflow(
         ProfileRefreshWorkflow.run, id=f"refresh-{new_id()}", task_queue=queue

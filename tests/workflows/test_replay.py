@@ -39,6 +39,8 @@ def test_every_kind_of_running_campaign_is_recorded() -> None:
         "campaign_first_run_continued_as_new",
         "campaign_awaiting_review_after_continue_as_new",
         "campaign_completed",
+        "journey_at_a_wait",
+        "journey_completed",
         "profile_refresh",
     } <= names
 
