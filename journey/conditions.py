@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import SQLColumnExpression, and_, exists, or_, select
+from sqlalchemy import SQLColumnExpression, and_, exists, or_
 from sqlalchemy.sql import ColumnElement
 
 from audience.compile import compile_filter
@@ -35,7 +35,9 @@ def condition(
     if cond.engaged is not None:
         return engaged(cond.engaged, campaign_id, window, dialect)
     if cond.filter is not None:
-        return JP.customer_id.in_(select(Customer.id).where(compile_filter(cond.filter, now)))
+        # correlated on the customer's key, one index probe a row: an IN over the filter's
+        # customers inside a CASE is a subplan PostgreSQL may rescan for every row
+        return exists().where(Customer.id == JP.customer_id, compile_filter(cond.filter, now))
     assert cond.random is not None
     return bucket_expr(JP.customer_id, f"{campaign_id}:{salt}") < threshold(cond.random)
 

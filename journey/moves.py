@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     literal,
     select,
     update,
@@ -34,7 +35,7 @@ from models.journey_tables import JourneyVisit as JV
 from models.spec import CampaignSpec
 from models.tables import Customer, UtcDateTime
 from models.tables import PlannedSend as PS
-from planning.step_sends import plan_step_sends
+from planning.step_sends import assignment, plan_step_sends
 from profiles.sqlutil import analyze, temp_table
 
 
@@ -104,34 +105,28 @@ def move(session: Session, j: Journey, moving: Table) -> None:
 
 def _visit(session: Session, j: Journey, moving: Table, target: str) -> None:
     """Count the visit; a send step notes the customer's variant, or `no_channel`."""
-    send = j.spec.step(target).send is not None
+    step = j.spec.step(target)
     variant: SQLColumnExpression[str | None] = literal(None, String())
     outcome: SQLColumnExpression[str | None] = literal(None, String())
-    source = moving
-    if send:
-        source = moving.outerjoin(  # type: ignore[assignment]
-            PS,
-            and_(
-                PS.campaign_id == j.campaign_id,
-                PS.customer_id == moving.c.customer_id,
-                PS.step == target,
-            ),
+    if step.send is not None:
+        # the variant is the hash's (as its send's); no send at the step: no channel reached
+        # them. Both per row on the customer's key: no join over the campaign's sends.
+        variant = assignment(j.campaign_id, step, moving.c.customer_id, j.winners.get(target))[0]
+        sent_here = exists().where(
+            PS.campaign_id == j.campaign_id,
+            PS.customer_id == moving.c.customer_id,
+            PS.step == target,
         )
-        variant = PS.variant
-        outcome = case((PS.id.is_(None), "no_channel"), else_=None)
-    rows = (
-        select(
-            literal(j.campaign_id),
-            literal(target),
-            moving.c.customer_id,
-            literal(j.now, UtcDateTime()),
-            literal(1),
-            variant,
-            outcome,
-        )
-        .select_from(source)
-        .where(moving.c.target == target)
-    )
+        outcome = case((~sent_here, "no_channel"), else_=None)
+    rows = select(
+        literal(j.campaign_id),
+        literal(target),
+        moving.c.customer_id,
+        literal(j.now, UtcDateTime()),
+        literal(1),
+        variant,
+        outcome,
+    ).where(moving.c.target == target)
     stmt = dialect_insert(session, JV.__table__).from_select(
         ["campaign_id", "step", "customer_id", "entered_at", "visits", "variant", "outcome"], rows
     )

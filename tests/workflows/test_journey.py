@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -16,7 +17,7 @@ from engagement.events import EventType
 from models.contracts import Phase
 from models.engagement_tables import MessageEvent
 from models.journey_tables import JourneyPosition, JourneyVisit
-from models.tables import Campaign, PlannedSend, SandboxOutbox
+from models.tables import Campaign, Customer, Delivery, PlannedSend, SandboxOutbox
 from orchestration.worker_setup import build_worker
 from policy.frequency_cap import CapRules
 from tests.campaigns import outbox_count, send_statuses
@@ -238,6 +239,7 @@ async def test_a_journey_continues_as_new_mid_way_and_loses_nothing(
     assert len(runs) >= 3
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PRICED = [{"channel": "app_push", "template": "t-push", "unit_cost": "0.10", "body": BODY}]
 
 
@@ -326,3 +328,33 @@ async def test_caps_hold_across_a_plain_campaign_and_a_journey(
     assert final.counters.suppressed_by == {"frequency_cap:day": len(both) + len(first)}
     assert final.journey_ended == {"done": len(first)}
     await plain.result()
+
+
+async def test_a_step_reached_in_quiet_hours_sends_when_they_end(
+    skipping_env: WorkflowEnvironment, worker: str, seeded: Engine
+) -> None:
+    """First message tomorrow morning; the wait runs until 22:30 local, inside the quiet hours
+    (21:00–08:00): the reminder goes out at 08:00 the next morning, in each customer's zone."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).astimezone(SHANGHAI).date()
+    start_at = datetime.combine(tomorrow, time(10), tzinfo=SHANGHAI)
+    handle = await start(
+        skipping_env,
+        worker,
+        steps=ab_then_remind(wait="22:30"),
+        quiet_hours={"start": "21:00", "end": "08:00"},
+        send_window={"start": start_at, "end": start_at + timedelta(minutes=20)},
+    )
+    await until_phase(handle, Phase.AWAITING_APPROVAL)
+    await decide(handle, "approve", by="李娜")
+    final = await handle.result()
+    assert final.phase == Phase.COMPLETED
+    with seeded.connect() as conn:
+        rows = conn.execute(
+            select(Delivery.sent_at, Customer.timezone)
+            .join(PlannedSend, PlannedSend.id == Delivery.planned_send_id)
+            .join(Customer, Customer.id == Delivery.customer_id)
+            .where(PlannedSend.campaign_id == final.campaign_id, PlannedSend.step == "remind")
+        ).all()
+    local = {sent_at.astimezone(ZoneInfo(tz)) for sent_at, tz in rows}
+    assert len(rows) == final.journey_ended["done"] > 0
+    assert {(t.date(), t.hour) for t in local} == {(tomorrow + timedelta(days=1), 8)}
