@@ -80,6 +80,9 @@ AUDITED_CONTROLS = "controls-audited"
 # The review waits for the attribution window to close after the last send, not only the
 # review delay: an earlier review would miss conversions. Older histories keep their timer.
 REVIEW_AFTER_ATTRIBUTION = "review-after-attribution-window"
+# While a journey's sends are being made, it advances at most this often (and at once when they
+# are all made): each advance reads every customer still in the journey.
+ADVANCE_EVERY = timedelta(seconds=30)
 
 
 def workflow_id(campaign_id: str) -> str:
@@ -240,6 +243,7 @@ class CampaignWorkflow:
         lanes = 1
         detail = ""
         steps: JourneyProgress | None = None
+        advance_at, open_sends, sent_since = workflow.now(), True, 0
         if inp.spec.journey and not (inp.resume and inp.resume.entered):
             self._track(await workflow.execute_activity(journey.enter_journey, self._ref(), **LONG))
         while not self._cancelled:
@@ -249,12 +253,17 @@ class CampaignWorkflow:
             if self._controls:
                 await workflow.wait_condition(self._halt_in_step)
             now = workflow.now()
-            if inp.spec.journey:
+            advanced = inp.spec.journey and (
+                steps is None or steps.more or not open_sends or now >= advance_at
+            )
+            if advanced:
                 steps = await workflow.execute_activity(
                     journey.advance_journey, self._ref(), **LONG
                 )
                 self._track(steps)
+                advance_at, sent_since = now + ADVANCE_EVERY, 0
             batch = await self._send_lanes(now, lanes, inp.send_max_items)
+            open_sends, sent_since = batch.remaining > 0, sent_since + batch.sent
             self._counters.add(batch)
             if self._controls and batch.retried:  # an attempt that died took its counts along
                 await self._settle()
@@ -279,10 +288,15 @@ class CampaignWorkflow:
                     if self._cancelled:
                         break
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state()}))
-            if batch.saturated or (steps is not None and (steps.more or steps.moved or batch.sent)):
+            if batch.saturated or (
+                steps is not None
+                and ((advanced and (steps.more or steps.moved)) or (batch.sent and not open_sends))
+            ):
                 continue
             journey_due = steps.next_due_at if steps is not None else None
-            dues = [d for d in (batch.next_due_at, journey_due) if d is not None]
+            # customers whose sends were made move on at the next advance
+            moving_on = advance_at if steps is not None and sent_since else None
+            dues = [d for d in (batch.next_due_at, journey_due, moving_on) if d is not None]
             wake = max(min(dues, default=now + slot), now + slot)
             try:
                 await workflow.wait_condition(

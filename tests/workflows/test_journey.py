@@ -292,15 +292,13 @@ async def test_caps_hold_across_a_plain_campaign_and_a_journey(
     await skipping_env.sleep(timedelta(minutes=30))
     status = await plain.query(CampaignWorkflow.status)
     assert status.counters.sent == planned
+    now = await skipping_env.get_current_time()
     journey = await start(
         skipping_env,
         worker,
         channels=[{**PRICED[0], "template": "t-journey", "unit_cost": None}],
         steps=ab_then_remind(wait="10m"),
-        send_window={
-            "start": datetime.now(UTC) + timedelta(minutes=32),
-            "end": datetime.now(UTC) + timedelta(minutes=40),
-        },
+        send_window={"start": now + timedelta(minutes=2), "end": now + timedelta(minutes=10)},
     )
     waiting = await until_phase(journey, Phase.AWAITING_APPROVAL)
     await decide(journey, "approve", by="李娜")
@@ -335,7 +333,8 @@ async def test_a_step_reached_in_quiet_hours_sends_when_they_end(
 ) -> None:
     """First message tomorrow morning; the wait runs until 22:30 local, inside the quiet hours
     (21:00–08:00): the reminder goes out at 08:00 the next morning, in each customer's zone."""
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).astimezone(SHANGHAI).date()
+    now = await skipping_env.get_current_time()  # the test server's clock runs ahead
+    tomorrow = (now + timedelta(days=1)).astimezone(SHANGHAI).date()
     start_at = datetime.combine(tomorrow, time(10), tzinfo=SHANGHAI)
     handle = await start(
         skipping_env,
