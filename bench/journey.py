@@ -27,17 +27,17 @@ import time
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Connection, create_engine, insert, text
+from sqlalchemy import Connection, create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.send_throughput import (  # noqa: E402
     PORT,
+    campaign_row,
     copy,
     create_db,
     customers,
@@ -49,7 +49,6 @@ from bench.send_throughput import (  # noqa: E402
 from demo.processes import spawn, stop  # noqa: E402
 from models.contracts import CampaignInput, Counters, SendingState  # noqa: E402
 from models.spec import CampaignSpec  # noqa: E402
-from models.tables import Campaign  # noqa: E402
 from orchestration.client import connect  # noqa: E402
 from settings import Settings  # noqa: E402
 from workflows.campaign import CampaignWorkflow, workflow_id  # noqa: E402
@@ -122,22 +121,7 @@ def build(url: str, n: int, campaign_id: str, spec: CampaignSpec, now: datetime)
 def _first_sends(
     conn: Connection, campaign_id: str, spec: CampaignSpec, n: int, now: datetime
 ) -> None:
-    conn.execute(
-        insert(Campaign).values(
-            id=campaign_id,
-            name=spec.name,
-            objective=spec.objective,
-            owner="bench",
-            requested_by="bench",
-            priority=5,
-            spec=spec.model_dump(mode="json", by_alias=True),
-            phase="sending",
-            budget_limit=spec.budget.limit,
-            spent=Decimal(0),
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    campaign_row(conn, campaign_id, spec, now)
     due = (now - timedelta(minutes=1)).isoformat()
     buf = io.StringIO()
     for i in range(1, n + 1):

@@ -73,13 +73,13 @@ def copy(conn: Connection, table: str, columns: str, rows: io.StringIO) -> None:
     raw.cursor().copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", rows)
 
 
-def plan(conn: Connection, campaign_id: str, spec: CampaignSpec, n: int, now: datetime) -> None:
-    """The campaign row and one planned SMS to each of customers 1..n, all due now (COPY)."""
+def campaign_row(conn: Connection, campaign_id: str, spec: CampaignSpec, now: datetime) -> None:
+    """The campaign, approved and in its sending phase."""
     conn.execute(
         insert(Campaign).values(
             id=campaign_id,
-            name="bench",
-            objective="promote",
+            name=spec.name,
+            objective=spec.objective,
             owner="bench",
             requested_by="bench",
             priority=5,
@@ -91,6 +91,11 @@ def plan(conn: Connection, campaign_id: str, spec: CampaignSpec, n: int, now: da
             updated_at=now,
         )
     )
+
+
+def plan(conn: Connection, campaign_id: str, spec: CampaignSpec, n: int, now: datetime) -> None:
+    """The campaign row and one planned SMS to each of customers 1..n, all due now (COPY)."""
+    campaign_row(conn, campaign_id, spec, now)
     buf = io.StringIO()
     due = (now - timedelta(minutes=1)).isoformat()
     for i in range(1, n + 1):
