@@ -1,11 +1,13 @@
 """The rule-by-rule outcome of a campaign's last compliance check, as the audit log recorded it
-(`compliance.checked`), with each rule's title and, when not applicable now, why."""
+(`compliance.checked`), with each rule's title and, when not applicable now, why; the research's
+rules the check does not run are listed too, with where they act or that they are missing."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.catalogue import NOT_IN_CHECK
 from compliance.registry import all_rules
 from models.tables import AuditEntry
 
@@ -13,7 +15,7 @@ NOT_CHECKED = "not checked"
 
 
 def rule_outcomes(session: Session, campaign_id: str) -> list[dict[str, str]]:
-    """One row per registered rule: id, title, status ('not checked' before any check), reason."""
+    """One row per rule id, sorted: id, title, status ('not checked' before any check), reason."""
     detail = session.execute(
         select(AuditEntry.detail)
         .where(AuditEntry.campaign_id == campaign_id, AuditEntry.action == "compliance.checked")
@@ -22,12 +24,14 @@ def rule_outcomes(session: Session, campaign_id: str) -> list[dict[str, str]]:
     ).scalar()
     recorded: dict[str, str] = (detail or {}).get("rules", {})
     why: dict[str, str] = (detail or {}).get("not_applicable", {})
-    return [
+    rows = [
         {
             "rule_id": rule_id,
             "title": rule.title,
             "status": recorded.get(rule_id, NOT_CHECKED),
             "reason": why.get(rule_id, ""),
         }
-        for rule_id, rule in sorted(all_rules().items())
+        for rule_id, rule in all_rules().items()
     ]
+    rows += [listed.as_dict() for listed in NOT_IN_CHECK]
+    return sorted(rows, key=lambda row: row["rule_id"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.catalogue import NOT_IMPLEMENTED, NOT_IN_CHECK, Listed
 from compliance.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +127,14 @@ def test_every_registered_rule_has_a_row(rule_id: str) -> None:
     implemented, not_yet = _implemented_and_not_yet()
     assert rule_id in implemented, f"{rule_id} has no row in docs/compliance-rules.md"
     assert rule_id not in not_yet, f"{rule_id} is registered but listed as not implemented"
+
+
+@pytest.mark.parametrize("listed", NOT_IN_CHECK, ids=lambda listed: listed.rule_id)
+def test_the_report_says_of_each_unchecked_rule_what_the_page_says(listed: Listed) -> None:
+    implemented, not_yet = _implemented_and_not_yet()
+    missing = listed.status == NOT_IMPLEMENTED
+    assert listed.rule_id in (not_yet if missing else implemented), listed.rule_id
+    assert listed.rule_id not in (implemented if missing else not_yet), listed.rule_id
 
 
 def test_every_rule_id_the_code_cites_is_documented() -> None:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import cli.main  # noqa: F401  (registers the commands)
 from audit.log import append
 from cli.common import app
+from compliance.catalogue import NOT_IMPLEMENTED, NOT_IN_CHECK, OUTSIDE_CHECK
 from compliance.check import evaluate_campaign
 from compliance.outcome import Status
 from compliance.plan_stats import PlanStats
@@ -23,6 +24,15 @@ from models.tables import Campaign, ComplianceFinding
 from tests.conftest import create_database, drop_database, migrate
 
 AT = datetime(2025, 3, 1, tzinfo=UTC)
+# every rule id of the compliance research: CN-01…CN-30 and INT-01…INT-09
+RESEARCH_IDS = {f"CN-{n:02}" for n in range(1, 31)} | {f"INT-{n:02}" for n in range(1, 10)}
+
+
+def test_the_report_knows_every_rule_of_the_research() -> None:
+    registered = {rule_id.split(".")[0] for rule_id in all_rules()}
+    elsewhere = {listed.rule_id for listed in NOT_IN_CHECK}
+    assert not registered & elsewhere  # a rule the check runs is reported by the check
+    assert RESEARCH_IDS <= registered | elsewhere
 
 
 def test_every_registered_rule_has_an_outcome(make_spec, config) -> None:
@@ -100,7 +110,11 @@ def test_report_lists_rules_and_findings(make_spec, config, db_url, monkeypatch)
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     rules = {r["rule_id"]: r for r in doc["rules"]}
-    assert set(rules) == set(all_rules())
+    assert [r["rule_id"] for r in doc["rules"]] == sorted(rules)
+    assert set(rules) == set(all_rules()) | {listed.rule_id for listed in NOT_IN_CHECK}
+    assert RESEARCH_IDS <= {rule_id.split(".")[0] for rule_id in rules}
+    assert (rules["CN-10"]["status"], rules["INT-06"]["status"]) == (OUTSIDE_CHECK, NOT_IMPLEMENTED)
+    assert rules["CN-10"]["reason"].startswith("acts at event")
     assert rules["CN-13"]["status"] == "block" and rules["CN-06"]["status"] == "pass"
     assert rules["CN-03"] == {
         "rule_id": "CN-03",
@@ -111,6 +125,7 @@ def test_report_lists_rules_and_findings(make_spec, config, db_url, monkeypatch)
     assert {f["rule_id"] for f in doc["findings"]} >= {"CN-13"}
     table = CliRunner().invoke(app, ["compliance", "cmp-r"])
     assert "CN-03" in table.stdout and "not applicable" in table.stdout
+    assert "INT-07" in table.stdout and NOT_IMPLEMENTED in table.stdout
 
 
 def test_report_before_any_check_says_not_checked(db_url, monkeypatch) -> None:
@@ -133,4 +148,5 @@ def test_report_before_any_check_says_not_checked(db_url, monkeypatch) -> None:
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", db_url)
     doc = json.loads(CliRunner().invoke(app, ["compliance", "cmp-n", "--json"]).stdout)
-    assert doc["findings"] == [] and {r["status"] for r in doc["rules"]} == {"not checked"}
+    checked = [r["status"] for r in doc["rules"] if r["rule_id"] in all_rules()]
+    assert doc["findings"] == [] and set(checked) == {"not checked"}
