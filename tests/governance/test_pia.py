@@ -138,6 +138,9 @@ def test_automated_segmentation_needs_an_approved_assessment(no_providers: None)
     assert cn27(spec(), PlanStats()) == []  # consent only, sandbox: nothing to assess
     held = cn27(spec(audience=SEGMENTED), PlanStats())
     assert held == [("review", "pia: cites none")]
+    for computed in ({"segment": ["loyal"]}, {"all": [{"lifecycle": ["at_risk"]}]}):
+        assert cn27(spec(audience=computed), PlanStats()) == [("review", "pia: cites none")]
+    assert cn27(spec(audience={"tag": ["vip"]}), PlanStats()) == []  # given, not computed
     finding = next(
         f for f in check_campaign(spec(audience=SEGMENTED), PlanStats()) if f.rule_id == "CN-27"
     )

@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from temporalio.client import ScheduleOverlapPolicy
+from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
 import activities.context
@@ -212,6 +212,9 @@ async def test_the_schedule_and_the_command(dev_env: WorkflowEnvironment, task_q
         desc = await handle.describe()
         assert [i.every for i in desc.schedule.spec.intervals] == [every]
         assert desc.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == "RetentionPurgeWorkflow"
         upcoming = await next_purge(client, task_queue)
         assert upcoming is not None
         assert timedelta(0) < upcoming - datetime.now(UTC) <= every

@@ -1,7 +1,8 @@
 """CN-11 outbound marketing calls: the whitelist (consented numbers only, PII encrypted, masked
 output), calls to other numbers suppressed `not_whitelisted` at send time and stopped at plan
-time, a refusal during a call sets do-not-call across campaigns and takes the number off, and
-every call leaves evidence (caller, encrypted callee, time, consent id, recording)."""
+time, a refusal during a call sets do-not-call across campaigns and takes the number off,
+every call leaves evidence (caller, encrypted callee, time, consent id, recording), and calls
+keep the legal window of marketing SMS (CN-07)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import json
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -21,6 +23,7 @@ from channels.outbound_call import OutboundCallChannel, OutboundCallSettings
 from cli.common import app
 from cli.errors import OperatorError
 from compliance.check import check_campaign
+from compliance.sending_window import legal_window
 from consent.call_whitelist import WhitelistRefused, add_number, list_numbers, remove_number
 from db.engine import session_scope
 from emulators.call_center import CallCenterEmulator
@@ -100,6 +103,26 @@ def test_a_suppressed_number_cannot_be_whitelisted(engine: Engine) -> None:
 
 def _claimed(send_id: int, customer_id: int) -> Claimed:
     return Claimed(send_id, customer_id, "outbound_call", "ai_voice", Decimal("0.5"), "k", 0)
+
+
+def test_a_call_waits_for_the_window_marketing_sms_keeps(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OMNIREACH_CHANNEL_PROVIDERS", raising=False)
+    sms, call = legal_window("sms"), legal_window("outbound_call")
+    assert sms is not None and call is not None
+    assert (call.start, call.end) == (sms.start, sms.end) == (time(8), time(20))
+    late = datetime(2025, 3, 1, 13, 30, tzinfo=UTC)  # 21:30 in Shanghai
+    with session_scope(engine) as s:
+        phone = unique_phone()
+        customer = make_customer(s, phone=phone, grant=("outbound_call",))
+        add_number(s, phone, by="王芳", at=NOW)
+        send = make_send(s, make_campaign(s), customer.id, "outbound_call", delivered=False)
+        screened = screen(s, [_claimed(send.id, customer.id)], SPEC, late)
+    assert not screened.ready and not screened.suppressed
+    assert [(c.customer_id, when) for c, when in screened.deferred] == [
+        (customer.id, datetime(2025, 3, 2, 0, 0, tzinfo=UTC))  # 08:00 the next morning
+    ]
 
 
 def test_calls_to_numbers_off_the_list_are_suppressed_and_block_the_plan(engine: Engine) -> None:
