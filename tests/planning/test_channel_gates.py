@@ -163,6 +163,19 @@ def test_a_recorded_mechanism_needs_separate_consent(overseas, tmp_path, monkeyp
     assert Severity.BLOCK in {f.severity for f in blocks}
 
 
+def test_a_mechanism_withdrawn_after_planning_stops_the_send(
+    overseas, tmp_path, monkeypatch
+) -> None:
+    _transfers(tmp_path, monkeypatch, recorded="2025-01-31")
+    spec = make_spec(channels=[PUSH], holdout_percent=0)
+    plan(overseas, "x5", spec)
+    assert planned(overseas, "x5") == {1, 3}
+    monkeypatch.delenv("OMNIREACH_COMPLIANCE_CONFIG")  # the record is gone before the send
+    out = screen(overseas, claims(overseas, "x5"), spec, D)
+    assert [(c.customer_id, why) for c, why in out.suppressed] == [(1, "cross_border")]
+    assert [c.customer_id for c, _ in out.ready] == [3]
+
+
 def test_an_exempt_transfer_needs_no_consent(overseas, tmp_path, monkeypatch) -> None:
     _transfers(tmp_path, monkeypatch, recorded="2025-01-31", separate_consent=False)
     spec = make_spec(channels=[PUSH], holdout_percent=0)
