@@ -96,6 +96,8 @@ def test_transactional_push_does_not(session: Session) -> None:
     spec = make_spec(channels=[NOTICE], holdout_percent=0)
     plan(session, "g2", spec)
     assert planned(session, "g2") == {1, 2}
+    out = screen(session, claims(session, "g2"), spec, D)
+    assert not out.suppressed and {c.customer_id for c, _ in out.ready} == {1, 2}
 
 
 def test_an_opt_out_after_planning_stops_the_send_and_the_plan_rule(session: Session) -> None:
