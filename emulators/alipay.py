@@ -3,7 +3,8 @@ common parameters from the query string or the form body (the official SDKs put 
 query, `biz_content` in the body), the RSA2 request signature verified with the app's public
 key, timestamp window, and the biz_content fields. Every reply is signed as the gateway signs
 it: RSA2 with the gateway's own key over the exact JSON text of `<method>_response`, given as
-`sign` beside it. Business failures (40004) use illustrative sub_codes: Alipay publishes no
+`sign` beside it; a request the gateway cannot tie to this app and API (unknown app_id or
+method) is answered, signed, as `error_response`. Business failures (40004) use illustrative sub_codes: Alipay publishes no
 stable list for this API.
 
 Written from Alipay's documentation, independently of the adapter, so a wrong algorithm in
@@ -29,6 +30,7 @@ from emulators.base import Delivery, Emulator
 
 METHOD = "alipay.open.app.mini.templatemessage.send"
 RESPONSE_KEY = "alipay_open_app_mini_templatemessage_send_response"
+ERROR_KEY = "error_response"
 GATEWAY_TIME = timezone(timedelta(hours=8))  # timestamps are Beijing time
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 
@@ -70,7 +72,12 @@ class AlipayEmulator(Emulator):
         return [Route("/gateway.do", self.gateway, methods=["POST"])]
 
     def _answer(
-        self, code: str, msg: str, sub_code: str | None = None, sub_msg: str | None = None
+        self,
+        code: str,
+        msg: str,
+        sub_code: str | None = None,
+        sub_msg: str | None = None,
+        key: str = RESPONSE_KEY,
     ) -> Response:
         body: dict[str, Any] = {"code": code, "msg": msg}
         if sub_code:
@@ -79,18 +86,18 @@ class AlipayEmulator(Emulator):
         signature = self.gateway_key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
         sign = base64.b64encode(signature).decode()
         return Response(
-            f'{{"{RESPONSE_KEY}":{text},"sign":"{sign}"}}',
+            f'{{"{key}":{text},"sign":"{sign}"}}',
             media_type="application/json;charset=utf-8",
         )
 
-    def _invalid(self, sub_code: str, sub_msg: str) -> Response:
-        return self._answer("40002", "Invalid Arguments", sub_code, sub_msg)
+    def _invalid(self, sub_code: str, sub_msg: str, key: str = RESPONSE_KEY) -> Response:
+        return self._answer("40002", "Invalid Arguments", sub_code, sub_msg, key)
 
     def _verify(self, params: dict[str, str]) -> Response | None:
         if params.get("app_id") != self.app_id:
-            return self._invalid("isv.invalid-app-id", "无效的AppID参数")
+            return self._invalid("isv.invalid-app-id", "无效的AppID参数", ERROR_KEY)
         if params.get("method") != METHOD:
-            return self._invalid("isv.invalid-method", "不存在的方法名")
+            return self._invalid("isv.invalid-method", "不存在的方法名", ERROR_KEY)
         if params.get("sign_type") != "RSA2" or params.get("charset", "").lower() != "utf-8":
             return self._invalid("isv.invalid-signature-type", "无效的签名类型")
         try:

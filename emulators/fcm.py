@@ -1,11 +1,14 @@
 """FCM HTTP v1 emulator with its OAuth2 token endpoint: verifies the service account's RS256
-assertion (signature, issuer, audience, scope, expiry), issues bearer tokens, and answers
-`messages:send` with FCM's error shapes (UNREGISTERED, INVALID_ARGUMENT, UNAUTHENTICATED…).
-Deduplicates on the `idempotency_key` data field the adapter adds.
+assertion (signature, issuer, audience, expiry), issues bearer tokens for the scopes asked, and
+answers `messages:send` with FCM's error shapes (UNREGISTERED, INVALID_ARGUMENT,
+UNAUTHENTICATED…). Deduplicates on the `idempotency_key` data field the adapter adds.
 
-As broad as Google: the assertion's audience may be Google's token URL (google-auth signs that
-whatever token URI it posts to) or this endpoint's own URL, and any scope that grants FCM sends
-will do (firebase-admin asks for cloud-platform among others); the device is named by its
+As broad and as strict as Google: the assertion's audience may be Google's token URL (google-auth
+signs that whatever token URI it posts to) or this endpoint's own URL; each refusal of the token
+endpoint carries Google's description (a bad signature, the audience check, the iat/exp window,
+an unknown account); a token is issued for any scopes, and a send with one that grants no FCM
+scope (firebase-admin asks for cloud-platform among others) is refused as Google refuses it,
+403 ACCESS_TOKEN_SCOPE_INSUFFICIENT; the device is named by its
 registration `token` or, as firebase-admin now prefers, its installation id `fid`. `validate_only: true` is a dry
 run: checked and answered as Google does, recorded as nothing."""
 
@@ -15,6 +18,7 @@ import base64
 import json
 import secrets
 import time
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,6 +38,27 @@ SEND_SCOPES = {
     "https://www.googleapis.com/auth/firebase.messaging",
     "https://www.googleapis.com/auth/cloud-platform",
 }
+
+
+BAD_SIGNATURE = "Invalid JWT Signature."
+BAD_AUDIENCE = f"Invalid JWT: Failed audience check. The right audience is {GOOGLE_TOKEN_URL}"
+BAD_TIMES = (
+    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. "
+    "Check your iat and exp values in the JWT claim."
+)
+UNKNOWN_ACCOUNT = "Invalid grant: account not found"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An issued bearer token: until when, and for which scopes."""
+
+    expires: float
+    scopes: frozenset[str]
+
+
+class Refused(Exception):
+    """An assertion the token endpoint refuses, with Google's error_description."""
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -60,6 +85,20 @@ def fcm_error(
     return JSONResponse(error_body(status, canonical, message, error_code), status)
 
 
+def scope_insufficient() -> JSONResponse:
+    """Google's answer to a valid token whose scopes do not cover FCM."""
+    body = error_body(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            "domain": "googleapis.com",
+            "metadata": {"service": "fcm.googleapis.com"},
+        }
+    ]
+    return JSONResponse(body, 403)
+
+
 class FcmEmulator(Emulator):
     opt_out_code = "UNREGISTERED"
 
@@ -68,7 +107,7 @@ class FcmEmulator(Emulator):
         self.project_id = project_id
         self.client_email = client_email
         self.public_key = public_key
-        self.tokens: dict[str, float] = {}  # bearer token → expiry (unix seconds)
+        self.tokens: dict[str, Grant] = {}
         self._sequence = 0
 
     def routes(self) -> list[Route]:
@@ -85,18 +124,25 @@ class FcmEmulator(Emulator):
         return error_body(status, canonical, "injected fault", code)
 
     def expire_tokens(self) -> None:
-        self.tokens = dict.fromkeys(self.tokens, 0.0)
+        self.tokens = {token: replace(grant, expires=0.0) for token, grant in self.tokens.items()}
 
     def reset(self) -> None:
         super().reset()
         self.tokens.clear()
 
-    def _claims(self, assertion: str, audiences: set[str]) -> dict[str, Any] | None:
+    def _claims(self, assertion: str, audiences: set[str]) -> dict[str, Any]:
         """The assertion's claims if it is signed by the account's key and valid now."""
         try:
             header_b64, claims_b64, signature_b64 = assertion.split(".")
             header = json.loads(_b64url_decode(header_b64))
-            claims: dict[str, Any] = json.loads(_b64url_decode(claims_b64))
+            claims = json.loads(_b64url_decode(claims_b64))
+            if not isinstance(claims, dict) or header.get("alg") != "RS256":
+                raise ValueError("not an RS256 JWT")
+        except (ValueError, AttributeError):
+            raise Refused(BAD_SIGNATURE) from None
+        if claims.get("iss") != self.client_email:
+            raise Refused(UNKNOWN_ACCOUNT)
+        try:
             self.public_key.verify(
                 _b64url_decode(signature_b64),
                 f"{header_b64}.{claims_b64}".encode(),
@@ -104,39 +150,42 @@ class FcmEmulator(Emulator):
                 hashes.SHA256(),
             )
         except (ValueError, InvalidSignature):
-            return None
+            raise Refused(BAD_SIGNATURE) from None
+        if claims.get("aud") not in audiences:
+            raise Refused(BAD_AUDIENCE)
         now, iat, exp = time.time(), claims.get("iat"), claims.get("exp")
-        valid = (
-            header.get("alg") == "RS256"
-            and claims.get("iss") == self.client_email
-            and claims.get("aud") in audiences
-            and not SEND_SCOPES.isdisjoint(str(claims.get("scope")).split())
-            and isinstance(iat, int)
+        if not (
+            isinstance(iat, int)
             and isinstance(exp, int)
             and iat <= now + 60
             and now < exp <= iat + 3600
-        )
-        return claims if valid else None
+        ):
+            raise Refused(BAD_TIMES)
+        return claims
 
     async def token(self, request: Request) -> JSONResponse:
         form = dict(parse_qsl((await request.body()).decode()))
         if form.get("grant_type") != JWT_GRANT:
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         audiences = {str(request.url), GOOGLE_TOKEN_URL}
-        if self._claims(form.get("assertion", ""), audiences) is None:
-            return JSONResponse(
-                {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400
-            )
+        try:
+            claims = self._claims(form.get("assertion", ""), audiences)
+        except Refused as refused:
+            return JSONResponse({"error": "invalid_grant", "error_description": str(refused)}, 400)
         token = f"ya29.{secrets.token_urlsafe(32)}"
-        self.tokens[token] = time.time() + 3600
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        self.tokens[token] = Grant(time.time() + 3600, scopes)
         return JSONResponse({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     async def send(self, request: Request) -> JSONResponse:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if self.tokens.get(token, 0.0) < time.time():
+        grant = self.tokens.get(token)
+        if grant is None or grant.expires < time.time():
             return fcm_error(
                 401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
             )
+        if SEND_SCOPES.isdisjoint(grant.scopes):
+            return scope_insufficient()
         if request.path_params["project"] != self.project_id:
             return fcm_error(403, "PERMISSION_DENIED", "Permission denied.", "SENDER_ID_MISMATCH")
         try:

@@ -1,8 +1,9 @@
-"""Tencent Cloud SMS (2021-01-11) emulator: `SendSms` and `PullSmsSendStatus`, by POST (JSON
-body) or GET (parameters in the query string) as API 3.0 takes them. TC3-HMAC-SHA256 is checked
-by `emulators.tencent_auth`, with the timestamp window; app id, sign name, template and
-parameter count, E.164 mainland numbers; per-number statuses; deduplicates on (SessionContext,
-number). Delivery statuses, once settled, can be pulled once each, as Tencent hands them out."""
+"""Tencent Cloud SMS (2021-01-11) emulator: `SendSms` and `PullSmsSendStatus`, as API 3.0 takes
+them: signed TC3-HMAC-SHA256 by POST (JSON body) or GET (parameters in the query string), or
+signed v1 (HmacSHA1/HmacSHA256) by GET or form POST with every parameter beside the signature.
+Both are checked by `emulators.tencent_auth`, with the timestamp window; app id, sign name,
+template and parameter count, E.164 mainland numbers; per-number statuses; deduplicates on
+(SessionContext, number). Delivery statuses, once settled, can be pulled once each, as Tencent hands them out."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from emulators.base import Delivery, Emulator
-from emulators.tencent_auth import date_matches, parse_tc3, tc3_expected
+from emulators.tencent_auth import date_matches, parse_tc3, tc3_expected, v1_expected
 
 VERSION = "2021-01-11"
 SERVICE = "sms"
@@ -31,6 +32,20 @@ MAX_PULL = 100
 _E164_MAINLAND = re.compile(r"^\+861[3-9]\d{9}$")
 _LIST = re.compile(r"^(?P<name>\w+)\.(?P<index>\d+)$")
 MAX_CLOCK_SKEW = 300
+# Signature v1's common parameters; the rest of a v1 request is the action's own.
+V1_COMMON = {
+    "Action",
+    "Version",
+    "Region",
+    "Timestamp",
+    "Nonce",
+    "SecretId",
+    "Signature",
+    "SignatureMethod",
+    "Token",
+    "Language",
+    "RequestClient",
+}
 BEIJING = timezone(timedelta(hours=8))
 
 
@@ -88,42 +103,73 @@ class TencentSmsEmulator(Emulator):
             }
         )
 
+    def _fresh(self, timestamp: str) -> JSONResponse | None:
+        try:
+            sent_at = int(timestamp)
+        except ValueError:
+            return self._error("MissingParameter", "Timestamp is missing.")
+        if abs(time.time() - sent_at) > MAX_CLOCK_SKEW:
+            return self._error("AuthFailure.SignatureExpire", "Signature expired.")
+        return None
+
+    def _known(self, secret_id: str) -> JSONResponse | None:
+        if secret_id != self.secret_id:
+            return self._error("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
+        return None
+
+    @staticmethod
+    def _mismatch() -> JSONResponse:
+        return TencentSmsEmulator._error(
+            "AuthFailure.SignatureFailure", "The provided credentials could not be validated."
+        )
+
     def _authenticate(self, request: Request, payload: bytes) -> JSONResponse | None:
         auth = parse_tc3(request.headers.get("authorization", ""))
         if auth is None:
             return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
-        if auth.secret_id != self.secret_id:
-            return self._error("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
-        try:
-            timestamp = int(request.headers.get("x-tc-timestamp", ""))
-        except ValueError:
-            return self._error("MissingParameter", "X-TC-Timestamp is missing.")
-        if abs(time.time() - timestamp) > MAX_CLOCK_SKEW:
-            return self._error("AuthFailure.SignatureExpire", "Signature expired.")
+        timestamp = request.headers.get("x-tc-timestamp", "")
+        if (failure := self._known(auth.secret_id) or self._fresh(timestamp)) is not None:
+            return failure
         if (
             not {"content-type", "host"} <= set(auth.signed_headers)
             or auth.service != SERVICE
-            or not date_matches(auth, timestamp)
+            or not date_matches(auth, int(timestamp))
         ):
             return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
         expected = tc3_expected(
             auth,
             self.secret_key,
-            timestamp=timestamp,
+            timestamp=int(timestamp),
             method=request.method,
             path=request.url.path,
             query=request.url.query if request.method == "GET" else "",
             headers=request.headers,
             payload=payload,
         )
-        if not hmac.compare_digest(expected, auth.signature):
-            return self._error(
-                "AuthFailure.SignatureFailure", "The provided credentials could not be validated."
-            )
-        return None
+        return None if hmac.compare_digest(expected, auth.signature) else self._mismatch()
+
+    def _authenticate_v1(self, request: Request, params: dict[str, str]) -> JSONResponse | None:
+        missing = next((p for p in ("SecretId", "Signature", "Nonce") if not params.get(p)), None)
+        if missing is not None:
+            return self._error("MissingParameter", f"{missing} is missing.")
+        failure = self._known(params["SecretId"]) or self._fresh(params.get("Timestamp", ""))
+        if failure is not None:
+            return failure
+        expected = v1_expected(
+            params,
+            self.secret_key,
+            method=request.method,
+            host=request.headers.get("host", ""),
+            path=request.url.path,
+        )
+        if expected is None:
+            return self._error("InvalidParameterValue", "SignatureMethod is not supported.")
+        return None if hmac.compare_digest(expected, params["Signature"]) else self._mismatch()
 
     async def handle(self, request: Request) -> JSONResponse:
         payload = await request.body()
+        if "authorization" not in request.headers:
+            return self._handle_v1(request, payload)
         failure = self._authenticate(request, payload)
         if failure is not None:
             return failure
@@ -136,9 +182,24 @@ class TencentSmsEmulator(Emulator):
                 return self._error("FailedOperation.FailResolvePacket", "Request body is not JSON.")
         if not isinstance(body, dict):
             return self._error("FailedOperation.FailResolvePacket", "Request body is not JSON.")
-        if request.headers.get("x-tc-version") != VERSION:
+        headers = request.headers
+        return self._act(headers.get("x-tc-action"), headers.get("x-tc-version"), body)
+
+    def _handle_v1(self, request: Request, payload: bytes) -> JSONResponse:
+        """A request signed v1: the signature and every parameter in the query or form body."""
+        raw = request.url.query if request.method == "GET" else payload.decode("utf-8", "replace")
+        params = dict(parse_qsl(raw, keep_blank_values=True))
+        if "Signature" not in params:
+            return self._error("AuthFailure.InvalidAuthorization", "Authorization is invalid.")
+        failure = self._authenticate_v1(request, params)
+        if failure is not None:
+            return failure
+        own = {k: v for k, v in query_params(raw).items() if k not in V1_COMMON}
+        return self._act(params.get("Action"), params.get("Version"), own)
+
+    def _act(self, action: str | None, version: str | None, body: dict[str, Any]) -> JSONResponse:
+        if version != VERSION:
             return self._error("NoSuchVersion", "The version is not found.")
-        action = request.headers.get("x-tc-action")
         if action == "SendSms":
             return self._send_sms(body)
         if action == "PullSmsSendStatus":

@@ -207,6 +207,25 @@ async def test_business_failures_are_permanent(emu: AlipayEmulator, url: str) ->
     ]
 
 
+async def test_a_gateway_error_about_the_app_is_verified_and_permanent(
+    emu: AlipayEmulator, url: str
+) -> None:
+    """The gateway answers an app_id it does not know as `error_response`, signed like any reply."""
+    unknown = AlipayChannel(
+        AlipaySettings(
+            app_id="2021000999999999",
+            private_key=pem(APP_KEY),
+            alipay_public_key=public_b64(GATEWAY_KEY),
+            gateway=f"{url}/gateway.do",
+            timeout=FAST_TIMEOUT,
+        )
+    )
+    async with unknown as ch:
+        [answer] = await ch.send_batch([notice()])
+    assert (answer.outcome, answer.error_code) == (Outcome.PERMANENT, "isv.invalid-app-id")
+    assert emu.deliveries == []
+
+
 async def test_http_faults_and_timeouts(emu: AlipayEmulator, url: str) -> None:
     async with channel(url) as ch:
         await assert_transport_faults(emu, ch, notice, idempotent=False)

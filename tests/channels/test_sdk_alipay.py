@@ -160,6 +160,37 @@ def test_wrong_app_key_gets_alipays_invalid_signature_code(
     assert emu.deliveries == []
 
 
+class SendTwiceRequest(AlipayOpenAppMiniTemplatemessageSendRequest):
+    """The SDK's request under a method name Alipay does not have."""
+
+    def get_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_params()
+        params["method"] = "alipay.open.app.mini.templatemessage.sendtwice"
+        return params
+
+
+def test_an_unknown_method_is_alipays_invalid_method(
+    emu: AlipayEmulator,
+    url: str,
+    sent_queries: list[dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replies: list[bytes] = []
+    post = sdk_client.do_post
+
+    def keep_reply(*args: Any) -> bytes:
+        replies.append(post(*args))
+        return replies[-1]
+
+    monkeypatch.setattr(sdk_client, "do_post", keep_reply)
+    request = SendTwiceRequest(biz_model=send_request().biz_model)
+    response = parse(sdk(url).execute(request))
+    assert (response.code, response.sub_code) == ("40002", "isv.invalid-method")
+    assert sent_queries[0]["method"].endswith(".sendtwice")
+    assert replies[0].startswith(b'{"error_response":')  # signed: the SDK verified it
+    assert emu.deliveries == []
+
+
 def test_sdk_refuses_a_reply_signed_by_another_key(
     emu: AlipayEmulator, url: str, sent_queries: list[dict[str, str]]
 ) -> None:

@@ -99,22 +99,26 @@ def test_sdk_batch_send_is_accepted_with_a_biz_id(emu: AliyunSmsEmulator, url: s
     assert delivery.content["params"] == [{"name": "张三"}, {"name": "李四"}]
 
 
-@pytest.mark.parametrize("rpc", [False, True], ids=["acs3", "rpc"])
-def test_an_unknown_action_is_not_found(emu: AliyunSmsEmulator, url: str, rpc: bool) -> None:
-    params = Params(
-        action="SendSmsTwice",
+def api(action: str, method: str = "POST") -> Params:
+    """An SMS action as the SDK's generic `call_api` takes it."""
+    return Params(
+        action=action,
         version="2017-05-25",
         protocol="HTTPS",
         pathname="/",
-        method="POST",
+        method=method,
         auth_type="AK",
         style="RPC",
         req_body_type="formData",
         body_type="json",
     )
+
+
+@pytest.mark.parametrize("rpc", [False, True], ids=["acs3", "rpc"])
+def test_an_unknown_action_is_not_found(emu: AliyunSmsEmulator, url: str, rpc: bool) -> None:
     request = OpenApiRequest(query={"PhoneNumbers": PHONE})
     with pytest.raises(ClientException) as raised:
-        sdk(url, rpc=rpc).call_api(params, request, RuntimeOptions())
+        sdk(url, rpc=rpc).call_api(api("SendSmsTwice"), request, RuntimeOptions())
     assert (raised.value.code, raised.value.status_code) == ("InvalidAction.NotFound", 404)
     assert emu.deliveries == []
 
@@ -201,3 +205,26 @@ def test_v3_requests_are_held_to_the_signed_body_and_a_fresh_nonce(
     sneaked = acs3_request(url, params, nonce="n-4", unsigned={"x-acs-security-token": "t"})
     assert (sneaked.status_code, sneaked.json()["Code"]) == (400, "IncompleteSignature")
     assert [d.address for d in emu.deliveries] == [PHONE]
+
+
+@pytest.mark.parametrize(
+    ("rpc", "method", "in_body"),
+    [
+        (False, "GET", False),
+        (False, "POST", True),
+        (True, "GET", False),
+        (True, "POST", True),
+    ],
+    ids=["acs3-get", "acs3-form-body", "rpc-get", "rpc-form-body"],
+)
+def test_sdk_sends_by_get_or_with_parameters_in_the_body(
+    emu: AliyunSmsEmulator, url: str, rpc: bool, method: str, in_body: bool
+) -> None:
+    """The gateway takes an RPC action by GET or POST, its parameters in the query string or
+    the form body, under either signature; the SDK's generic call makes each layout."""
+    send = {**QUERY, "TemplateParam": '{"name":"张三"}', "OutId": f"layout-{method}"}
+    request = OpenApiRequest(body=send) if in_body else OpenApiRequest(query=send)
+    reply = sdk(url, rpc=rpc).call_api(api("SendSms", method), request, RuntimeOptions())
+    assert reply["body"]["Code"] == "OK" and reply["body"]["BizId"]
+    [delivery] = emu.deliveries
+    assert (delivery.key, delivery.address) == (f"layout-{method}", PHONE)

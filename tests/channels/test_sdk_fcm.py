@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import firebase_admin
@@ -148,25 +149,63 @@ async def test_adapter_assertion_verifies_with_google_auth(
         jwt.decode(assertion, certs=other_pem, audience=f"{url}/token")
 
 
-def test_token_endpoint_still_refuses_other_scopes_and_audiences(
+def assertion(url: str, **changed: Any) -> str:
+    """A service account assertion signed by google-auth's signer, with `changed` claims."""
+    now = int(time.time())
+    claims = {
+        "iss": EMAIL,
+        "scope": "https://www.googleapis.com/auth/cloud-platform",
+        "aud": "https://oauth2.googleapis.com/token",
+        "iat": now,
+        "exp": now + 3600,
+        **changed,
+    }
+    signer = crypt.RSASigner.from_service_account_info(service_account(url))
+    return jwt.encode(signer, claims).decode()
+
+
+@pytest.mark.parametrize(
+    ("changed", "description"),
+    [
+        ({"aud": "https://oauth2.example.com/token"}, "Invalid JWT: Failed audience check."),
+        ({"exp": int(time.time()) + 7200}, "Invalid JWT: Token must be a short-lived token"),
+        (
+            {"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
+            "Invalid JWT: Token must be a short-lived token",
+        ),
+        ({"iss": "someone@elsewhere.iam.gserviceaccount.com"}, "Invalid grant: account not found"),
+    ],
+    ids=["audience", "too-long", "expired", "account"],
+)
+def test_token_endpoint_refuses_each_fault_with_googles_description(
+    emu: FcmEmulator, url: str, changed: dict[str, Any], description: str
+) -> None:
+    granted = httpx.post(
+        f"{url}/token", data={"grant_type": JWT_GRANT, "assertion": assertion(url)}
+    )
+    assert granted.status_code == 200
+    refused = httpx.post(
+        f"{url}/token", data={"grant_type": JWT_GRANT, "assertion": assertion(url, **changed)}
+    )
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+    assert refused.json()["error_description"].startswith(description)
+    assert len(emu.tokens) == 1
+
+
+def test_a_token_without_an_fcm_scope_is_issued_and_refused_at_send(
     emu: FcmEmulator, url: str
 ) -> None:
     account = service_account(url)
     no_fcm = service_account_credentials.Credentials.from_service_account_info(
         account, scopes=["https://www.googleapis.com/auth/userinfo.email"]
     )
-    with pytest.raises(RefreshError, match="invalid_grant"):
-        no_fcm.refresh(google_requests.Request())
-    now = int(time.time())
-    claims = {
-        "iss": EMAIL,
-        "scope": "https://www.googleapis.com/auth/cloud-platform",
-        "aud": "https://oauth2.example.com/token",
-        "iat": now,
-        "exp": now + 3600,
-    }
-    signer = crypt.RSASigner.from_service_account_info(account)
-    elsewhere = jwt.encode(signer, claims).decode()
-    answer = httpx.post(f"{url}/token", data={"grant_type": JWT_GRANT, "assertion": elsewhere})
-    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")
-    assert emu.tokens == {}
+    no_fcm.refresh(google_requests.Request())
+    answer = httpx.post(
+        f"{url}/v1/projects/{PROJECT}/messages:send",
+        headers={"Authorization": f"Bearer {no_fcm.token}"},
+        json={"message": {"token": DEVICE, "notification": {"title": "会员日"}}},
+    )
+    error = answer.json()["error"]
+    assert (answer.status_code, error["status"]) == (403, "PERMISSION_DENIED")
+    assert error["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    assert emu.deliveries == []

@@ -1,17 +1,22 @@
 """The JPush emulator checked by JPush's own Python client (`jpush`), pointed at it through a
 zone of its own in the client's zone table (the client's way to choose a data centre). JPush
-authenticates with Basic auth, not a signature, so there is no signing function to compare the
-adapter's requests with; the adapter's own tests cover its Authorization header."""
+authenticates with Basic auth, not a signature: the adapter's Authorization header is compared
+with the one the client's own session puts on its requests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import jpush
 import pytest
+import requests
 
+from channels.base import Outcome
+from channels.push_jpush import JPushChannel, JPushSettings
 from emulators.jpush import JPushEmulator
+from tests.channels.conftest import message
 
 APP_KEY = "8103a4c628a0b98974ec1949"
 SECRET = "jpush-master-secret"
@@ -69,7 +74,36 @@ def test_sdk_validate_checks_like_a_push_and_delivers_nothing(
 
 
 def test_wrong_master_secret_is_unauthorized(emu: JPushEmulator, zone: str) -> None:
+    client = jpush.JPush(APP_KEY, "wrong", zone=zone)
+    answers: list[requests.Response] = []
+    client.session.hooks["response"].append(lambda answer, **_: answers.append(answer))
     with pytest.raises(jpush.Unauthorized):
-        notification(jpush.JPush(APP_KEY, "wrong", zone=zone)).send()
+        notification(client).send()
+    [answer] = answers
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, 1004)
     assert emu.traffic == [("/v3/push", 401)]
     assert emu.deliveries == []
+
+
+def sdk_authorization(url: str, secret: str) -> str:
+    """The Authorization header the client's session puts on a push."""
+    session = jpush.JPush(APP_KEY, secret).session
+    prepared = session.prepare_request(requests.Request("POST", f"{url}/v3/push"))
+    return str(prepared.headers["Authorization"])
+
+
+async def test_adapter_authorizes_as_the_sdks_session_does(emu: JPushEmulator, url: str) -> None:
+    captured: list[httpx.Request] = []
+
+    async def capture(request: httpx.Request) -> None:
+        captured.append(request)
+
+    settings = JPushSettings(app_key=APP_KEY, master_secret=SECRET, base_url=url)
+    client = httpx.AsyncClient(event_hooks={"request": [capture]})
+    async with JPushChannel(settings, client=client) as channel:
+        [sent] = await channel.send_batch([message(DEVICE, "push", subject="会员日")])
+    await client.aclose()
+    assert sent.outcome is Outcome.SENT
+    assert {r.url.path for r in captured} == {"/v3/push/cid", "/v3/push"}
+    assert {r.headers["authorization"] for r in captured} == {sdk_authorization(url, SECRET)}
+    assert sdk_authorization(url, SECRET) != sdk_authorization(url, "another-secret")

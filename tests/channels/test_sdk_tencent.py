@@ -1,5 +1,6 @@
 """The Tencent Cloud SMS emulator as the official SDK (`tencentcloud-sdk-python-sms`) sees it,
-by POST and by GET, and the adapter's signature as the SDK's signer computes it."""
+by POST and by GET, signed TC3 (with the body or UNSIGNED-PAYLOAD) or v1 (HmacSHA1, HmacSHA256),
+and the adapter's signature as the SDK's signer computes it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,21 @@ SECRET_KEY = "tencent-sdk-secret"
 APP_ID = "1400006666"
 SIGN = "欧姆尼零售"
 PHONE = "+8613800138000"
+TC3 = "TC3-HMAC-SHA256"
+UNSIGNED = "/unsigned-payload"
+# Every way API 3.0 takes a call: TC3 by POST or GET, TC3 over UNSIGNED-PAYLOAD, v1 by GET or
+# form POST with either HMAC.
+LAYOUTS = [
+    ("POST", TC3),
+    ("GET", TC3),
+    ("POST", TC3 + UNSIGNED),
+    ("GET", TC3 + UNSIGNED),
+    ("GET", "HmacSHA1"),
+    ("POST", "HmacSHA1"),
+    ("GET", "HmacSHA256"),
+    ("POST", "HmacSHA256"),
+]
+LAYOUT_IDS = [f"{method}-{sign}" for method, sign in LAYOUTS]
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +56,24 @@ def emu() -> TencentSmsEmulator:
     )
 
 
-def profile(url: str, method: str) -> ClientProfile:
+def profile(url: str, method: str, sign: str = TC3) -> ClientProfile:
     http = HttpProfile(endpoint=url.removeprefix("http://"), reqMethod=method)
     http.scheme = "http"
-    return ClientProfile(httpProfile=http)
+    made = ClientProfile(signMethod=sign.removesuffix(UNSIGNED), httpProfile=http)
+    made.unsignedPayload = sign.endswith(UNSIGNED)
+    return made
 
 
 def sdk(
-    url: str, *, method: str = "POST", secret_id: str = SECRET_ID, key: str = SECRET_KEY
+    url: str,
+    *,
+    method: str = "POST",
+    sign: str = TC3,
+    secret_id: str = SECRET_ID,
+    key: str = SECRET_KEY,
 ) -> sms_client.SmsClient:
     cred = credential.Credential(secret_id, key)
-    return sms_client.SmsClient(cred, "ap-guangzhou", profile(url, method))
+    return sms_client.SmsClient(cred, "ap-guangzhou", profile(url, method, sign))
 
 
 def send_request(context: str) -> models.SendSmsRequest:
@@ -64,11 +87,11 @@ def send_request(context: str) -> models.SendSmsRequest:
     return request
 
 
-@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize(("method", "sign"), LAYOUTS, ids=LAYOUT_IDS)
 def test_sdk_send_is_accepted_with_a_serial_number(
-    emu: TencentSmsEmulator, url: str, method: str
+    emu: TencentSmsEmulator, url: str, method: str, sign: str
 ) -> None:
-    reply = sdk(url, method=method).SendSms(send_request("sdk-1"))
+    reply = sdk(url, method=method, sign=sign).SendSms(send_request("sdk-1"))
     [status] = reply.SendStatusSet
     assert (status.Code, status.PhoneNumber, status.SessionContext) == ("Ok", PHONE, "sdk-1")
     assert status.SerialNo
@@ -76,38 +99,42 @@ def test_sdk_send_is_accepted_with_a_serial_number(
     assert delivery.content == {"params": ["8折"], "session_context": "sdk-1"}
 
 
-@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize(("method", "sign"), LAYOUTS, ids=LAYOUT_IDS)
 def test_sdk_with_a_wrong_key_gets_signature_failure(
-    emu: TencentSmsEmulator, url: str, method: str
+    emu: TencentSmsEmulator, url: str, method: str, sign: str
 ) -> None:
     with pytest.raises(TencentCloudSDKException) as raised:
-        sdk(url, method=method, key="not-the-key").SendSms(send_request("sdk-2"))
+        sdk(url, method=method, sign=sign, key="not-the-key").SendSms(send_request("sdk-2"))
     assert raised.value.get_code() == "AuthFailure.SignatureFailure"
     assert emu.deliveries == []
 
 
-def test_sdk_with_an_unknown_secret_id_is_refused(url: str) -> None:
+@pytest.mark.parametrize("sign", [TC3, "HmacSHA256"])
+def test_sdk_with_an_unknown_secret_id_is_refused(url: str, sign: str) -> None:
     with pytest.raises(TencentCloudSDKException) as raised:
-        sdk(url, secret_id="AKIDnobody").SendSms(send_request("sdk-3"))
+        sdk(url, sign=sign, secret_id="AKIDnobody").SendSms(send_request("sdk-3"))
     assert raised.value.get_code() == "AuthFailure.SecretIdNotFound"
 
 
-def test_an_unknown_action_is_refused_as_tencent_does(url: str) -> None:
+@pytest.mark.parametrize("sign", [TC3, "HmacSHA256"])
+def test_an_unknown_action_is_refused_as_tencent_does(url: str, sign: str) -> None:
     client = CommonClient(
         "sms",
         "2021-01-11",
         credential.Credential(SECRET_ID, SECRET_KEY),
         "ap-guangzhou",
-        profile(url, "POST"),
+        profile(url, "POST", sign),
     )
     with pytest.raises(TencentCloudSDKException) as raised:
         client.call_json("SendSmsTwice", {})
     assert raised.value.get_code() == "InvalidAction"
 
 
-@pytest.mark.parametrize("method", ["POST", "GET"])
-def test_sdk_pulls_each_settled_status_once(emu: TencentSmsEmulator, url: str, method: str) -> None:
-    client = sdk(url, method=method)
+@pytest.mark.parametrize(("method", "sign"), [("POST", TC3), ("GET", TC3), ("GET", "HmacSHA1")])
+def test_sdk_pulls_each_settled_status_once(
+    emu: TencentSmsEmulator, url: str, method: str, sign: str
+) -> None:
+    client = sdk(url, method=method, sign=sign)
     serial = client.SendSms(send_request("sdk-4")).SendStatusSet[0].SerialNo
     pull = models.PullSmsSendStatusRequest()
     pull.Limit = 10
