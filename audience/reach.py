@@ -53,45 +53,55 @@ ADDRESS_COLUMN = {
 }
 
 
-def _latest_granted(channels: Sequence[str], purpose: str) -> Select[str, int]:
+def _latest_granted(
+    channels: Sequence[str], purpose: str, among: Select[int] | None = None
+) -> Select[str, int]:
     """(channel, customer_id) whose latest ledger event for channel + purpose is a grant.
 
     One grouped pass: max(id · 2 + granted) orders events exactly as max(id) does, and its
     lowest bit is the latest event's `granted`, so no join back to the ledger is needed.
+    `among`: only these customers' events (a batch reads its own, not the whole ledger).
     """
     ce = ConsentEvent
     latest = func.max(ce.id * 2 + case((ce.granted.is_(True), 1), else_=0))
+    mine = [ce.customer_id.in_(among)] if among is not None else []
     return (
         select(ce.channel, ce.customer_id)
-        .where(ce.purpose == purpose, ce.channel.in_(list(channels)))
+        .where(ce.purpose == purpose, ce.channel.in_(list(channels)), *mine)
         .group_by(ce.channel, ce.customer_id)
         .having(latest % 2 == 1)
     )
 
 
-def consented(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
+def consented(
+    channel: str, purpose: str = MARKETING, among: Select[int] | None = None
+) -> ColumnElement[bool]:
     """Customers whose latest consent event for channel + purpose is a grant."""
-    granted = _latest_granted([channel], purpose).subquery()
+    granted = _latest_granted([channel], purpose, among).subquery()
     return Customer.id.in_(select(granted.c.customer_id))
 
 
-def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
-    return and_(consented(channel, purpose), not_suppressed(channel), allowed(channel))
+def contactable(
+    channel: str, purpose: str = MARKETING, among: Select[int] | None = None
+) -> ColumnElement[bool]:
+    return and_(consented(channel, purpose, among), not_suppressed(channel), allowed(channel))
 
 
-def gate_open(gate: Gate) -> ColumnElement[bool]:
+def gate_open(gate: Gate, among: Select[int] | None = None) -> ColumnElement[bool]:
     """Customers a channel gate lets through: outside its countries (an unknown country counts
     as the default jurisdiction), or with a current grant for its purpose."""
-    through = consented(gate.channel, gate.purpose) if gate.purpose else false()
+    through = consented(gate.channel, gate.purpose, among) if gate.purpose else false()
     if gate.countries is None:
         return through
     home = func.coalesce(Customer.country, gate.default_country)
     return or_(home.not_in(sorted(gate.countries)), through)
 
 
-def gated(gates: Sequence[Gate], channel: str) -> list[ColumnElement[bool]]:
+def gated(
+    gates: Sequence[Gate], channel: str, among: Select[int] | None = None
+) -> list[ColumnElement[bool]]:
     """The gate predicates of one channel (none: it is not gated)."""
-    return [gate_open(g) for g in gates if g.channel == channel]
+    return [gate_open(g, among) for g in gates if g.channel == channel]
 
 
 def has_address(channel: str) -> ColumnElement[bool]:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    exists,
     literal,
     select,
     update,
@@ -34,8 +33,7 @@ from models.journey_tables import JourneyPosition as JP
 from models.journey_tables import JourneyVisit as JV
 from models.spec import CampaignSpec
 from models.tables import Customer, UtcDateTime
-from models.tables import PlannedSend as PS
-from planning.step_sends import assignment, plan_step_sends
+from planning.step_sends import assignment, has_step_send, plan_step_sends
 from profiles.sqlutil import analyze, temp_table
 
 
@@ -112,11 +110,7 @@ def _visit(session: Session, j: Journey, moving: Table, target: str) -> None:
         # the variant is the hash's (as its send's); no send at the step: no channel reached
         # them. Both per row on the customer's key: no join over the campaign's sends.
         variant = assignment(j.campaign_id, step, moving.c.customer_id, j.winners.get(target))[0]
-        sent_here = exists().where(
-            PS.campaign_id == j.campaign_id,
-            PS.customer_id == moving.c.customer_id,
-            PS.step == target,
-        )
+        sent_here = has_step_send(j.campaign_id, j.spec, step, moving.c.customer_id)
         outcome = case((~sent_here, "no_channel"), else_=None)
     rows = select(
         literal(j.campaign_id),

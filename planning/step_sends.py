@@ -106,7 +106,10 @@ def template_expr(
 
 
 def send_key(
-    campaign_id: str, customer: ColumnElement[int], channel: ColumnElement[str], step: str
+    campaign_id: str,
+    customer: SQLColumnExpression[int],
+    channel: SQLColumnExpression[str],
+    step: str,
 ) -> ColumnElement[str]:
     """One send per customer, channel and step: a retry, replay or loop back never sends twice."""
     return (
@@ -116,6 +119,21 @@ def send_key(
         + channel
         + literal(f":{step}")
     )
+
+
+def has_step_send(
+    campaign_id: str, spec: CampaignSpec, step: Step, customer: SQLColumnExpression[int]
+) -> ColumnElement[bool]:
+    """Whether the customer has a send of this step, on any of its channels.
+
+    Probed by idempotency key (unique index), one per channel: the step's rows are often just
+    written, and a filter on campaign and step then looks empty to the planner, whose
+    nested loop over them grows with the square of the customers moving."""
+    keys = [
+        send_key(campaign_id, customer, literal(p.channel), step.id)
+        for p in narrowed(spec, step).channels
+    ]
+    return exists().where(PlannedSend.idempotency_key.in_(keys))
 
 
 def plan_step_sends(
@@ -133,14 +151,13 @@ def plan_step_sends(
     table = unit_costs()
     costs: dict[str, Decimal] = {p.channel: unit_cost(p, table) for p in own.channels}
     gates = channel_gates(own, load_config())
-    reach = {c: and_(has_address(c), contactable(c), *gated(gates, c)) for c in costs}
     ids = customers.subquery()
+    batch = select(ids.c[0])
+    reach = {
+        c: and_(has_address(c), contactable(c, among=batch), *gated(gates, c, batch)) for c in costs
+    }
     # a loop back to the step: its send was made (or closed) already, maybe on another channel
-    had_it = exists().where(
-        PlannedSend.campaign_id == campaign_id,
-        PlannedSend.customer_id == Customer.id,
-        PlannedSend.step == step.id,
-    )
+    had_it = has_step_send(campaign_id, spec, step, Customer.id)
     chosen = (
         select(
             Customer.id.label("cid"),
