@@ -81,10 +81,8 @@ def consented(
     return Customer.id.in_(select(granted.c.customer_id))
 
 
-def contactable(
-    channel: str, purpose: str = MARKETING, among: Select[int] | None = None
-) -> ColumnElement[bool]:
-    return and_(consented(channel, purpose, among), not_suppressed(channel), allowed(channel))
+def contactable(channel: str, purpose: str = MARKETING) -> ColumnElement[bool]:
+    return and_(consented(channel, purpose), not_suppressed(channel), allowed(channel))
 
 
 def gate_open(gate: Gate, among: Select[int] | None = None) -> ColumnElement[bool]:
@@ -109,22 +107,26 @@ def has_address(channel: str) -> ColumnElement[bool]:
     return true() if column is None else column.is_not(None)
 
 
+def granted_masks(
+    channels: Sequence[str], purpose: str = MARKETING, among: Select[int] | None = None
+) -> Select[int, int]:
+    """customer_id → mask of current grants (bit i: channels[i]), one row each (`among`: of
+    those customers only)."""
+    latest = _latest_granted(channels, purpose, among).subquery()
+    bit = case(*((latest.c.channel == c, 1 << i) for i, c in enumerate(channels)), else_=0)
+    return select(latest.c.customer_id, func.sum(bit).label("mask")).group_by(latest.c.customer_id)
+
+
 @contextmanager
 def granted_table(
     session: Session, channels: Sequence[str], purpose: str = MARKETING
 ) -> Iterator[Table]:
-    """Temp table customer_id → mask of current grants (bit i: channels[i]), one row each."""
-    latest = _latest_granted(channels, purpose).subquery()
-    bit = case(*((latest.c.channel == c, 1 << i) for i, c in enumerate(channels)), else_=0)
+    """`granted_masks` of the whole base in a temp table, for joins over millions of rows."""
     with temp_table(
         session, "tmp_granted", Column("customer_id", BigInteger), Column("mask", Integer)
     ) as table:
-        table.info["channels"] = list(channels)
         session.execute(
-            table.insert().from_select(
-                ["customer_id", "mask"],
-                select(latest.c.customer_id, func.sum(bit)).group_by(latest.c.customer_id),
-            )
+            table.insert().from_select(["customer_id", "mask"], granted_masks(channels, purpose))
         )
         analyze(session, table)
         yield table
@@ -137,13 +139,14 @@ class ReachJoin:
     reachable: dict[str, ColumnElement[bool]]  # … and an address to send to
 
 
-def join_reach(joined: FromClause, grants: Table) -> ReachJoin:
-    """Outer-join the grants (one hash join) onto a FROM that contains `customers`."""
+def join_reach(joined: FromClause, grants: FromClause, channels: Sequence[str]) -> ReachJoin:
+    """Outer-join the grants of `channels` (`granted_masks`, one hash join) onto a FROM that
+    contains `customers`."""
     joined = joined.outerjoin(grants, grants.c.customer_id == Customer.id)
     mask = func.coalesce(grants.c.mask, 0)
     ok: dict[str, ColumnElement[bool]] = {}
     reach: dict[str, ColumnElement[bool]] = {}
-    for i, channel in enumerate(grants.info["channels"]):
+    for i, channel in enumerate(channels):
         ok[channel] = and_(mask.op("&")(1 << i) != 0, not_suppressed(channel), allowed(channel))
         reach[channel] = and_(has_address(channel), ok[channel])
     return ReachJoin(joined, ok, reach)

@@ -42,7 +42,7 @@ def take_snapshot(
         base = Customer.__table__.outerjoin(
             CustomerProfile, CustomerProfile.customer_id == Customer.id
         )
-        reach = join_reach(base, grants)
+        reach = join_reach(base, grants, channels)
         reason = case(
             (or_(*reach.reachable.values()), None),
             (or_(*reach.contactable.values()), "no_address"),
@@ -81,7 +81,9 @@ def count_snapshot(
     holdout = sum(n for held, _, n in groups if held)
     excluded = {reason: n for held, reason, n in groups if reason is not None and not held}
     targeted = sum(n for held, reason, n in groups if reason is None and not held)
-    joined = join_reach(am.__table__.join(Customer, Customer.id == am.customer_id), grants)
+    joined = join_reach(
+        am.__table__.join(Customer, Customer.id == am.customer_id), grants, channels
+    )
     per_channel = [
         func.coalesce(func.sum(case((joined.reachable[c], 1), else_=0)), 0) for c in channels
     ]

@@ -179,7 +179,7 @@ def fill_plan(
     base = am.__table__.join(Customer, Customer.id == am.customer_id).outerjoin(
         cp, cp.customer_id == am.customer_id
     )
-    reach = join_reach(base, tables["grants"])
+    reach = join_reach(base, tables["grants"], list(costs))
     gates = channel_gates(spec, load_config())
     reachable = {c: and_(ok, *gated(gates, c)) for c, ok in reach.reachable.items()}
     member = (

@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from sqlalchemy import SQLColumnExpression, String, and_, case, cast, exists, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from audience.holdout import bucket_expr, threshold
-from audience.reach import contactable, gated, has_address
+from audience.reach import gated, granted_masks, join_reach
 from compliance.config import load_config
 from compliance.gates import channel_gates
 from db.upsert import dialect_insert
@@ -153,24 +153,37 @@ def plan_step_sends(
     gates = channel_gates(own, load_config())
     ids = customers.subquery()
     batch = select(ids.c[0])
-    reach = {
-        c: and_(has_address(c), contactable(c, among=batch), *gated(gates, c, batch)) for c in costs
-    }
     # a loop back to the step: its send was made (or closed) already, maybe on another channel
     had_it = has_step_send(campaign_id, spec, step, Customer.id)
+    grants = granted_masks(list(costs), among=batch).subquery()
+    reach = join_reach(
+        Customer.__table__.join(ids, ids.c[0] == Customer.id).outerjoin(
+            CustomerProfile, CustomerProfile.customer_id == Customer.id
+        ),
+        grants,
+        list(costs),
+    )
+    reachable = {c: and_(ok, *gated(gates, c, batch)) for c, ok in reach.reachable.items()}
     chosen = (
-        select(
-            Customer.id.label("cid"),
-            channel_choice(own, costs, reach).label("channel"),
-        )
-        .select_from(
-            Customer.__table__.join(ids, ids.c[0] == Customer.id).outerjoin(
-                CustomerProfile, CustomerProfile.customer_id == Customer.id
-            )
-        )
+        select(Customer.id.label("cid"), channel_choice(own, costs, reachable).label("channel"))
+        .select_from(reach.joined)
         .where(Customer.erased_at.is_(None), ~had_it)
         .subquery()
     )
+    _insert_sends(session, campaign_id, spec, step, chosen, costs, now, winner)
+
+
+def _insert_sends(
+    session: Session,
+    campaign_id: str,
+    spec: CampaignSpec,
+    step: Step,
+    chosen: Subquery,
+    costs: dict[str, Decimal],
+    now: datetime,
+    winner: str | None,
+) -> None:
+    """The chosen customers' sends with variant, template, cost and key (each made once)."""
     variant, status = assignment(campaign_id, step, chosen.c.cid, winner)
     rows = select(
         literal(campaign_id),

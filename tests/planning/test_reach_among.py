@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from audience.reach import contactable
+from audience.reach import granted_masks
 from models.tables import Customer
 from tests.profiles.seed import consent, customer
 
@@ -15,18 +15,15 @@ def test_a_batch_reads_its_own_ledger_and_decides_as_the_whole_base(session: Ses
     for cid in (1, 2, 3, 4):
         customer(session, cid, phone_enc=b"p")
     consent(session, 1, "sms")
+    consent(session, 1, "email")
     consent(session, 2, "sms")
     consent(session, 2, "sms", granted=False)  # the latest event decides: refused
-    consent(session, 4, "sms")
+    consent(session, 4, "sms")  # not in the batch
     batch = select(Customer.id).where(Customer.id.in_([1, 2, 3]))
 
-    def reached(among: Select[int] | None) -> set[int]:
-        rows = session.execute(
-            select(Customer.id).where(Customer.id.in_([1, 2, 3]), contactable("sms", among=among))
-        )
-        return set(rows.scalars())
+    def masks(among: Select[int] | None) -> dict[int, int]:
+        rows = session.execute(granted_masks(["sms", "email"], among=among))
+        return {r.customer_id: r.mask for r in rows}
 
-    assert reached(batch) == reached(None) == {1}
-    compiled = str(contactable("sms", among=batch).compile())
-    assert "consent_events.customer_id IN" in compiled  # the ledger pass is the batch's only
-    assert "consent_events.customer_id IN" not in str(contactable("sms").compile())
+    assert masks(batch) == {1: 0b11}
+    assert masks(None) == {1: 0b11, 4: 0b01}
