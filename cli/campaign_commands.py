@@ -142,7 +142,7 @@ def reject(
     reason: Annotated[str, typer.Option(help="Why (required).")],
     key: KeyOpt = None,
 ) -> None:
-    """Reject a campaign's plan and budget."""
+    """Reject a campaign's plan and budget, or a recurring campaign's current version."""
     _decision(campaign_id, "reject", as_, key, reason)
 
 

@@ -89,16 +89,21 @@ def start_series(cfg: Settings, spec: CampaignSpec, requester: str, series_id: s
             except NotAllowed as exc:
                 raise OperatorError(f"refused: {exc}") from None
             series = get_series(session, sid)
-            if change != "unchanged":
-                await put_series_schedule(
+            state = approval_state(session, series)
+            # a new version waits for approval; the same one again only recreates a schedule
+            # deleted in Temporal
+            await _schedule_call(
+                sid,
+                lambda: put_series_schedule(
                     temporal,
                     inp,
                     timing,
                     cfg.task_queue,
-                    paused=True,
-                    note=f"{spec.name}: version {series.fingerprint} awaits approval",
-                )
-            state = approval_state(session, series)
+                    paused=state != "approved",
+                    note=f"{spec.name}: version {series.fingerprint} {state}",
+                    replace=change != "unchanged",
+                ),
+            )
             version = series.fingerprint
         polled = await worker_polls(temporal, cfg.temporal_namespace, cfg.task_queue)
         return change, version, state, polled

@@ -65,13 +65,17 @@ async def put_series_schedule(
     task_queue: str,
     paused: bool,
     note: str,
+    replace: bool = True,
 ) -> ScheduleHandle:
-    """Create the series' schedule, or replace the one there (timing, action and state)."""
+    """Create the series' schedule, or replace the one there (timing, action and state);
+    with `replace` false, one that is there stays as it is (a pause an operator set, too)."""
     new = series_schedule(inp, timing, task_queue, paused, note)
     try:
         return await client.create_schedule(schedule_id(inp.series_id), new)
     except ScheduleAlreadyRunningError:
         handle = client.get_schedule_handle(schedule_id(inp.series_id))
+        if not replace:
+            return handle
 
         def change(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=new)

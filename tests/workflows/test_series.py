@@ -271,4 +271,16 @@ async def test_a_changed_series_runs_again_only_once_approved_again(
             spec = conn.scalar(select(Campaign.spec).where(Campaign.id == run.campaign_id))
         assert spec is not None and spec["channels"][0]["body"] == new_body
         await campaign(dev_env, run.campaign_id).cancel()
-        await handle.delete()
+
+    # a schedule deleted in Temporal (not with `schedules delete`): one line, and starting the
+    # same spec again recreates it as it was (approved: running)
+    await handle.delete()
+    refused(
+        await cli(env, "schedules", "pause", sid, "--as", "王芳"),
+        f"series {sid} has no schedule in Temporal (series-{sid}); start its spec again",
+    )
+    body = str(series_spec(tmp_path, body=new_body))
+    again = ok(await cli(env, "start", body, "--as", "王芳", "--id", sid))
+    assert "unchanged" in again.err
+    assert not (await handle.describe()).schedule.state.paused
+    await handle.delete()
