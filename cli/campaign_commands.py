@@ -16,6 +16,7 @@ from cli.errors import OperatorError
 from cli.operations import decide, signal, start_campaign, status
 from cli.people_commands import KeyOpt, signed_by
 from cli.preview_commands import refuse_loopback_links, refuse_what_would_fail
+from cli.series_commands import decide_series_cli, is_series, start_series
 from cli.spec_file import load_spec_file
 from cli.watch_commands import follow
 from compliance.check import Severity, check_content
@@ -35,12 +36,18 @@ def start(
     campaign_id: Annotated[str | None, typer.Option("--id", help="Choose the id.")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Then follow it live.")] = False,
 ) -> None:
-    """Validate SPEC_FILE and start its campaign workflow (as --as or $OMNIREACH_ACTOR)."""
+    """Validate SPEC_FILE and start its campaign workflow (as --as or $OMNIREACH_ACTOR); a
+    spec with `schedule:` creates (or changes) a recurring campaign, approved once."""
     spec = load_spec_file(spec_file, datetime.now(UTC))
     refuse_unsafe_content(spec)
     refuse_loopback_links(spec)
     requester = actor(as_, "start")
     cfg = load_settings()
+    if spec.schedule is not None:
+        if watch:
+            raise OperatorError("--watch follows one campaign; a recurring one has many runs", 2)
+        start_series(cfg, spec, requester, campaign_id)
+        return
 
     async def go() -> tuple[str, bool | None]:
         temporal = await client(cfg)
@@ -77,6 +84,9 @@ def refuse_unsafe_content(spec: CampaignSpec) -> None:
         raise OperatorError(f"spec refused by the content rules: {lines}", 2)
 
 
+SERIES_UPDATES = {"approve", "reject"}  # what a recurring campaign's id can receive
+
+
 def current_digest(cfg: Settings, campaign_id: str) -> str:
     """The fingerprint of the plan as it stands: what `plan` shows the approver."""
     with session_scope(engine_for(cfg.database_url)) as session:
@@ -95,6 +105,9 @@ def _decision(
     """Sign the decision with the decider's key and send it; approvals bind to the plan
     fingerprint shown (the current one when --plan is not given)."""
     cfg = load_settings()
+    if update in SERIES_UPDATES and is_series(cfg, campaign_id):
+        decide_series_cli(campaign_id, update, by, key, comment, plan)
+        return
     if plan is None and update == "approve":
         plan = current_digest(cfg, campaign_id)
     signed = signed_by(key, by, update, campaign_id, plan_digest=plan, comment=comment)
@@ -117,7 +130,8 @@ def approve(
     plan: Annotated[str | None, typer.Option(help="The plan fingerprint shown by `plan`.")] = None,
     key: KeyOpt = None,
 ) -> None:
-    """Approve a campaign's plan and budget (as an approver; never your own campaign)."""
+    """Approve a campaign's plan and budget, or a recurring campaign's current version (as an
+    approver; never your own)."""
     _decision(campaign_id, "approve", as_, key, comment, plan)
 
 
@@ -128,7 +142,7 @@ def reject(
     reason: Annotated[str, typer.Option(help="Why (required).")],
     key: KeyOpt = None,
 ) -> None:
-    """Reject a campaign's plan and budget."""
+    """Reject a campaign's plan and budget, or a recurring campaign's current version."""
     _decision(campaign_id, "reject", as_, key, reason)
 
 

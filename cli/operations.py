@@ -6,12 +6,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.errors import OperatorError
 from models.contracts import TERMINAL, CampaignInput, CampaignStatus, Decision
-from models.search_attributes import CAMPAIGN_OBJECTIVE, CAMPAIGN_OWNER, CAMPAIGN_PHASE
+from models.search_attributes import at_start
 from models.spec import CampaignSpec
 from orchestration.search_attributes import create_command, missing_search_attributes
 from orchestration.task_queue import no_worker_hint
@@ -80,13 +79,7 @@ async def _start(
         task_queue=settings.task_queue,
         # the Temporal UI shows the memo (decoded by the codec server): no customer data in it
         memo={"name": spec.name, "owner": spec.owner},
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CAMPAIGN_PHASE, "research"),
-                SearchAttributePair(CAMPAIGN_OBJECTIVE, spec.objective),
-                SearchAttributePair(CAMPAIGN_OWNER, spec.owner),
-            ]
-        ),
+        search_attributes=at_start(spec.objective, spec.owner),
     )
 
 

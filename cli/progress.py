@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activities.governance import approvals_needed
 from db.campaigns import get_campaign
+from governance.approvals import approvals_needed
 from models.spec import ApprovalPolicy
 from models.tables import Approval, Campaign, Delivery, PlannedSend
 

@@ -199,6 +199,14 @@ def load_spec_file(path: Path, now: datetime) -> CampaignSpec:
         ) from None
     except ValueError as exc:
         raise OperatorError(f"{path}: {cut(str(exc), MESSAGE)}", BAD_SPEC) from None
+    if spec.schedule is not None:  # each run's window starts at its scheduled time
+        until = spec.schedule.until
+        if until is not None and until <= now:
+            raise OperatorError(
+                f"{path}: schedule.until {until.isoformat()} is already past: no run would start",
+                BAD_SPEC,
+            )
+        return spec
     end = spec.send_window.end
     if end <= now:
         raise OperatorError(

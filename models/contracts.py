@@ -84,6 +84,15 @@ class SendingState(BaseModel):
     entered: bool = False  # a journey's customers are at their steps (a run before entered them)
 
 
+class SeriesApproval(BaseModel):
+    """What a run of an approved series carries instead of waiting for a person: the version
+    (fingerprint) of the series that was approved, and by whom."""
+
+    series_id: str
+    fingerprint: str
+    approved_by: list[str]
+
+
 class CampaignInput(BaseModel):
     campaign_id: str
     spec: CampaignSpec
@@ -94,6 +103,33 @@ class CampaignInput(BaseModel):
     # Events per run before sending continues as new, so history stays this size at any audience.
     history_limit: int = Field(default=500, ge=20)
     resume: SendingState | None = None
+    series: SeriesApproval | None = None  # a run of a recurring campaign, approved with it
+
+
+class SeriesRunInput(BaseModel):
+    """What a series' Temporal Schedule passes each time: the series and the send settings of
+    the campaigns it starts (the spec is read from the database, as approved)."""
+
+    series_id: str
+    requested_by: str
+    slot_seconds: int = Field(default=60, ge=1, le=3600)
+    send_lanes: int = Field(default=4, ge=1, le=32)
+    send_max_items: int = Field(default=5000, ge=1)
+
+
+class SeriesRunStart(BaseModel):
+    series_id: str
+    scheduled_at: datetime
+
+
+class SeriesRunPlan(BaseModel):
+    """A scheduled time's run: the campaign to start with its spec and budget, or (no
+    campaign id) why none starts."""
+
+    detail: str
+    campaign_id: str | None = None
+    spec: CampaignSpec | None = None
+    approval: SeriesApproval | None = None
 
 
 class Decision(BaseModel):

@@ -8,6 +8,7 @@ from models import (  # noqa: F401
     ingest_tables,
     journey_tables,
     quota_tables,
+    series_tables,
     tables,
 )
 from models.tables import Base

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -19,6 +20,7 @@ from pydantic import (
 
 from models.audience import ChannelName, Filter
 from models.broadcast_lines import BroadcastLines
+from models.cron import check_cron
 from models.durations import Duration
 from models.journey import Goal, Step, check_journey
 
@@ -116,6 +118,32 @@ class Budget(_Spec):
     currency: Literal["CNY", "USD", "EUR", "HKD"] = "CNY"
 
 
+class Schedule(_Spec):
+    """A recurring campaign: a run at each `cron` time in `timezone`, each with the spec's
+    `budget.limit`, together never more than `total_budget`, and none after `until`."""
+
+    cron: str = Field(min_length=1, max_length=120)
+    timezone: str = Field(min_length=1, max_length=64)
+    total_budget: Decimal = Field(gt=0, le=MONEY_MAX)
+    until: AwareDatetime | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (such as Asia/Shanghai)"
+            ) from None
+        return value
+
+
 class Kpi(_Spec):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -165,6 +193,8 @@ class CampaignSpec(_Spec):
     # A journey: send, wait and branch steps from the first; none: one send per customer.
     steps: list[Step] | None = Field(default=None, min_length=1, max_length=50)
     exit_when: Goal | None = None
+    # A recurring campaign (a series): see Schedule; none: the campaign runs once.
+    schedule: Schedule | None = None
     _contents: dict[ContentKey, ChannelPlan] = PrivateAttr(default_factory=dict)
 
     @field_validator("audience", mode="before")
@@ -186,6 +216,15 @@ class CampaignSpec(_Spec):
             seen.add(plan.channel)
         if self.channels and any(p.channel == "email" and not p.subject for p in self.channels):
             raise ValueError("the email channel needs a subject")
+        return self
+
+    @model_validator(mode="after")
+    def _series_budget(self) -> CampaignSpec:
+        if self.schedule is not None and self.schedule.total_budget < self.budget.limit:
+            raise ValueError(
+                f"schedule.total_budget {self.schedule.total_budget} is less than budget.limit "
+                f"{self.budget.limit} (what each run may spend)"
+            )
         return self
 
     @field_validator("steps")

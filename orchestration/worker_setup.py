@@ -21,11 +21,13 @@ from activities import (
     retention,
     review,
     sending,
+    series,
 )
 from workflows.campaign import CampaignWorkflow
 from workflows.profile_refresh import ProfileRefreshWorkflow
 from workflows.receipt_pull import ReceiptPullWorkflow
 from workflows.retention_purge import RetentionPurgeWorkflow
+from workflows.series_run import SeriesRunWorkflow
 
 ACTIVITIES: list[Callable[..., Any]] = [
     bookkeeping.register_campaign,
@@ -49,6 +51,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     profiles.refresh_all_profiles,
     retention.purge_expired_data,
     receipts.pull_sms_receipts,
+    series.prepare_series_run,
 ]
 
 
@@ -58,8 +61,8 @@ def build_worker(
     max_activities: int = 16,
     activities: Sequence[Callable[..., Any]] = tuple(ACTIVITIES),
 ) -> Worker:
-    """A worker for campaigns, profile refreshes, retention purges and receipt pulls: workflows
-    plus every activity, sync ones on a thread pool."""
+    """A worker for campaigns, their series' runs, profile refreshes, retention purges and
+    receipt pulls: workflows plus every activity, sync ones on a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -68,6 +71,7 @@ def build_worker(
             ProfileRefreshWorkflow,
             RetentionPurgeWorkflow,
             ReceiptPullWorkflow,
+            SeriesRunWorkflow,
         ],
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),

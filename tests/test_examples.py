@@ -45,3 +45,12 @@ def test_the_readme_journey_is_valid_with_the_examples_channels() -> None:
     window = {"start": "2030-01-01T09:00:00+08:00", "end": "2030-01-01T10:00:00+08:00"}
     spec = CampaignSpec.model_validate(doc | steps | {"send_window": window})
     assert [s.id for s in spec.steps or []] == [s["id"] for s in doc["steps"]]
+
+
+def test_the_readme_schedule_is_valid_with_the_weekly_example() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8").split("### Recurring campaigns", 1)[1]
+    shown = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])
+    doc = yaml.safe_load((ROOT / "examples" / "weekly-campaign.yaml").read_text("utf-8"))
+    window = {"start": "2030-01-01T09:00:00+08:00", "end": "2030-01-01T10:00:00+08:00"}
+    spec = CampaignSpec.model_validate(doc | shown | {"send_window": window})
+    assert spec.schedule is not None and spec.schedule.cron == doc["schedule"]["cron"]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from activities.governance import approvals_needed
 from channels.config import Env
+from governance.approvals import approvals_needed
 from settings import DEFAULT_DATABASE_URL, DEV_KEY_FILE, Settings, SettingsError, settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -80,6 +80,9 @@ AUDITED_CONTROLS = "controls-audited"
 # The review waits for the attribution window to close after the last send, not only the
 # review delay: an earlier review would miss conversions. Older histories keep their timer.
 REVIEW_AFTER_ATTRIBUTION = "review-after-attribution-window"
+# A run of a recurring campaign carries its series' approval: it does not wait for a person,
+# but passes the compliance check like any campaign. Runs without a series never reach it.
+SERIES_RUNS = "series-runs-approved-with-their-series"
 # While a journey's sends are being made, it advances at most this often (and at once when they
 # are all made): each advance reads every customer still in the journey.
 ADVANCE_EVERY = timedelta(seconds=30)
@@ -165,6 +168,9 @@ class CampaignWorkflow:
         plan = await workflow.execute_activity(planning.plan_campaign, self._ref(), **LONG)
         self._counters.planned = plan.planned
         detail = f"{plan.planned} sends planned, estimated cost {plan.cost}"
+        if inp.series is not None and workflow.patched(SERIES_RUNS):
+            await self._approved_with_series(inp, detail)
+            return
         while not await self._stopped():
             if not await self._decide_budget(inp, detail) or not await self._check_compliance(inp):
                 return
@@ -177,6 +183,17 @@ class CampaignWorkflow:
                 await self._enter(Phase.SENDING)
                 return
             detail = "the plan changed after it was approved: it needs approval again"
+
+    async def _approved_with_series(self, inp: CampaignInput, detail: str) -> None:
+        """The series' approval covers this run (its spec and budget); compliance still checks."""
+        assert inp.series is not None
+        self._approval.approved_by = list(inp.series.approved_by)
+        if await self._stopped() or not await self._check_compliance(inp):
+            return
+        if not await self._stopped():
+            await self._enter(
+                Phase.SENDING, f"{detail}; approved with series {inp.series.series_id}"
+            )
 
     async def _decide_budget(self, inp: CampaignInput, detail: str) -> bool:
         """Wait for the approvals the budget needs, a rejection, cancel, or the deadline."""
