@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import SQLColumnExpression, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from engagement.events import EventType
@@ -59,13 +59,19 @@ def engagement_by_channel(session: Session, campaign_id: str) -> dict[str, dict[
 
 
 def engagement_by_step(
-    session: Session, campaign_id: str
+    session: Session, campaign_id: str, variant: SQLColumnExpression[str | None] | None = None
 ) -> dict[tuple[str, str | None], dict[str, int]]:
     """(journey step, variant) → the same columns as `engagement_by_channel`, for the sends
-    of a journey's steps (the step and variant are the planned send's)."""
+    of a journey's steps (the step and variant are the planned send's; `variant`: an
+    expression over the planned send in its place)."""
     e, ps = MessageEvent, PlannedSend
     mapped = (
-        select(ps.step, ps.variant, _column().label("name"), e.planned_send_id)
+        select(
+            ps.step,
+            (ps.variant if variant is None else variant).label("variant"),
+            _column().label("name"),
+            e.planned_send_id,
+        )
         .join(ps, ps.id == e.planned_send_id)
         .where(
             e.campaign_id == campaign_id,
@@ -83,8 +89,8 @@ def engagement_by_step(
         ).group_by(mapped.c.step, mapped.c.variant, mapped.c.name)
     ).all()
     out: dict[tuple[str, str | None], dict[str, int]] = {}
-    for step, variant, name, sends in rows:
-        out.setdefault((step, variant), dict.fromkeys(REVIEW_COLUMNS, 0))[name] = int(sends)
+    for step, vid, name, sends in rows:
+        out.setdefault((step, vid), dict.fromkeys(REVIEW_COLUMNS, 0))[name] = int(sends)
     return out
 
 

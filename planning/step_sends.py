@@ -28,6 +28,7 @@ from models.tables import Customer, CustomerProfile, Money, PlannedSend, UtcDate
 from planning.channel import channel_choice
 from planning.costs import unit_cost, unit_costs
 
+ROLLOUT = "rollout"  # the review's line for a picked winner sent to the rest
 SEND_COLUMNS = (
     "campaign_id",
     "customer_id",
@@ -64,6 +65,33 @@ def _variant_case(campaign_id: str, step: Step, customer: ColumnElement[int]) ->
     return case(*whens, else_=variants[-1].id)
 
 
+def in_test(
+    campaign_id: str, step: Step, customer: SQLColumnExpression[int]
+) -> ColumnElement[bool]:
+    """Whether the customer is in the test cohort of a step that picks a winner."""
+    assert step.send is not None and step.send.pick_winner is not None
+    drawn = bucket_expr(customer, f"{campaign_id}:{step.id}:test")
+    return drawn < threshold(step.send.pick_winner.test_percent)
+
+
+def reported_variant(
+    campaign_id: str,
+    spec: CampaignSpec,
+    step: SQLColumnExpression[str | None],
+    customer: SQLColumnExpression[int],
+    variant: SQLColumnExpression[str | None],
+) -> SQLColumnExpression[str | None]:
+    """The variant a review counts a send or visit under: at a step that picks a winner, the
+    winner sent to those outside the test cohort is the `rollout`, apart from the variants
+    the test compares (who got it later, not at random, says nothing of the variants)."""
+    rollouts = [
+        (and_(step == s.id, ~in_test(campaign_id, s, customer)), literal(ROLLOUT))
+        for s in spec.steps or []
+        if s.send is not None and s.send.pick_winner is not None
+    ]
+    return case(*rollouts, else_=variant) if rollouts else variant
+
+
 def assignment(
     campaign_id: str, step: Step, customer: ColumnElement[int], winner: str | None
 ) -> tuple[ColumnElement[str], ColumnElement[str]]:
@@ -77,9 +105,7 @@ def assignment(
         return _variant_case(campaign_id, step, customer), literal("planned")
     if winner is not None:
         return literal(winner), literal("planned")
-    tested = bucket_expr(customer, f"{campaign_id}:{step.id}:test") < threshold(
-        send.pick_winner.test_percent
-    )
+    tested = in_test(campaign_id, step, customer)
     return (
         case((tested, _variant_case(campaign_id, step, customer)), else_=none),
         case((tested, "planned"), else_="held"),

@@ -5,7 +5,6 @@ variant; a step's numbers are the sum of its variants' (a customer gets one vari
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ from models.journey import Step
 from models.journey_tables import JourneyVisit, JourneyWinner
 from models.spec import CampaignSpec
 from models.tables import Delivery, Order, PlannedSend
+from planning.step_sends import ROLLOUT, reported_variant
 from reporting.money import money
 from reporting.proportions import compare
 from reporting.send_facts import bought_after, empty_line, status_counts
@@ -26,17 +26,18 @@ Key = tuple[str, str | None]
 RATES = {"click": "clicked", "conversion": "converted"}
 
 
-def _visits(session: Session, campaign_id: str) -> dict[Key, dict[str, Any]]:
+def _visits(session: Session, campaign_id: str, spec: CampaignSpec) -> dict[Key, dict[str, Any]]:
     """(step, variant) → entered, and `left`: why some ended there (no channel, the goal)."""
     v = JourneyVisit
+    variant = reported_variant(campaign_id, spec, v.step, v.customer_id, v.variant)
     rows = session.execute(
-        select(v.step, v.variant, v.outcome, func.count())
+        select(v.step, variant, v.outcome, func.count())
         .where(v.campaign_id == campaign_id)
-        .group_by(v.step, v.variant, v.outcome)
+        .group_by(v.step, variant, v.outcome)
     ).all()
     out: dict[Key, dict[str, Any]] = {}
-    for step, variant, outcome, n in rows:
-        line = out.setdefault((step, variant), {"entered": 0, "left": {}})
+    for step, vid, outcome, n in rows:
+        line = out.setdefault((step, vid), {"entered": 0, "left": {}})
         line["entered"] += n
         if outcome is not None:
             line["left"][outcome] = line["left"].get(outcome, 0) + n
@@ -44,35 +45,38 @@ def _visits(session: Session, campaign_id: str) -> dict[Key, dict[str, Any]]:
 
 
 def _converted_and_cost(
-    session: Session, campaign_id: str, window: timedelta
+    session: Session, campaign_id: str, spec: CampaignSpec
 ) -> dict[Key, dict[str, Any]]:
     """(step, variant) → customers who ordered within the window after the step's send, and
     what its made sends cost."""
+    ps = PlannedSend
+    variant = reported_variant(campaign_id, spec, ps.step, ps.customer_id, ps.variant)
+    window = spec.review.attribution_window
     of_steps = (
         Delivery.campaign_id == campaign_id,
         Delivery.outcome == "sent",
         PlannedSend.step.is_not(None),
     )
     made = (
-        select(PlannedSend.step, PlannedSend.variant, Delivery.customer_id, Delivery.sent_at)
+        select(ps.step, variant.label("variant"), Delivery.customer_id, Delivery.sent_at)
         .join(PlannedSend, PlannedSend.id == Delivery.planned_send_id)
         .where(*of_steps)
         .subquery()
     )
     out: dict[Key, dict[str, Any]] = {}
-    for step, variant, buyers in session.execute(
+    for step, vid, buyers in session.execute(
         select(made.c.step, made.c.variant, func.count(distinct(made.c.customer_id)))
         .join(Order, bought_after(session, made, window))
         .group_by(made.c.step, made.c.variant)
     ).all():
-        out[(step, variant)] = {"converted": int(buyers)}
-    for step, variant, cost in session.execute(
-        select(PlannedSend.step, PlannedSend.variant, func.sum(Delivery.cost))
+        out[(step, vid)] = {"converted": int(buyers)}
+    for step, vid, cost in session.execute(
+        select(ps.step, variant, func.sum(Delivery.cost))
         .join(PlannedSend, PlannedSend.id == Delivery.planned_send_id)
         .where(*of_steps)
-        .group_by(PlannedSend.step, PlannedSend.variant)
+        .group_by(ps.step, variant)
     ).all():
-        out.setdefault((str(step), variant), {})["cost"] = Decimal(cost or 0)
+        out.setdefault((str(step), vid), {})["cost"] = Decimal(cost or 0)
     return out
 
 
@@ -160,11 +164,13 @@ def journey_review(session: Session, campaign_id: str, spec: CampaignSpec) -> di
     variants; a wait step what entered; a branch step what entered and where they went."""
     assert spec.steps is not None
     lines: dict[Key, dict[str, Any]] = {}
+    ps = PlannedSend
+    variant = reported_variant(campaign_id, spec, ps.step, ps.customer_id, ps.variant)
     for source in (
-        status_counts(session, campaign_id, PlannedSend.step, PlannedSend.variant),
-        engagement_by_step(session, campaign_id),
-        _converted_and_cost(session, campaign_id, spec.review.attribution_window),
-        _visits(session, campaign_id),
+        status_counts(session, campaign_id, ps.step, variant),
+        engagement_by_step(session, campaign_id, variant),
+        _converted_and_cost(session, campaign_id, spec),
+        _visits(session, campaign_id, spec),
     ):
         for key, line in source.items():
             _add(lines.setdefault(key, _blank()), line)
@@ -184,12 +190,14 @@ def journey_review(session: Session, campaign_id: str, spec: CampaignSpec) -> di
         variant_ids = [v.id for v in s.send.variants or []]
         for vid in variant_ids:
             lines.setdefault((s.id, vid), _blank())
+        rollout = lines.get((s.id, ROLLOUT)) if s.send.pick_winner is not None else None
         steps.append(
             {"id": s.id, "kind": s.kind}
             | _shown(total)
             | {
                 "variants": _variants(s.id, variant_ids, lines) if variant_ids else [],
                 "winner": winners.get(s.id),
+                "rollout": _shown(rollout) if rollout is not None else None,
             }
         )
     return {"steps": steps}

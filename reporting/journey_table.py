@@ -51,10 +51,14 @@ def suppressed_lines(journey: dict[str, Any]) -> list[str]:
 
 
 def variant_table(step: dict[str, Any]) -> Table:
-    """Each variant of one send step, with its rates per send."""
+    """Each variant of one send step, with its rates per send; then the picked winner's send
+    to the rest of the audience (not part of the test), if it went out."""
+    named = [(v["id"], v) for v in step["variants"]]
+    if step.get("rollout") and step.get("winner"):
+        named.append((f"rollout ({step['winner']['variant']})", step["rollout"]))
     rows = [
-        [v["id"], *(str(v[k]) for k in COUNTS), *(_pct(v[f"{r}_rate"]) for r in RATE_NAMES)]
-        for v in step["variants"]
+        [name, *(str(v[k]) for k in COUNTS), *(_pct(v[f"{r}_rate"]) for r in RATE_NAMES)]
+        for name, v in named
     ]
     return ["variant", *COUNTS, *RATE_NAMES.values()], rows
 

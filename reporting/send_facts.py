@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
 from db.intervals import not_later_than
@@ -21,7 +21,7 @@ def empty_line() -> dict[str, Any]:
 
 
 def status_counts(
-    session: Session, campaign_id: str, *keys: InstrumentedAttribute[Any]
+    session: Session, campaign_id: str, *keys: SQLColumnExpression[Any]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
     """keys' values → {planned (all), sent, failed, suppressed, cancelled, suppressed_by}; a
     send still open (planned, sending) counts only in `planned`."""

@@ -21,13 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from db.engine import session_scope
 from models.engagement_tables import MessageEvent
 from models.journey_tables import JourneyVisit, JourneyWinner
 from models.tables import AudienceMember, Campaign, Customer, Delivery, Order, PlannedSend
+from planning.step_sends import in_test
 from reporting.html_page import render_page
+from reporting.journey_table import variant_table
 from reporting.review import compute_review
 from reporting.store import save_report
 from tests.campaigns import spec_at
@@ -439,3 +441,87 @@ def test_the_lift_counts_orders_until_the_attribution_window_after_the_last_step
     # first-message buyers 0–9, 200–211 and 20; reminder buyers 250–254; 21 bought before
     assert groups["treated_converted"] == 10 + 12 + 1 + 5
     assert groups["treated"] == 400
+
+
+PICKED = [
+    {
+        "id": "first",
+        "send": {
+            "variants": [
+                {"id": "A", "weight": 1, "body": "会员日礼券已到账"},
+                {"id": "B", "weight": 1, "body": "会员日礼券今天到期"},
+            ],
+            "pick_winner": {"after": "4h", "metric": "click", "test_percent": 50},
+        },
+    }
+]
+
+
+def test_a_picked_winner_sent_to_the_rest_is_a_line_of_its_own(
+    report_db: tuple[str, Engine],
+) -> None:
+    """The winner's later send to those outside the test cohort counts in the step, but not
+    in the variants the test compares: there, B's click rate is its test cohort's."""
+    _, engine = report_db
+    campaign_id = f"jw-{uuid.uuid4().hex[:8]}"
+    spec = spec_at(NOW, steps=PICKED)
+    step = spec.step("first")
+    with session_scope(engine) as s:
+        s.add(
+            Campaign(
+                id=campaign_id,
+                name="赢家",
+                objective=spec.objective,
+                owner="王芳",
+                requested_by="王芳",
+                spec=spec.model_dump(mode="json"),
+                phase="reviewing",
+                budget_limit=Decimal(1000),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        people = [Customer(external_id=f"{campaign_id}-{n}") for n in range(200)]
+        s.add_all(people)
+        s.flush()
+        tested = dict(
+            s.execute(
+                select(Customer.id, in_test(campaign_id, step, Customer.id)).where(
+                    Customer.id.in_([p.id for p in people])
+                )
+            ).all()
+        )
+        w = Writer(campaign_id, people)
+        cohort = [n for n, p in enumerate(people) if tested[p.id]]
+        rest = [n for n, p in enumerate(people) if not tested[p.id]]
+        for i, n in enumerate(cohort):
+            variant = "AB"[i % 2]
+            clicked = variant == "B" and i % 4 == 1  # every other B clicks
+            w.visit("first", n, _first_at(n), variant)
+            w.send("first", n, _first_at(n), variant=variant, events=["clicked"] * clicked)
+        for n in rest:  # the winner to the rest, all of whom click
+            w.visit("first", n, NOW + timedelta(hours=5), "B")
+            w.send("first", n, NOW + timedelta(hours=5), variant="B", events=["clicked"])
+        w.flush(s)
+        s.add(
+            JourneyWinner(
+                campaign_id=campaign_id,
+                step="first",
+                variant="B",
+                metric="click",
+                decided_at=NOW + timedelta(hours=4),
+                rates={"A": 0.0, "B": 0.5},
+            )
+        )
+    first = _review(engine, campaign_id)["journey"]["steps"][0]
+    a, b = first["variants"]
+    b_sent = len(cohort) // 2
+    assert 60 < len(cohort) < 140 and (a["sent"], b["sent"]) == (len(cohort) - b_sent, b_sent)
+    assert (a["clicked"], b["clicked"]) == (0, (b_sent + 1) // 2)
+    assert b["click_rate"] == b["clicked"] / b_sent
+    rollout = first["rollout"]
+    assert (rollout["entered"], rollout["sent"], rollout["clicked"]) == (len(rest),) * 3
+    assert (first["entered"], first["sent"]) == (200, 200)
+    assert first["clicked"] == b["clicked"] + len(rest)
+    _, rows = variant_table(first)
+    assert [r[0] for r in rows] == ["A", "B", "rollout (B)"]
