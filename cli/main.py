@@ -23,6 +23,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     results_commands,
     retention_commands,
     schedule_commands,
+    track_commands,
     watch_commands,
 )
 from cli.common import app, load_settings

@@ -9,6 +9,7 @@ from models import (  # noqa: F401
     journey_tables,
     quota_tables,
     tables,
+    track_tables,
 )
 from models.tables import Base
 
