@@ -21,7 +21,7 @@ from ingest.rejects import shown
 from ingest.rows import event as import_event
 from models.track_tables import EVENT_PII_FIELD
 from privacy.cipher import encrypt
-from privacy.masking import scrub
+from privacy.masking import holds_contact
 
 MAX_EVENTS = 1000
 MAX_PROPERTIES = 4096
@@ -100,12 +100,15 @@ def _properties(
     if not isinstance(raw, dict):
         problems.append(Problem(index, "properties", "", "must be a JSON object"))
         return None, None
-    size = len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
+    text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    size = len(text.encode())
     if size > MAX_PROPERTIES:
         problems.append(
             Problem(index, "properties", "", f"larger than {MAX_PROPERTIES} bytes ({size})")
         )
         return None, None
+    if not PII_PARSERS.keys() & raw.keys() and not holds_contact(text):
+        return raw or None, None  # the usual event: nothing to look at key by key
     plain: dict[str, Any] = {}
     pii: dict[str, Any] = {}
     for key, value in raw.items():
@@ -120,8 +123,8 @@ def _properties(
                     Problem(index, f"properties.{key}", shown(key, exc.value), exc.reason)
                 )
             continue
-        text = json.dumps(value, ensure_ascii=False)
-        (pii if scrub(text) != text or scrub(key) != key else plain)[key] = value
+        found = holds_contact(key) or holds_contact(json.dumps(value, ensure_ascii=False))
+        (pii if found else plain)[key] = value
     sealed = encrypt(json.dumps(pii, ensure_ascii=False), EVENT_PII_FIELD) if pii else None
     return plain or None, sealed
 

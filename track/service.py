@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -65,8 +66,8 @@ def ingest(
     engine: Engine, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> tuple[int, dict[str, Any]]:
     """Authenticate, validate and store one request in one transaction, committed on return."""
-    with engine.begin() as conn:
-        source = authenticate(conn, headers, body, now.timestamp())
+    with Session(engine) as session, session.begin():
+        source = authenticate(session, headers, body, now.timestamp())
         if source is None:
             TRACK_REQUESTS.labels("unauthenticated").inc()
             return 401, {"error": "missing, wrong, revoked or stale key or signature"}
@@ -77,7 +78,7 @@ def ingest(
             return 400, {"error": str(exc)}
         checked = [validate(index, item, now) for index, item in enumerate(items)]
         valid = [c for c in checked if isinstance(c, Event)]
-        stored = store(conn, source, valid, now)
+        stored = store(session, source, valid, now)
     problems = {i: c for i, c in enumerate(checked) if not isinstance(c, Event)}
     for event in valid:
         if event.index in stored.unknown:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from audit.log import append as audit
@@ -108,12 +108,12 @@ def revoke_source(session: Session, name: str, *, by: str, at: datetime) -> bool
 
 
 def authenticate(
-    conn: Connection, headers: Mapping[str, str], body: bytes, now: float
+    session: Session, headers: Mapping[str, str], body: bytes, now: float
 ) -> int | None:
     """The id of the live source whose key signed (or bears) this request, else None."""
     bearer = headers.get("authorization", "")
     if bearer[:7].lower() == "bearer ":
-        live = conn.execute(
+        live = session.execute(
             select(TrackSource.id).where(
                 TrackSource.token_hash == token_hash(bearer[7:].strip()),
                 TrackSource.auth == "bearer",
@@ -124,7 +124,7 @@ def authenticate(
     name = headers.get(SOURCE_HEADER)
     if not name:
         return None
-    row = conn.execute(
+    row = session.execute(
         select(TrackSource.id, TrackSource.secret_enc).where(
             TrackSource.name == name, TrackSource.auth == "hmac", TrackSource.revoked_at.is_(None)
         )

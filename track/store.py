@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from db.among import among
+from db.upsert import insert_new
 from ingest.run import CUSTOMER_IMPORT_LOCK
 from models.ingest_tables import CustomerAlias
 from models.tables import BehaviorEvent, Customer
@@ -32,31 +34,33 @@ class Stored:
     unknown: set[int]  # indexes naming no known customer
 
 
-def _customers(conn: Connection, refs: set[str]) -> dict[str, int]:
+def _customers(session: Session, refs: set[str]) -> dict[str, int]:
     found = dict(
-        conn.execute(
-            select(Customer.external_id, Customer.id).where(Customer.external_id.in_(refs))
+        session.execute(
+            select(Customer.external_id, Customer.id).where(
+                among(session, Customer.external_id, refs)
+            )
         ).all()
     )
     if missing := refs - found.keys():
         found |= dict(
-            conn.execute(
+            session.execute(
                 select(CustomerAlias.external_id, CustomerAlias.customer_id).where(
-                    CustomerAlias.external_id.in_(missing)
+                    among(session, CustomerAlias.external_id, missing)
                 )
             ).all()
         )
     return found
 
 
-def store(conn: Connection, source_id: int, events: list[Event], received_at: datetime) -> Stored:
+def store(session: Session, source_id: int, events: list[Event], received_at: datetime) -> Stored:
     """Insert `events` of `source_id`; a repeated event id within the batch counts once."""
     result = Stored(set(), set(), set())
     if not events:
         return result
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock_shared(CUSTOMER_IMPORT_LOCK)))
-    customers = _customers(conn, {e.customer_ref for e in events})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(CUSTOMER_IMPORT_LOCK)))
+    customers = _customers(session, {e.customer_ref for e in events})
     rows: list[dict[str, Any]] = []
     first: dict[str, int] = {}
     for e in events:
@@ -81,13 +85,7 @@ def store(conn: Connection, source_id: int, events: list[Event], received_at: da
             )
     if not rows:
         return result
-    flavour = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = (
-        flavour.insert(EVENTS)
-        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(EVENTS.c.external_id)
-    )
-    inserted = set(conn.execute(statement, rows).scalars())
+    inserted = set(insert_new(session, EVENTS, rows, ("source_id", "external_id"), "external_id"))
     for event_id in (row["external_id"] for row in rows):
         index = first[event_id]
         (result.accepted if event_id in inserted else result.duplicates).add(index)
