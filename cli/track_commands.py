@@ -11,7 +11,7 @@ import typer
 from cli.actor import ActorOpt, actor
 from cli.common import JsonOpt, app, console, load_settings, print_json
 from cli.errors import OperatorError
-from db.engine import engine_for, session_scope
+from db.engine import engine_for, make_engine, session_scope
 from track.sources import AUTHS, SourceError, add_source, list_sources, revoke_source
 
 BAD_INPUT = 2
@@ -33,12 +33,12 @@ def track_service_cmd(
     import uvicorn
 
     from observability.exporter import serve_metrics
-    from track.service import create_app
+    from track.service import STATEMENT_TIMEOUT, create_app
 
     config = load_settings()
     serve_metrics(config.metrics_port, None)
     uvicorn.run(
-        create_app(engine_for(config.database_url)),
+        create_app(make_engine(config.database_url, STATEMENT_TIMEOUT)),
         host=host or config.track_host,
         port=port or config.track_port,
         access_log=False,

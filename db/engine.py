@@ -15,8 +15,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from settings import settings
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for several processes."""
+def make_engine(url: str, statement_timeout: float | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for several processes.
+    On PostgreSQL, `statement_timeout` (seconds) bounds every statement and lock wait."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -41,12 +42,16 @@ def make_engine(url: str) -> Engine:
     # A worker killed mid-statement leaves its backend running (and holding its locks) until
     # the backend next talks to it; checking the client every 5 s ends such a backend in time
     # for the retry on another worker, even while it waits on a lock.
+    options = "-c client_connection_check_interval=5000"
+    if statement_timeout is not None:
+        ms = int(statement_timeout * 1000)
+        options += f" -c statement_timeout={ms} -c lock_timeout={ms}"
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        connect_args={"options": "-c client_connection_check_interval=5000"},
+        connect_args={"options": options},
     )
 
 

@@ -39,6 +39,10 @@ from web.body import read_capped
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_BODY = 2 * 1024 * 1024  # 1,000 events with properties near their cap
+# Each statement (and lock wait: a customer import holds its lock for the whole file) ends
+# within this many seconds, so a request's transaction stays short (answer: 503, send again)
+# and readers of recent events need only a short window (docs/track-api.md).
+STATEMENT_TIMEOUT = 5.0
 UNKNOWN_CUSTOMER = "unknown customer_id (import the customer first)"
 
 

@@ -8,14 +8,18 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 
+from db.engine import make_engine
+from emulators.server import serve
+from ingest.run import CUSTOMER_IMPORT_LOCK
 from models.tables import AuditEntry, BehaviorEvent
 from models.track_tables import TrackSource
 from observability.metrics import TRACK_EVENTS
 from privacy.cipher import decrypt
 from tests.track.conftest import bearer, body_of, customer_ref, event, new_source, signed
 from track.events import MAX_PROPERTIES
+from track.service import create_app
 
 
 def count(engine: Engine, *event_ids: str) -> int:
@@ -253,3 +257,24 @@ def test_adding_and_revoking_a_source_is_audited(engine: Engine) -> None:
             )
         ).all()
     assert ("track_source.added", {"name": name, "auth": "hmac"}) in [tuple(a) for a in actions]
+
+
+def test_a_batch_waiting_too_long_for_a_customer_import_gets_503_and_stores_nothing(
+    pg_url: str, engine: Engine
+) -> None:
+    """A customer import holds its lock for the whole file: a batch waits at most the
+    service's statement timeout, then is told to send again."""
+    _, token = new_source(engine, "bearer")
+    e = event(customer_ref(engine))
+    patient = make_engine(pg_url, statement_timeout=1)
+    with serve(create_app(patient)) as base, engine.connect() as importer:
+        importer.execute(select(func.pg_advisory_xact_lock(CUSTOMER_IMPORT_LOCK)))
+        started = time.monotonic()
+        r = httpx.post(f"{base}/v1/events", content=body_of(e), headers=bearer(token))
+        assert (r.status_code, time.monotonic() - started < 5) == (503, True), r.text
+        assert "send again" in r.json()["error"]
+        importer.rollback()
+        again = httpx.post(f"{base}/v1/events", content=body_of(e), headers=bearer(token))
+        assert again.json()["accepted"] == 1
+    patient.dispose()
+    assert count(engine, e["event_id"]) == 1
