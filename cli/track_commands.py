@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -15,6 +16,7 @@ from db.engine import engine_for, make_engine, session_scope
 from track.sources import AUTHS, SourceError, add_source, list_sources, revoke_source
 
 BAD_INPUT = 2
+T = TypeVar("T")
 sources_app = typer.Typer(
     no_args_is_help=True, help="Who may post events to the track API, and with which key."
 )
@@ -47,6 +49,16 @@ def track_service_cmd(
     )
 
 
+def _changed(as_: str | None, change: Callable[..., T], *args: str) -> T:
+    """Run one audited change of the sources as the operator named by --as."""
+    who = actor(as_, "track source change")
+    try:
+        with session_scope(engine_for(load_settings().database_url)) as session:
+            return change(session, *args, by=who, at=datetime.now(UTC))
+    except SourceError as exc:
+        raise OperatorError(str(exc), BAD_INPUT) from None
+
+
 @sources_app.command("add")
 def add_cmd(
     name: NameArg,
@@ -54,12 +66,7 @@ def add_cmd(
     as_: ActorOpt = None,
 ) -> None:
     """Add a source; its key is printed once (stored only encrypted or hashed)."""
-    who = actor(as_, "track source change")
-    try:
-        with session_scope(engine_for(load_settings().database_url)) as session:
-            key = add_source(session, name, auth, by=who, at=datetime.now(UTC))
-    except SourceError as exc:
-        raise OperatorError(str(exc), BAD_INPUT) from None
+    key = _changed(as_, add_source, name, auth)
     console.print(f"source {name} added ({auth}); its key, shown only now:", highlight=False)
     typer.echo(key)
 
@@ -84,10 +91,5 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 @sources_app.command("revoke")
 def revoke_cmd(name: NameArg, as_: ActorOpt = None) -> None:
     """Refuse the source's key from the next request on."""
-    who = actor(as_, "track source change")
-    try:
-        with session_scope(engine_for(load_settings().database_url)) as session:
-            revoked = revoke_source(session, name, by=who, at=datetime.now(UTC))
-    except SourceError as exc:
-        raise OperatorError(str(exc), BAD_INPUT) from None
+    revoked = _changed(as_, revoke_source, name)
     console.print(f"source {name} revoked" if revoked else f"source {name} was already revoked")

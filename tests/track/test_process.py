@@ -19,20 +19,11 @@ from sqlalchemy import Engine, select
 from emulators.server import free_port
 from models.tables import BehaviorEvent
 from tests.prometheus_text import samples
+from tests.reporting.conftest import cli
 from tests.track.conftest import bearer, body_of, customer_ref, event
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DATABASE_URL=url, OMNIREACH_ACTOR="运营")
-    return subprocess.run(
-        [sys.executable, str(ROOT / "starter.py"), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+ME = ("--as", "运营")
 
 
 @contextmanager
@@ -76,13 +67,13 @@ def stored(engine: Engine, ids: list[str]) -> int:
 def test_sources_cli_and_a_service_killed_after_answering_loses_nothing(
     pg_url: str, engine: Engine
 ) -> None:
-    added = cli(pg_url, "track-sources", "add", "pos-shanghai", "--auth", "bearer")
+    added = cli(pg_url, "track-sources", "add", "pos-shanghai", "--auth", "bearer", *ME)
     assert added.returncode == 0, added.stderr
     token = added.stdout.strip().splitlines()[-1]
     assert token.startswith("trk_")
-    again = cli(pg_url, "track-sources", "add", "pos-shanghai", "--auth", "hmac")
+    again = cli(pg_url, "track-sources", "add", "pos-shanghai", "--auth", "hmac", *ME)
     assert again.returncode == 2 and "exists" in again.stderr
-    bad = cli(pg_url, "track-sources", "add", "pos-2", "--auth", "password")
+    bad = cli(pg_url, "track-sources", "add", "pos-2", "--auth", "password", *ME)
     assert bad.returncode == 2 and "auth 'password'" in bad.stderr
     listed = json.loads(cli(pg_url, "track-sources", "list", "--json").stdout)
     (row,) = [r for r in listed if r["name"] == "pos-shanghai"]
@@ -103,13 +94,13 @@ def test_sources_cli_and_a_service_killed_after_answering_loses_nothing(
         assert resent.json()["duplicates"] == 500
         counted = samples(httpx.get(metrics).text)
         assert counted[("omnireach_track_events_total", "duplicate,")] == 500
-        revoked = cli(pg_url, "track-sources", "revoke", "pos-shanghai")
+        revoked = cli(pg_url, "track-sources", "revoke", "pos-shanghai", *ME)
         assert revoked.returncode == 0 and "revoked" in revoked.stdout
         late = body_of(event(ref))
         refused = httpx.post(f"{base}/v1/events", content=late, headers=bearer(token))
         assert refused.status_code == 401
     listed = json.loads(cli(pg_url, "track-sources", "list", "--json").stdout)
     assert [r["revoked_at"] is not None for r in listed if r["name"] == "pos-shanghai"] == [True]
-    assert "already revoked" in cli(pg_url, "track-sources", "revoke", "pos-shanghai").stdout
-    missing = cli(pg_url, "track-sources", "revoke", "nobody")
+    assert "already revoked" in cli(pg_url, "track-sources", "revoke", "pos-shanghai", *ME).stdout
+    missing = cli(pg_url, "track-sources", "revoke", "nobody", *ME)
     assert missing.returncode == 2 and "no source named 'nobody'" in missing.stderr
