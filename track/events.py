@@ -136,8 +136,8 @@ def validate(index: int, item: Any, now: datetime) -> Event | list[Problem]:
     problems: list[Problem] = []
     values = _strings(index, item, problems)
     unknown = sorted(set(item) - set(FIELDS) - {"properties"})
-    problems.extend(
-        Problem(index, name, "", "unknown field (properties go under `properties`)")
+    problems.extend(  # a sender's key is shown as a value would be: scrubbed and shortened
+        Problem(index, shown("", name), "", "unknown field (properties go under `properties`)")
         for name in unknown
     )
     properties, pii_enc = _properties(index, item.get("properties"), problems)

@@ -278,3 +278,14 @@ def test_a_batch_waiting_too_long_for_a_customer_import_gets_503_and_stores_noth
         assert again.json()["accepted"] == 1
     patient.dispose()
     assert count(engine, e["event_id"]) == 1
+
+
+def test_an_unknown_field_name_is_shown_scrubbed_and_short(
+    engine: Engine, http: httpx.Client
+) -> None:
+    _, token = new_source(engine, "bearer")
+    e = event(customer_ref(engine), **{"13800138000" + "x" * 200: "v"})
+    r = http.post("/v1/events", content=body_of(e), headers=bearer(token))
+    (error,) = r.json()["events"][0]["errors"]
+    assert error["field"].startswith("138****8000x") and len(error["field"]) <= 81
+    assert "13800138000" not in r.text
