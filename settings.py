@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     codec_origins: str = _var("", "OMNIREACH_CODEC_ORIGINS")
     codec_host: str = _var("127.0.0.1", "OMNIREACH_CODEC_HOST")
     codec_port: int = _var(8081, "OMNIREACH_CODEC_PORT", ge=1, le=65535)
+    track_host: str = _var("127.0.0.1", "OMNIREACH_TRACK_HOST")  # the track API (track-service)
+    track_port: int = _var(8090, "OMNIREACH_TRACK_PORT", ge=1, le=65535)
     # The provider adapters' OMNIREACH_<PROVIDER>_* variables, taken with the rest.
     _provider_vars: dict[str, str] = PrivateAttr(
         default_factory=lambda: {

@@ -24,6 +24,7 @@ from cli import (  # noqa: F401 (importing registers the commands)
     retention_commands,
     schedule_commands,
     series_commands,
+    track_commands,
     watch_commands,
 )
 from cli.common import app, load_settings

@@ -7,6 +7,7 @@ multi-row VALUES pages (bench/send_throughput.py sends write three such tables p
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -31,7 +32,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     dialect = session.get_bind().dialect
     if _unnest_fits(dialect, table, tuple(rows[0])):
-        stmt = _unnest(dialect, table, tuple(rows[0]), ())
+        stmt = _unnest(dialect, table, tuple(rows[0]), (), None)
         session.execute(stmt, _columns(dialect, table, rows))
     else:  # one cached statement sent in multi-row pages ("insertmanyvalues")
         session.execute(insert(table), list(rows))
@@ -41,19 +42,31 @@ def insert_ignore(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
 ) -> int:
     """INSERT of many rows that skips those colliding on `conflict`; returns rows inserted."""
+    return len(insert_new(session, table, rows, conflict, conflict[0]))
+
+
+def insert_new(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    returning: str,
+) -> list[Any]:
+    """INSERT of many rows that skips those colliding on `conflict`; returns the `returning`
+    column of each row inserted."""
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect
     if _unnest_fits(dialect, table, tuple(rows[0])):
-        stmt = _unnest(dialect, table, tuple(rows[0]), tuple(conflict))
-        return len(session.execute(stmt, _columns(dialect, table, rows)).all())
+        stmt = _unnest(dialect, table, tuple(rows[0]), tuple(conflict), returning)
+        return list(session.execute(stmt, _columns(dialect, table, rows)).scalars())
     flavour = postgresql if dialect.name == "postgresql" else sqlite
-    returning = (
+    statement = (
         flavour.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c[conflict[0]])
+        .returning(table.c[returning])
     )
-    return len(session.execute(returning, list(rows)).all())
+    return list(session.execute(statement, list(rows)).scalars())
 
 
 def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -77,7 +90,7 @@ def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]])
 
 
 def _unnest_fits(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> bool:
-    """PostgreSQL, scalar columns only, and no client-side default the rows leave to SQLAlchemy."""
+    """PostgreSQL, no array columns, and no client-side default the rows leave to SQLAlchemy."""
     return dialect.name == "postgresql" and _scalar_only(table, columns)
 
 
@@ -86,7 +99,7 @@ def _scalar_only(table: Table, columns: tuple[str, ...]) -> bool:
     given = set(columns)
     for column in table.columns:
         if column.name in given:
-            if isinstance(column.type, JSON | ARRAY):
+            if isinstance(column.type, ARRAY):
                 return False
         elif column.default is not None:
             return False
@@ -95,7 +108,11 @@ def _scalar_only(table: Table, columns: tuple[str, ...]) -> bool:
 
 @lru_cache(maxsize=256)
 def _unnest(
-    dialect: Dialect, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: str | None,
 ) -> TextClause:
     prepare = dialect.identifier_preparer
     quote = prepare.quote
@@ -109,7 +126,7 @@ def _unnest(
     if conflict:
         sql += (
             f" ON CONFLICT ({', '.join(quote(name) for name in conflict)}) DO NOTHING"
-            f" RETURNING {quote(conflict[0])}"
+            f" RETURNING {quote(returning or conflict[0])}"
         )
     return text(sql)
 
@@ -175,4 +192,7 @@ def _processor(dialect: Dialect, table: Table, name: str) -> Callable[[Any], Any
     kind = table.c[name].type
     if isinstance(kind, TypeDecorator):
         return functools.partial(kind.process_bind_param, dialect=dialect)
+    if isinstance(kind, JSON):  # as SQLAlchemy's JSON stores it: None is SQL NULL or JSON null
+        keep_null = kind.none_as_null
+        return lambda value: None if value is None and keep_null else json.dumps(value)
     return None

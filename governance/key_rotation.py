@@ -19,7 +19,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from audit.log import append as audit
 from models.compliance_tables import CallEvidence, CallWhitelistEntry
-from models.tables import Base, Customer, SandboxOutbox
+from models.tables import Base, BehaviorEvent, Customer, SandboxOutbox
+from models.track_tables import EVENT_PII_FIELD, SECRET_FIELD, TrackSource
 from privacy.cipher import DecryptionError, reencrypt
 from privacy.keys import KeyRing, keyring
 
@@ -34,6 +35,8 @@ TARGETS: dict[type[Base], tuple[tuple[InstrumentedAttribute[Any], str], ...]] = 
     SandboxOutbox: ((SandboxOutbox.address_enc, "address_outbox"),),
     CallWhitelistEntry: ((CallWhitelistEntry.phone_enc, "phone"),),
     CallEvidence: ((CallEvidence.callee_enc, "phone"),),
+    BehaviorEvent: ((BehaviorEvent.pii_enc, EVENT_PII_FIELD),),
+    TrackSource: ((TrackSource.secret_enc, SECRET_FIELD),),
 }
 
 

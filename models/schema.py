@@ -10,6 +10,7 @@ from models import (  # noqa: F401
     quota_tables,
     series_tables,
     tables,
+    track_tables,
 )
 from models.tables import Base
 

@@ -154,9 +154,20 @@ class BehaviorEvent(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel: Mapped[str | None] = mapped_column(String(32))
+    # Events from the track API (track/): the source that sent it and the source's event id
+    # (unique together: a re-sent event is a duplicate), when it was received (the start of the
+    # storing transaction: a reader of recent events keeps a window of the longest one), its
+    # properties without PII, and the PII ones encrypted. File imports leave these empty.
+    source_id: Mapped[int | None] = mapped_column(Id)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    pii_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     __table_args__ = (
         Index("ix_behavior_customer_time", "customer_id", "occurred_at"),
         Index("ix_behavior_type_time", "event_type", "occurred_at"),
+        Index("ix_behavior_received", "received_at"),
+        UniqueConstraint("source_id", "external_id"),
     )
 
 

@@ -39,6 +39,19 @@ RECEIPT_PULL_ERRORS = Counter(
     ["provider", "code"],
 )
 
+# The track API (track/service.py): each posted event's outcome, with the field that made a
+# rejected one fail; and each request's outcome (401, 413, 400 never reach the events).
+TRACK_EVENTS = Counter(
+    "omnireach_track_events",
+    "Events posted to the track API",
+    ["outcome", "reason"],  # outcome: accepted, duplicate, rejected; reason: the failing field
+)
+TRACK_REQUESTS = Counter(
+    "omnireach_track_requests",
+    "Requests to the track API",
+    ["outcome"],  # ok, partial, unauthenticated, too_large, bad_batch, unavailable
+)
+
 
 class CampaignPhaseCollector(Collector):
     """`omnireach_campaigns{phase}`: campaigns by phase, read from the database at scrape time."""

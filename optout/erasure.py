@@ -26,6 +26,7 @@ from consent.customers import ERASED_PREFIX, erased_external_id
 from models.ingest_tables import CustomerAlias, CustomerMerge, ImportFlag
 from models.tables import (
     Base,
+    BehaviorEvent,
     Customer,
     CustomerProfile,
     CustomerTag,
@@ -66,6 +67,7 @@ class ErasureReport:
     aliases_deleted: int = 0
     outbox_blanked: int = 0
     sends_closed: int = 0
+    events_blanked: int = 0
 
 
 def _has_personal_data(session: Session, customer: Customer) -> bool:
@@ -126,6 +128,14 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
             .values(status="suppressed", reason=SEND_REASON)
         ),
     ).rowcount
+    events = cast(
+        CursorResult[Any],
+        session.execute(  # PII a track API event carried (its other properties hold none)
+            update(BehaviorEvent)
+            .where(BehaviorEvent.customer_id == customer_id, BehaviorEvent.pii_enc.is_not(None))
+            .values(pii_enc=None)
+        ),
+    ).rowcount
     session.execute(
         update(CustomerMerge)
         .where(CustomerMerge.survivor_id == customer_id)
@@ -140,6 +150,7 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
         aliases_deleted=_delete(session, CustomerAlias, CustomerAlias.customer_id, customer_id),
         outbox_blanked=outbox,
         sends_closed=closed,
+        events_blanked=events,
     )
     _delete(session, ImportFlag, ImportFlag.customer_id, customer_id)
     audit(
@@ -155,6 +166,7 @@ def forget(session: Session, customer_id: int, *, actor: str, at: datetime) -> E
             "aliases_deleted": report.aliases_deleted,
             "outbox_blanked": outbox,
             "sends_closed": closed,
+            "events_blanked": events,
         },
     )
     session.expire(customer)

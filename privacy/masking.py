@@ -46,3 +46,8 @@ def scrub(text: str) -> str:
     """Mask any phone number or email address that appears inside free text."""
     text = _EMAIL_LIKE.sub(lambda m: mask_email(m.group(0)), text)
     return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def holds_contact(text: str) -> bool:
+    """True if a phone number or email address appears inside free text (what scrub masks)."""
+    return _EMAIL_LIKE.search(text) is not None or _PHONE_LIKE.search(text) is not None

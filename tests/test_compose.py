@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +45,22 @@ def test_the_temporal_ui_decodes_through_the_codec_server() -> None:
     assert ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     ui_port = ui["ports"][0].split(":")[0]
     assert codec["environment"]["OMNIREACH_CODEC_ORIGINS"].endswith(f"http://localhost:{ui_port}}}")
+
+
+def test_the_track_api_serves_on_the_published_port_and_is_scraped() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    track = services["track"]
+    assert track["command"] == ["python", "starter.py", "track-service"]
+    env = track["environment"]
+    settings = Settings(**{k: v for k, v in env.items() if k.startswith("OMNIREACH_TRACK")})
+    assert settings.track_host == "0.0.0.0"
+    assert f"{settings.track_port}:{settings.track_port}" in track["ports"]
+    assert "migrate" in track["depends_on"]  # the schema exists before the first event
+    assert {"DATABASE_URL", "OMNIREACH_PII_KEYS", "OMNIREACH_INDEX_KEY"} <= set(env)
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "omnireach-track"]
+    assert job["dns_sd_configs"][0] == {"names": ["track"], "type": "A", "port": 9464}
+    assert env["OMNIREACH_METRICS_PORT"] == "9464" and "9464" in track["expose"]
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")

@@ -55,6 +55,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
         8081,
         "http://127.0.0.1:8088",
     )
+    assert (s.track_host, s.track_port) == ("127.0.0.1", 8090)
 
 
 PARSED: dict[str, tuple[str, str, Any]] = {
@@ -94,6 +95,8 @@ PARSED: dict[str, tuple[str, str, Any]] = {
     "OMNIREACH_CODEC_ORIGINS": ("codec_origins", "https://ui", "https://ui"),
     "OMNIREACH_CODEC_HOST": ("codec_host", "0.0.0.0", "0.0.0.0"),
     "OMNIREACH_CODEC_PORT": ("codec_port", "9081", 9081),
+    "OMNIREACH_TRACK_HOST": ("track_host", "0.0.0.0", "0.0.0.0"),
+    "OMNIREACH_TRACK_PORT": ("track_port", "9090", 9090),
 }
 
 

@@ -1,7 +1,7 @@
 """recurring campaigns: series, signed decisions on each version, the ledger of runs
 
 Revision ID: 0011b
-Revises: 0010
+Revises: 0011a
 Create Date: 2026-12-03 19:50:00
 """
 
@@ -15,7 +15,7 @@ AT = sa.DateTime(timezone=True)
 MONEY = sa.Numeric(14, 4)
 
 revision: str = "0011b"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

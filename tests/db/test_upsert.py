@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from db.upsert import insert_ignore, insert_rows
+from db.upsert import insert_ignore, insert_new, insert_rows
 from models.tables import UtcDateTime
 
 AT = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
@@ -185,3 +185,25 @@ def test_documents_and_client_defaults_keep_their_meaning(
         assert list(details) == [{"lines": [i, "二"]} for i in range(3)]
         assert set(kinds) == {"standard"}
         session.rollback()
+
+
+def test_insert_new_names_the_rows_it_inserted_and_documents_go_in_one_statement(
+    pg_engine: Engine,
+) -> None:
+    meta, _, documents, _ = _tables()
+    meta.create_all(pg_engine)
+    try:
+        with _statements(pg_engine) as seen, Session(pg_engine) as session:
+            first = [{"key": f"d{i}", "detail": {"n": i, "s": 'a "q" \\ 二'}} for i in range(3)]
+            assert insert_new(session, documents, first, ["key"], "id") == [1, 2, 3]
+            again = [{"key": "d1", "detail": None}, {"key": "d9", "detail": None}]
+            assert insert_new(session, documents, again, ["key"], "key") == ["d9"]
+            stored = session.execute(
+                select(documents.c.key, documents.c.detail).order_by(documents.c.id)
+            ).all()
+            session.rollback()
+    finally:
+        meta.drop_all(pg_engine)
+    assert [tuple(r) for r in stored] == [(r["key"], r["detail"]) for r in first] + [("d9", None)]
+    inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 2 and all("unnest" in s for s in inserts)

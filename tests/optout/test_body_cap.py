@@ -22,13 +22,14 @@ from starlette.types import ASGIApp
 from engagement.optout_service import create_app
 from optout.links import make_token
 from privacy.codec_server import create_app as codec_app
+from track.service import create_app as track_app
 
 SECRET = "inbound-secret-for-tests-0123"
 ENV = {"OMNIREACH_TENCENT_SMS_INBOUND_SECRET": SECRET}
 CODEC_TOKEN = "codec-token-for-tests-0123"
 CHUNK = b"x" * (64 * 1024)
 BODY = 50 * 1024 * 1024
-PEAK_ALLOWED = 8 * 1024 * 1024  # the caps are 64 KB and 4 MB; reading it whole costs > 50 MB
+PEAK_ALLOWED = 8 * 1024 * 1024  # the caps are 64 KB, 2 MB and 4 MB; reading it whole costs > 50 MB
 
 
 def chunks() -> Iterator[bytes]:
@@ -68,7 +69,12 @@ def _codec() -> tuple[ASGIApp, list[tuple[str, dict[str, str]]]]:
     return codec_app(CODEC_TOKEN), [("/encode", headers)]
 
 
-@pytest.mark.parametrize("make", [_optout, _codec], ids=["optout", "codec"])
+def _track() -> tuple[ASGIApp, list[tuple[str, dict[str, str]]]]:
+    headers = {"Authorization": "Bearer trk_x", "Content-Type": "application/json"}
+    return track_app(), [("/v1/events", headers)]
+
+
+@pytest.mark.parametrize("make", [_optout, _codec, _track], ids=["optout", "codec", "track"])
 def test_huge_chunked_body_is_refused_without_being_held(make: object) -> None:
     app, targets = make()  # type: ignore[operator]
     with serving(app) as base, httpx.Client(base_url=base, timeout=120) as http:

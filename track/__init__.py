@@ -1,0 +1,1 @@
+"""The track API: sources post batches of behaviour events, stored where file imports put them."""
