@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from db.engine import session_scope
 from models.engagement_tables import MessageEvent
 from models.journey_tables import JourneyVisit, JourneyWinner
+from models.spec import CampaignSpec
 from models.tables import AudienceMember, Campaign, Customer, Delivery, Order, PlannedSend
 from planning.step_sends import in_test
 from reporting.html_page import render_page
@@ -173,27 +174,33 @@ class Writer:
                 )
 
 
+def _reviewing(s: Any, campaign_id: str, spec: CampaignSpec, customers: int) -> list[Customer]:
+    """A journey campaign in its review, and its customers (ids assigned)."""
+    s.add(
+        Campaign(
+            id=campaign_id,
+            name="会员日旅程",
+            objective=spec.objective,
+            owner="王芳",
+            requested_by="王芳",
+            spec=spec.model_dump(mode="json"),
+            phase="reviewing",
+            budget_limit=Decimal(1000),
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    people = [Customer(external_id=f"{campaign_id}-{n}") for n in range(customers)]
+    s.add_all(people)
+    s.flush()
+    return people
+
+
 def make_journey(engine: Engine, winner: bool = True) -> str:
     campaign_id = f"jr-{uuid.uuid4().hex[:8]}"
     spec = spec_at(NOW, steps=STEPS)
     with session_scope(engine) as s:
-        s.add(
-            Campaign(
-                id=campaign_id,
-                name="会员日旅程",
-                objective=spec.objective,
-                owner="王芳",
-                requested_by="王芳",
-                spec=spec.model_dump(mode="json"),
-                phase="reviewing",
-                budget_limit=Decimal(1000),
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        people = [Customer(external_id=f"{campaign_id}-{n}") for n in range(440)]
-        s.add_all(people)
-        s.flush()
+        people = _reviewing(s, campaign_id, spec, 440)
         s.add_all(
             AudienceMember(campaign_id=campaign_id, customer_id=p.id, holdout=n >= 400)
             for n, p in enumerate(people)
@@ -467,23 +474,7 @@ def test_a_picked_winner_sent_to_the_rest_is_a_line_of_its_own(
     spec = spec_at(NOW, steps=PICKED)
     step = spec.step("first")
     with session_scope(engine) as s:
-        s.add(
-            Campaign(
-                id=campaign_id,
-                name="赢家",
-                objective=spec.objective,
-                owner="王芳",
-                requested_by="王芳",
-                spec=spec.model_dump(mode="json"),
-                phase="reviewing",
-                budget_limit=Decimal(1000),
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        people = [Customer(external_id=f"{campaign_id}-{n}") for n in range(200)]
-        s.add_all(people)
-        s.flush()
+        people = _reviewing(s, campaign_id, spec, 200)
         tested = dict(
             s.execute(
                 select(Customer.id, in_test(campaign_id, step, Customer.id)).where(
