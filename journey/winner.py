@@ -62,7 +62,7 @@ def decide_winners(session: Session, j: Journey) -> datetime | None:
             )
         )
         held = and_(PS.campaign_id == j.campaign_id, PS.step == step.id, PS.status == "held")
-        session.execute(  # the step's funnel by variant counts the held back under the winner
+        session.execute(  # the held back carry the winner (the review lines them up as its rollout)
             update(JV)
             .where(
                 JV.campaign_id == j.campaign_id,

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import SQLColumnExpression, String, and_, case, cast, exists, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select, Subquery
+from sqlalchemy.sql import ColumnElement, Select
 
 from audience.holdout import bucket_expr, threshold
 from audience.reach import gated, granted_masks, join_reach
@@ -196,20 +196,6 @@ def plan_step_sends(
         .where(Customer.erased_at.is_(None), ~had_it)
         .subquery()
     )
-    _insert_sends(session, campaign_id, spec, step, chosen, costs, now, winner)
-
-
-def _insert_sends(
-    session: Session,
-    campaign_id: str,
-    spec: CampaignSpec,
-    step: Step,
-    chosen: Subquery,
-    costs: dict[str, Decimal],
-    now: datetime,
-    winner: str | None,
-) -> None:
-    """The chosen customers' sends with variant, template, cost and key (each made once)."""
     variant, status = assignment(campaign_id, step, chosen.c.cid, winner)
     rows = select(
         literal(campaign_id),

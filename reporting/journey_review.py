@@ -5,10 +5,11 @@ variant; a step's numbers are the sum of its variants' (a customer gets one vari
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, select, tuple_
+from sqlalchemy import SQLColumnExpression, and_, distinct, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from engagement.summary import REVIEW_COLUMNS, engagement_by_step
@@ -45,13 +46,14 @@ def _visits(session: Session, campaign_id: str, spec: CampaignSpec) -> dict[Key,
 
 
 def _converted_and_cost(
-    session: Session, campaign_id: str, spec: CampaignSpec
+    session: Session,
+    campaign_id: str,
+    variant: SQLColumnExpression[str | None],
+    window: timedelta,
 ) -> dict[Key, dict[str, Any]]:
     """(step, variant) → customers who ordered within the window after the step's send, and
-    what its made sends cost."""
+    what its made sends cost (`variant`: the review's, over the planned send)."""
     ps = PlannedSend
-    variant = reported_variant(campaign_id, spec, ps.step, ps.customer_id, ps.variant)
-    window = spec.review.attribution_window
     of_steps = (
         Delivery.campaign_id == campaign_id,
         Delivery.outcome == "sent",
@@ -169,7 +171,7 @@ def journey_review(session: Session, campaign_id: str, spec: CampaignSpec) -> di
     for source in (
         status_counts(session, campaign_id, ps.step, variant),
         engagement_by_step(session, campaign_id, variant),
-        _converted_and_cost(session, campaign_id, spec),
+        _converted_and_cost(session, campaign_id, variant, spec.review.attribution_window),
         _visits(session, campaign_id, spec),
     ):
         for key, line in source.items():
